@@ -1,0 +1,5 @@
+"""``python -m overt``."""
+
+from overt.cli.app import run
+
+run()

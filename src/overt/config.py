@@ -1,0 +1,120 @@
+"""Typed configuration. Every backend is chosen by a ``type`` discriminator; unknown keys fail.
+
+A config file is TOML (``overt --config overt.toml ...``). Example registering your own
+ArcFace-compatible ONNX model::
+
+    [[engine.models]]
+    id = "my_arcface_r100"
+    kind = "embedder"
+    path = "/models/glint360k_r100.onnx"
+    sha256 = "<64 hex digits>"
+    embedding_size = 512
+    default_threshold = 0.3
+
+    [engine.embedder]
+    type = "arcface"
+    model_id = "my_arcface_r100"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from overt.errors import ConfigError
+from overt.vision.imageio import DEFAULT_MAX_PIXELS
+from overt.vision.models import ModelSpec
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScrfdDetectorConfig(_Strict):
+    """SCRFD ONNX detector (default)."""
+
+    type: Literal["scrfd"] = "scrfd"
+    model_id: str = Field(default="scrfd_500m_bnkps", description="Registered detector model id.")
+    input_size_px: int = Field(default=640, ge=64, description="Square letterbox side; multiple of 32.")
+    score_threshold: float = Field(default=0.5, gt=0, lt=1, description="min detector score to keep a face.")
+    nms_iou: float = Field(default=0.4, gt=0, lt=1, description="IoU above which overlapping boxes merge.")
+    max_faces: int = Field(default=100, ge=1, description="At most this many faces per image.")
+
+
+class DlibDetectorConfig(_Strict):
+    """dlib HOG detector + 68-point landmarks (public-domain weights; needs ``overt[dlib]``)."""
+
+    type: Literal["dlib_hog"] = "dlib_hog"
+    upsample: int = Field(default=1, ge=0, le=3, description="Image upsampling passes (finds smaller faces, slower).")
+
+
+class ArcFaceEmbedderConfig(_Strict):
+    """ArcFace-compatible ONNX embedder (default)."""
+
+    type: Literal["arcface"] = "arcface"
+    model_id: str = Field(default="arcface_w600k_mbf", description="Registered embedder model id.")
+    max_batch: int = Field(default=32, ge=1, description="Faces per inference batch.")
+
+
+class DlibEmbedderConfig(_Strict):
+    """dlib ResNet embedder, 128-d (public-domain weights; needs ``overt[dlib]``)."""
+
+    type: Literal["dlib_resnet"] = "dlib_resnet"
+    jitters: int = Field(
+        default=0, ge=0, le=10, description="Extra jittered passes per face (slower, a little more accurate)."
+    )
+
+
+DetectorConfig = Annotated[ScrfdDetectorConfig | DlibDetectorConfig, Field(discriminator="type")]
+EmbedderConfig = Annotated[ArcFaceEmbedderConfig | DlibEmbedderConfig, Field(discriminator="type")]
+
+
+class EngineConfig(_Strict):
+    """The recognition engine: which detector and embedder, and how to run them."""
+
+    detector: DetectorConfig = Field(default_factory=ScrfdDetectorConfig)
+    embedder: EmbedderConfig = Field(default_factory=ArcFaceEmbedderConfig)
+    models: tuple[ModelSpec, ...] = Field(default=(), description="Extra models to register (your own ONNX files).")
+    threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads; 0 = one per core.")
+    max_image_pixels: int = Field(default=DEFAULT_MAX_PIXELS, ge=1, description="Refuse images larger than this.")
+    retry_score_threshold: float = Field(
+        default=0.3, gt=0, lt=1, description="Detector score used by the one retry when a face is expected."
+    )
+    retry_pad_ratio: float = Field(
+        default=0.3, ge=0, le=2, description="Border added on each side (fraction of the side) for that retry."
+    )
+    min_similarity: float | None = Field(
+        default=None, ge=-1, le=1, description="1:1 'same person' threshold; default: the embedder model's."
+    )
+
+
+class OvertConfig(_Strict):
+    """Top-level configuration file."""
+
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+
+def load_config(path: str | Path | None = None) -> OvertConfig:
+    """Load a TOML config; ``None`` uses ``$OVERT_CONFIG`` if set, else the defaults."""
+    if path is None:
+        env = os.environ.get("OVERT_CONFIG")
+        if not env:
+            return OvertConfig()
+        path = env
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {p}: {exc}") from exc
+    try:
+        return OvertConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"config file {p}: {loc}: {first['msg']} ({exc.error_count()} error(s))") from None

@@ -1,0 +1,61 @@
+"""The one exception tree of Overt.
+
+Library code raises these; the boundaries (CLI, API) translate them into a one-line message
+and an exit or status code. Messages never contain biometric data, names or subject ids.
+"""
+
+from __future__ import annotations
+
+
+class OvertError(Exception):
+    """Base of every error Overt raises on purpose. ``exit_code`` is used by the CLI."""
+
+    exit_code: int = 1
+
+
+class ConfigError(OvertError):
+    """Invalid configuration or command-line arguments."""
+
+    exit_code = 2
+
+
+class InputError(OvertError):
+    """Bad input from the user: unreadable file, wrong format, invalid value."""
+
+    exit_code = 3
+
+
+class ImageError(InputError):
+    """An image could not be read: missing, empty, truncated, not an image, or too large."""
+
+
+class VideoError(InputError):
+    """A video or stream could not be opened or read."""
+
+
+class NoFaceError(InputError):
+    """An image that should hold exactly one face holds none."""
+
+
+class MultipleFacesError(InputError):
+    """An image that should hold exactly one face holds several."""
+
+
+class QualityError(InputError):
+    """A face is of too poor quality for the purpose (enrolment, verification)."""
+
+
+class ModelError(OvertError):
+    """A model is unknown, missing, fails its sha256 check, or cannot be loaded."""
+
+    exit_code = 4
+
+
+class BackendUnavailableError(ModelError):
+    """An optional backend's package is not installed (e.g. ``overt[dlib]``)."""
+
+
+class StorageError(OvertError):
+    """Reading or writing persistent state failed."""
+
+    exit_code = 5

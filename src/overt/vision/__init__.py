@@ -1,0 +1,1 @@
+"""Detect, align, embed and measure faces. Models load lazily, never at import time."""

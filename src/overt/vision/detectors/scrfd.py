@@ -1,0 +1,154 @@
+"""SCRFD (InsightFace) ONNX face detector with five landmarks.
+
+Letterbox to a square input (default 640), decode strides 8/16/32 with two anchors per cell,
+non-maximum suppression, and map boxes and landmarks back to the original image.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from overt.domain.detections import FaceDetections
+from overt.errors import ConfigError, InputError
+from overt.vision.models import ModelRegistry
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+_STRIDES = (8, 16, 32)
+_NUM_ANCHORS = 2
+
+
+def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], iou_threshold: float) -> list[int]:
+    """Greedy non-maximum suppression; returns kept indices, best score first."""
+    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
+    order = scores.argsort()[::-1]
+    keep: list[int] = []
+    while order.size > 0:
+        i = int(order[0])
+        keep.append(i)
+        xx1 = np.maximum(x1[i], x1[order[1:]])
+        yy1 = np.maximum(y1[i], y1[order[1:]])
+        xx2 = np.minimum(x2[i], x2[order[1:]])
+        yy2 = np.minimum(y2[i], y2[order[1:]])
+        inter = np.maximum(0.0, xx2 - xx1 + 1) * np.maximum(0.0, yy2 - yy1 + 1)
+        iou = inter / (areas[i] + areas[order[1:]] - inter)
+        order = order[np.where(iou <= iou_threshold)[0] + 1]
+    return keep
+
+
+class ScrfdDetector:
+    """SCRFD detector. Thread-safe: ONNX Runtime sessions may be run from several threads."""
+
+    def __init__(
+        self,
+        registry: ModelRegistry | None = None,
+        *,
+        model_id: str = "scrfd_500m_bnkps",
+        input_size_px: int | None = None,
+        score_threshold: float = 0.5,
+        nms_iou: float = 0.4,
+        max_faces: int = 100,
+        threads: int = 0,
+    ) -> None:
+        self._registry = registry or ModelRegistry()
+        spec = self._registry.get(model_id)
+        if spec.kind != "detector" or spec.format != "onnx":
+            raise ConfigError(f"model {model_id} is not an ONNX detector")
+        size = input_size_px or spec.input_size_px
+        if size % 32 or size < 64:
+            raise ConfigError(f"detector input_size_px must be a multiple of 32 and >= 64, got {size}")
+        if not 0.0 < score_threshold < 1.0:
+            raise ConfigError("score_threshold must lie in (0, 1)")
+        self.model_id = model_id
+        self.input_size_px = size
+        self.score_threshold = score_threshold
+        self.nms_iou = nms_iou
+        self.max_faces = max_faces
+        self._mean = spec.mean
+        self._std = spec.std
+        self._rgb = spec.colour_order == "RGB"
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._anchor_cache: dict[tuple[int, int, int], npt.NDArray[np.float32]] = {}
+        self._sess: onnxruntime.InferenceSession | None = None
+
+    def _session(self) -> onnxruntime.InferenceSession:
+        if self._sess is None:
+            with self._lock:
+                if self._sess is None:
+                    self._sess = self._registry.onnx_session(self.model_id, threads=self._threads)
+        return self._sess
+
+    def warm_up(self) -> None:
+        """Load the model now (sessions are otherwise created on first use)."""
+        self._session()
+
+    def _anchors(self, height: int, width: int, stride: int) -> npt.NDArray[np.float32]:
+        key = (height, width, stride)
+        centres = self._anchor_cache.get(key)
+        if centres is None:
+            ys, xs = np.mgrid[:height, :width]
+            grid = np.stack([xs, ys], axis=-1).astype(np.float32) * stride
+            centres = np.repeat(grid.reshape(-1, 2), _NUM_ANCHORS, axis=0)
+            self._anchor_cache[key] = centres
+        return centres
+
+    def letterbox(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float]:
+        """Resize keeping aspect ratio into the top-left of a square input; return blob and scale."""
+        h, w = image.shape[:2]
+        size = self.input_size_px
+        scale = min(size / h, size / w)
+        new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
+        canvas = np.zeros((size, size, 3), np.uint8)
+        canvas[:new_h, :new_w] = resized
+        if self._rgb:
+            canvas = canvas[:, :, ::-1]
+        blob = (canvas.astype(np.float32) - self._mean) / self._std
+        return np.ascontiguousarray(blob.transpose(2, 0, 1)[None]), scale
+
+    def detect(self, image: npt.NDArray[np.uint8], *, score_threshold: float | None = None) -> FaceDetections:
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise InputError("detector input must be a BGR uint8 (H, W, 3) image")
+        thresh = self.score_threshold if score_threshold is None else score_threshold
+        blob, scale = self.letterbox(image)
+        sess = self._session()
+        outs = sess.run(None, {sess.get_inputs()[0].name: blob})
+        size = self.input_size_px
+        all_scores, all_boxes, all_kps = [], [], []
+        n_levels = len(_STRIDES)
+        for level, stride in enumerate(_STRIDES):
+            scores = np.asarray(outs[level])[0].reshape(-1)
+            boxes = np.asarray(outs[level + n_levels])[0].reshape(-1, 4) * stride
+            kps = np.asarray(outs[level + 2 * n_levels])[0].reshape(-1, 10) * stride
+            centres = self._anchors(size // stride, size // stride, stride)
+            keep = np.where(scores >= thresh)[0]
+            if keep.size == 0:
+                continue
+            c = centres[keep]
+            b = boxes[keep]
+            all_boxes.append(
+                np.stack([c[:, 0] - b[:, 0], c[:, 1] - b[:, 1], c[:, 0] + b[:, 2], c[:, 1] + b[:, 3]], axis=1)
+            )
+            k = kps[keep].reshape(-1, 5, 2) + c[:, None, :]
+            all_kps.append(k)
+            all_scores.append(scores[keep])
+        if not all_scores:
+            return FaceDetections.empty()
+        scores_a = np.concatenate(all_scores).astype(np.float32)
+        boxes_a = (np.concatenate(all_boxes) / scale).astype(np.float32)
+        kps_a = (np.concatenate(all_kps) / scale).astype(np.float32)
+        keep_idx = nms(boxes_a, scores_a, self.nms_iou)[: self.max_faces]
+        h, w = image.shape[:2]
+        boxes_k = boxes_a[keep_idx]
+        boxes_k[:, [0, 2]] = np.clip(boxes_k[:, [0, 2]], 0, w)
+        boxes_k[:, [1, 3]] = np.clip(boxes_k[:, [1, 3]], 0, h)
+        return FaceDetections(xyxy=boxes_k, scores=np.clip(scores_a[keep_idx], 0.0, 1.0), landmarks5=kps_a[keep_idx])
