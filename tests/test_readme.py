@@ -12,6 +12,7 @@ import pytest
 
 from overt.cli.app import main
 from overt.samples import sample_image
+from overt.vision.imageio import read_image
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,14 +33,15 @@ def test_readme_opens_with_the_two_commands() -> None:
     commands = [ln.split("#")[0].strip() for ln in first_block.group(1).splitlines() if ln.strip()]
     assert commands == ["make demo", "make test"]
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^demo:", makefile, flags=re.M) and re.search(r"^test:", makefile, flags=re.M)
+    assert re.search(r"^demo:", makefile, flags=re.M)
+    assert re.search(r"^test:", makefile, flags=re.M)
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
 
 
 def _make_eval_inputs(cwd: Path) -> None:
     """pairs.csv and an LFW-layout folder + pairs.txt built from the sample photos."""
-    yao = cv2.imread(str(sample_image("yaoming")))
+    yao = read_image(sample_image("yaoming"))
     small = cv2.resize(yao, None, fx=0.8, fy=0.8)
     for name, imgs in {"Yao_Ming": [yao, cv2.flip(yao, 1), small], "Someone_Else": []}.items():
         (cwd / "lfw" / name).mkdir(parents=True)
