@@ -37,7 +37,9 @@ def detections(
     if not boxes:
         return FaceDetections.empty()
     return FaceDetections(
-        xyxy=np.array(boxes, np.float32), scores=np.array(scores, np.float32), landmarks5=np.array(landmarks, np.float32)
+        xyxy=np.array(boxes, np.float32),
+        scores=np.array(scores, np.float32),
+        landmarks5=np.array(landmarks, np.float32),
     )
 
 

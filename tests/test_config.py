@@ -28,8 +28,10 @@ def test_discriminated_union_picks_by_type() -> None:
     cfg = OvertConfig.model_validate(
         {"engine": {"detector": {"type": "dlib_hog", "upsample": 2}, "embedder": {"type": "dlib_resnet", "jitters": 1}}}
     )
-    assert isinstance(cfg.engine.detector, DlibDetectorConfig) and cfg.engine.detector.upsample == 2
-    assert isinstance(cfg.engine.embedder, DlibEmbedderConfig) and cfg.engine.embedder.jitters == 1
+    assert isinstance(cfg.engine.detector, DlibDetectorConfig)
+    assert cfg.engine.detector.upsample == 2
+    assert isinstance(cfg.engine.embedder, DlibEmbedderConfig)
+    assert cfg.engine.embedder.jitters == 1
 
 
 @pytest.mark.parametrize(
@@ -62,7 +64,8 @@ def test_load_config_file(tmp_path: Path) -> None:
     p.write_text('[engine]\nthreads = 2\n[engine.detector]\ntype = "scrfd"\ninput_size_px = 320\n', encoding="utf-8")
     cfg = load_config(p)
     assert cfg.engine.threads == 2
-    assert isinstance(cfg.engine.detector, ScrfdDetectorConfig) and cfg.engine.detector.input_size_px == 320
+    assert isinstance(cfg.engine.detector, ScrfdDetectorConfig)
+    assert cfg.engine.detector.input_size_px == 320
 
 
 def test_load_config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,9 @@ Image = npt.NDArray[np.uint8]
 def detector(yaoming_bgr: Image, gdp_bgr: Image) -> FakeDetector:
     """A fake scripted with what SCRFD finds in the two sample photos."""
     real = ScrfdDetector()
-    return FakeDetector(known=[(yaoming_bgr, real.detect(yaoming_bgr)), (gdp_bgr, real.detect(gdp_bgr, score_threshold=0.2))])
+    return FakeDetector(
+        known=[(yaoming_bgr, real.detect(yaoming_bgr)), (gdp_bgr, real.detect(gdp_bgr, score_threshold=0.2))]
+    )
 
 
 class TestFakeDetectorContract(DetectorContract):
@@ -63,7 +65,9 @@ def test_detections_helper_and_empty() -> None:
 def test_fingerprint_survives_grey_round_trip(yaoming_bgr: Image) -> None:
     import cv2
 
-    grey = cv2.cvtColor(cv2.cvtColor(yaoming_bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    from overt.vision.imageio import to_bgr_uint8
+
+    grey = to_bgr_uint8(cv2.cvtColor(yaoming_bgr, cv2.COLOR_BGR2GRAY))
     assert float(np.abs(fingerprint(grey) - fingerprint(yaoming_bgr)).mean()) < 1.0
 
 

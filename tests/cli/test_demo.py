@@ -20,12 +20,14 @@ def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_demo_text(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo")
     assert code == 0
-    assert "same person" in out and "Nothing was written" in out
+    assert "same person" in out
+    assert "Nothing was written" in out
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version")
-    assert code == 0 and out.startswith("overt ")
+    assert code == 0
+    assert out.startswith("overt ")
     code, out, _ = run(capsys, "--help")
     assert code == 0
     for cmd in ("faces", "compare", "models", "demo", "eval"):

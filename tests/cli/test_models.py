@@ -41,7 +41,8 @@ def test_models_json(capsys: pytest.CaptureFixture[str]) -> None:
     arc = rows["arcface_w600k_mbf"]
     assert arc["status"] == "verified"
     assert "non-commercial" in arc["licence"]
-    assert arc["embedding_size"] == 512 and arc["default_threshold"] == pytest.approx(0.30)
+    assert arc["embedding_size"] == 512
+    assert arc["default_threshold"] == pytest.approx(0.30)
     assert {"id", "kind", "status", "path", "sha256", "licence", "published_accuracy", "metric"} <= set(arc)
     assert rows["dlib_resnet_v1"]["licence"].startswith("public domain")
 
@@ -49,7 +50,8 @@ def test_models_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_models_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "models")
     assert code == 0
-    assert "scrfd_500m_bnkps" in out and "verified" in out
+    assert "scrfd_500m_bnkps" in out
+    assert "verified" in out
 
 
 def test_models_reports_a_sha_mismatch(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -65,7 +67,8 @@ def test_using_a_model_with_a_sha_mismatch_fails_cleanly(capsys: pytest.CaptureF
     code, _, err = run(capsys, "--config", str(_config_with_wrong_sha(tmp_path)), "compare", img, img)
     assert code == 4
     line = one_line_error(err)
-    assert "tampered" in line and "sha256 mismatch" in line
+    assert "tampered" in line
+    assert "sha256 mismatch" in line
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,8 @@ def test_empty() -> None:
 def test_indexing_keeps_type() -> None:
     d = make(3)
     one = d[1]
-    assert isinstance(one, FaceDetections) and len(one) == 1
+    assert isinstance(one, FaceDetections)
+    assert len(one) == 1
     assert one.xyxy[0, 0] == 10
     assert d[-1].xyxy[0, 0] == 20
     assert len(d[-1]) == 1

@@ -45,9 +45,17 @@ def test_frame_validation(kwargs: dict[str, object]) -> None:
 
 def test_face_repr_has_no_vector_or_pixels() -> None:
     t = Template(vector=np.array([0.31415, 0.27182, 0.5], np.float32), model_id="m")
-    f = Face(xyxy=np.array([1, 2, 30, 40]), landmarks5=np.zeros((5, 2)), quality=Q, template=t, crop=IMG)
+    f = Face(
+        xyxy=np.array([1, 2, 30, 40], np.float32),
+        landmarks5=np.zeros((5, 2), np.float32),
+        quality=Q,
+        template=t,
+        crop=IMG,
+    )
     text = repr(f)
-    assert "redacted" in text and "314" not in text and "271" not in text
+    assert "redacted" in text
+    assert "314" not in text
+    assert "271" not in text
     assert "crop" not in text
     assert f.xyxy.dtype == np.float32
 

@@ -105,7 +105,9 @@ def test_ten_fold_known_answer() -> None:
         same += [True] * 5 + [False] * 5
         folds += [k] * 10
     res = evaluate_scores(scores, same, folds)
-    assert res.pairs == 100 and res.genuine == 50 and res.impostor == 50
+    assert res.pairs == 100
+    assert res.genuine == 50
+    assert res.impostor == 50
     assert res.accuracy == pytest.approx(0.9)
     assert res.accuracy_std == pytest.approx(0.0)
     assert len(res.fold_accuracies) == 10
@@ -158,7 +160,8 @@ def test_tar_at_far_with_failed_impostor() -> None:
     s = np.array([0.9, math.inf, 0.1])
     y = np.array([True, False, False])
     tar, t = tar_at_far(s, y, 1e-3)
-    assert tar == 0.0 and math.isinf(t)
+    assert tar == 0.0
+    assert math.isinf(t)
 
 
 def test_run_pairs_embeds_each_image_once(tmp_path: Path) -> None:
@@ -168,7 +171,7 @@ def test_run_pairs_embeds_each_image_once(tmp_path: Path) -> None:
     vecs = {a: np.array([1.0, 0.0], np.float32), b: np.array([0.8, 0.6], np.float32), c: None}
     seen: list[Path] = []
 
-    def embed(p: Path) -> np.ndarray | None:  # type: ignore[type-arg]
+    def embed(p: Path) -> np.ndarray | None:
         seen.append(p)
         return vecs[p]
 
@@ -177,15 +180,20 @@ def test_run_pairs_embeds_each_image_once(tmp_path: Path) -> None:
     res, scores = run_pairs(pairs, embed, progress=lambda i, n: progress.append((i, n)))
     assert sorted(seen) == sorted([a, b, c])
     assert progress[-1] == (3, 3)
-    assert scores[0] == pytest.approx(0.8) and math.isnan(scores[1]) and math.isnan(scores[2])
-    assert res.images == 3 and res.failed_images == 1 and res.detect_failures == 2
+    assert scores[0] == pytest.approx(0.8)
+    assert math.isnan(scores[1])
+    assert math.isnan(scores[2])
+    assert res.images == 3
+    assert res.failed_images == 1
+    assert res.detect_failures == 2
 
 
 def test_roc_and_plot(tmp_path: Path) -> None:
     s = np.array([0.9, 0.8, 0.3, 0.1, math.nan])
     y = np.array([True, True, False, False, True])
     far, tar = roc_points(s, y)
-    assert far[-1] == 1.0 and tar[-1] == 1.0
+    assert far[-1] == 1.0
+    assert tar[-1] == 1.0
     assert tar[1] == pytest.approx(2 / 3)
     out = plot_roc(s, y, tmp_path / "sub" / "roc.png", title="t")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -52,7 +52,8 @@ def test_aligned_yaoming_has_eyes_on_the_template(yaoming_bgr: npt.NDArray[np.ui
     det = ScrfdDetector()
     dets = det.detect(yaoming_bgr)
     crop = align_face(yaoming_bgr, dets.landmarks5[0], 112)
-    assert crop.shape == (112, 112, 3) and crop.dtype == np.uint8
+    assert crop.shape == (112, 112, 3)
+    assert crop.dtype == np.uint8
     # Re-detect on the crop placed in a grey canvas (the detector wants context around a face).
     canvas = np.full((336, 336, 3), 127, np.uint8)
     canvas[112:224, 112:224] = crop

@@ -35,7 +35,9 @@ def test_tight_crop_is_found_only_by_the_padded_retry(engine: FaceEngine, yaomin
     found = engine.detect(crop, expect_face=True)
     assert len(found) == 1
     h, w = crop.shape[:2]
-    assert np.all(found.xyxy[0] >= 0) and found.xyxy[0, 2] <= w and found.xyxy[0, 3] <= h
+    assert np.all(found.xyxy[0] >= 0)
+    assert found.xyxy[0, 2] <= w
+    assert found.xyxy[0, 3] <= h
     shifted = np.array(YAO_XYXY) - np.array([x1, y1, x1, y1])
     assert iou(found.xyxy[0], shifted) > 0.7
     face = engine.one_face(crop)
@@ -46,7 +48,9 @@ def test_retry_path_with_a_fake_detector() -> None:
     # The first call finds nothing; the retry (on the padded image) finds a face at padded coordinates.
     img = np.zeros((100, 200, 3), np.uint8)
     pad_x, pad_y = 60, 30  # retry_pad_ratio 0.3 of 200 x 100
-    det = FakeDetector(queue=[detections([], [], []), box_with_landmarks(pad_x + 10, pad_y + 20, pad_x + 60, pad_y + 80, 0.35)])
+    det = FakeDetector(
+        queue=[detections([], [], []), box_with_landmarks(pad_x + 10, pad_y + 20, pad_x + 60, pad_y + 80, 0.35)]
+    )
     eng = FaceEngine(det, FakeEmbedder(), retry_score_threshold=0.3, retry_pad_ratio=0.3)
     dets = eng.detect(img, expect_face=True)
     assert det.calls == [((100, 200, 3), 0.5), ((160, 320, 3), 0.3)]
@@ -70,7 +74,7 @@ def test_retry_clips_boxes_to_the_image() -> None:
 
 def test_no_face_error() -> None:
     eng = FaceEngine(FakeDetector(), FakeEmbedder())
-    with pytest.raises(NoFaceError, match="probe.jpg: no face found"):
+    with pytest.raises(NoFaceError, match=r"probe\.jpg: no face found"):
         eng.one_face(np.zeros((50, 50, 3), np.uint8), what="probe.jpg")
 
 
@@ -79,7 +83,10 @@ def _three_faces() -> FakeDetector:
     d = detections(
         [[0, 0, 100, 100], [140, 90, 160, 110], [230, 60, 290, 120]],
         [0.9, 0.8, 0.7],
-        [box_with_landmarks(*b).landmarks5[0].tolist() for b in ([0, 0, 100, 100], [140, 90, 160, 110], [230, 60, 290, 120])],
+        [
+            box_with_landmarks(*b).landmarks5[0].tolist()
+            for b in ([0, 0, 100, 100], [140, 90, 160, 110], [230, 60, 290, 120])
+        ],
     )
     return FakeDetector(queue=[d])
 
@@ -93,7 +100,8 @@ def test_one_face_pick_modes() -> None:
     np.testing.assert_allclose(largest.xyxy, [0, 0, 100, 100])
     centre = eng.one_face(img, pick="centre")
     np.testing.assert_allclose(centre.xyxy, [140, 90, 160, 110])
-    assert centre.template is not None and centre.template.model_id == "fake_embedder"
+    assert centre.template is not None
+    assert centre.template.model_id == "fake_embedder"
 
 
 def test_choose_face_centre_weighs_size() -> None:
@@ -101,7 +109,10 @@ def test_choose_face_centre_weighs_size() -> None:
     d = detections(
         [[40, 40, 60, 60], [130, 30, 170, 70]],
         [0.9, 0.9],
-        [box_with_landmarks(40, 40, 60, 60).landmarks5[0].tolist(), box_with_landmarks(130, 30, 170, 70).landmarks5[0].tolist()],
+        [
+            box_with_landmarks(40, 40, 60, 60).landmarks5[0].tolist(),
+            box_with_landmarks(130, 30, 170, 70).landmarks5[0].tolist(),
+        ],
     )
     assert choose_face(d, 200, 100, "centre") == 1
     assert choose_face(d, 200, 100, "largest") == 1

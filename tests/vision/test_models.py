@@ -18,16 +18,19 @@ BAD_SHA = "0" * 64
 
 
 def spec(path: Path, sha: str = BAD_SHA, **kw: object) -> ModelSpec:
-    return ModelSpec(id="my_model", kind="embedder", path=path, sha256=sha, embedding_size=512, **kw)  # type: ignore[arg-type]
+    return ModelSpec(id="my_model", kind="embedder", path=path, sha256=sha, embedding_size=512, **kw)
 
 
 def test_builtins_declare_everything() -> None:
     ids = {s.id for s in BUILTIN_MODELS}
     assert {"scrfd_500m_bnkps", "arcface_w600k_mbf", "dlib_resnet_v1", "dlib_shape_5", "dlib_shape_68"} <= ids
     for s in BUILTIN_MODELS:
-        assert s.licence and s.licence != "unknown"
+        assert s.licence
+        assert s.licence != "unknown"
         if s.kind == "embedder":
-            assert s.embedding_size and s.default_threshold is not None and s.published_accuracy
+            assert s.embedding_size
+            assert s.default_threshold is not None
+            assert s.published_accuracy
 
 
 def test_builtin_files_verify() -> None:
@@ -41,7 +44,7 @@ def test_sha_mismatch_names_the_model(tmp_path: Path) -> None:
     f = tmp_path / "model.onnx"
     f.write_bytes(b"not really a model")
     reg = ModelRegistry([spec(f)])
-    with pytest.raises(ModelError, match="my_model.*sha256 mismatch"):
+    with pytest.raises(ModelError, match=r"my_model.*sha256 mismatch"):
         reg.verified_path("my_model")
     with pytest.raises(ModelError, match="sha256 mismatch"):
         reg.onnx_session("my_model")
@@ -64,7 +67,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_unknown_id() -> None:
-    with pytest.raises(ModelError, match="unknown model 'nope'.*arcface_w600k_mbf"):
+    with pytest.raises(ModelError, match=r"unknown model 'nope'.*arcface_w600k_mbf"):
         ModelRegistry().get("nope")
 
 
@@ -131,7 +134,8 @@ model_id = "my_arcface"
     engine = FaceEngine.from_config(load_config(cfg_file).engine)
     assert engine.min_similarity == 0.42
     face = engine.one_face(yaoming_bgr)
-    assert face.template is not None and face.template.model_id == "my_arcface"
+    assert face.template is not None
+    assert face.template.model_id == "my_arcface"
     ref = FaceEngine.from_config().one_face(yaoming_bgr).template
     assert ref is not None
     np.testing.assert_allclose(face.template.vector, ref.vector, atol=1e-5)

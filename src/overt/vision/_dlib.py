@@ -22,7 +22,8 @@ def import_dlib() -> ModuleType:
         import dlib
     except ImportError as exc:
         raise BackendUnavailableError(f"the dlib backend needs the dlib package: {INSTALL_HINT}") from exc
-    return dlib
+    module: ModuleType = dlib
+    return module
 
 
 _lock = threading.Lock()

@@ -43,6 +43,6 @@ def test_five_from_68_order() -> None:
     np.testing.assert_allclose(five_from_68(pts), [[10, 20], [30, 20], [20, 30], [12, 40], [28, 40]])
 
 
-def test_upsample_zero_finds_yaoming(yaoming_bgr: np.ndarray) -> None:  # type: ignore[type-arg]
+def test_upsample_zero_finds_yaoming(yaoming_bgr: np.ndarray) -> None:
     pytest.importorskip("dlib")
     assert len(DlibHogDetector(upsample=0).detect(yaoming_bgr)) == 1

@@ -23,7 +23,7 @@ class TestScrfdContract(DetectorContract):
     GDP_TOLERANCE = 0
 
 
-def test_yaoming_pinned(yaoming_bgr: np.ndarray) -> None:  # type: ignore[type-arg]
+def test_yaoming_pinned(yaoming_bgr: np.ndarray) -> None:
     dets = _DETECTOR.detect(yaoming_bgr)
     np.testing.assert_allclose(dets.xyxy[0], [71.8, 73.3, 177.4, 212.0], atol=2.0)
     np.testing.assert_allclose(dets.scores, [0.841], atol=0.02)
@@ -50,6 +50,6 @@ def test_nms_keeps_best_of_overlapping() -> None:
     assert nms(boxes, scores, 0.4) == [1, 2]
 
 
-def test_input_size_changes_nothing_big(yaoming_bgr: np.ndarray) -> None:  # type: ignore[type-arg]
+def test_input_size_changes_nothing_big(yaoming_bgr: np.ndarray) -> None:
     small = ScrfdDetector(input_size_px=320).detect(yaoming_bgr)
     assert len(small) == 1

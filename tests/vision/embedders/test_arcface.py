@@ -37,8 +37,8 @@ class TestArcFaceContract(EmbedderContract):
 def test_finds_yao_in_the_team_photo(
     embedder: ArcFaceEmbedder,
     embed_detector: ScrfdDetector,
-    yaoming_bgr: np.ndarray,  # type: ignore[type-arg]
-    players_bgr: np.ndarray,  # type: ignore[type-arg]
+    yaoming_bgr: np.ndarray,
+    players_bgr: np.ndarray,
 ) -> None:
     d = embed_detector.detect(yaoming_bgr)
     (yao,) = embedder.embed([embedder.align(yaoming_bgr, d.xyxy[0], d.landmarks5[0])])

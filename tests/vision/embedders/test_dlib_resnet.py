@@ -31,8 +31,6 @@ def threshold() -> float:
     return t
 
 
-
-
 class TestDlibResnetContract(EmbedderContract):
     @pytest.mark.xfail(
         strict=True,

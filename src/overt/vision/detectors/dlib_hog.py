@@ -50,7 +50,9 @@ class DlibHogDetector:
 
     model_id = "dlib_hog"
 
-    def __init__(self, registry: ModelRegistry | None = None, *, upsample: int = 1, score_threshold: float = 0.5) -> None:
+    def __init__(
+        self, registry: ModelRegistry | None = None, *, upsample: int = 1, score_threshold: float = 0.5
+    ) -> None:
         dlib = import_dlib()
         if not 0 <= upsample <= 3:
             raise ConfigError(f"upsample must lie in 0..3, got {upsample}")
