@@ -125,6 +125,7 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         embedding_size=128,
         default_threshold=0.925,
         licence=_DLIB_LICENCE,
+        # Calibrated on dev data (johns + deepface pairs, cosine of L2-normalised descriptors).
         published_accuracy="dlib ResNet-29: LFW 99.38 % (euclidean distance 0.6)",
     ),
     ModelSpec(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from overt.config import DlibDetectorConfig, DlibEmbedderConfig, EngineConfig
+from overt.domain.templates import cosine_similarity
+from overt.errors import ConfigError
 from overt.vision.detectors.dlib_hog import DlibHogDetector
 from overt.vision.embedders.dlib_resnet import DlibResnetEmbedder
+from overt.vision.engine import FaceEngine
 from overt.vision.models import ModelRegistry
 from tests.vision.contract import EmbedderContract
 
@@ -46,8 +51,6 @@ class TestDlibResnetContract(EmbedderContract):
 
 def test_descriptors_are_not_unit_norm_before_normalising(embedder: DlibResnetEmbedder) -> None:
     """dlib's raw descriptors have norm ~1.4, so its euclidean 0.6 is cosine ~0.91, not ~0.82."""
-    import numpy as np
-
     from overt.samples import sample_image
     from overt.vision.imageio import read_image
 
@@ -56,3 +59,34 @@ def test_descriptors_are_not_unit_norm_before_normalising(embedder: DlibResnetEm
     crop = embedder.align(img, dets.xyxy[0], dets.landmarks5[0])
     raw = np.asarray(embedder._net.compute_face_descriptor(np.ascontiguousarray(crop[:, :, ::-1])))
     assert 1.2 < float(np.linalg.norm(raw)) < 1.6
+
+
+def test_dlib_engine_end_to_end(yaoming_bgr: np.ndarray) -> None:
+    pytest.importorskip("dlib")
+    engine = FaceEngine.from_config(EngineConfig(detector=DlibDetectorConfig(), embedder=DlibEmbedderConfig()))
+    assert engine.min_similarity == pytest.approx(0.925)
+    a = engine.one_face(yaoming_bgr)
+    b = engine.one_face(np.ascontiguousarray(yaoming_bgr[:, ::-1]))
+    assert a.template is not None
+    assert b.template is not None
+    assert a.template.dim == 128
+    assert cosine_similarity(a.template, b.template) > engine.min_similarity
+
+
+def test_dlib_embedder_behind_scrfd_and_jitters(yaoming_bgr: np.ndarray) -> None:
+    pytest.importorskip("dlib")
+    engine = FaceEngine.from_config(EngineConfig(embedder=DlibEmbedderConfig(jitters=2)))
+    face = engine.one_face(yaoming_bgr, gate=None)
+    ref = FaceEngine.from_config(EngineConfig(detector=DlibDetectorConfig(), embedder=DlibEmbedderConfig()))
+    other = ref.one_face(yaoming_bgr)
+    assert face.template is not None
+    assert other.template is not None
+    assert cosine_similarity(face.template, other.template) > 0.95
+
+
+def test_bad_jitters() -> None:
+    pytest.importorskip("dlib")
+    with pytest.raises(ConfigError):
+        DlibResnetEmbedder(jitters=11)
+    with pytest.raises(ConfigError):
+        DlibResnetEmbedder(model_id="arcface_w600k_mbf")

@@ -1,9 +1,10 @@
 """dlib ResNet-29 face embedder (128-d), with dlib's own 5-point face-chip alignment.
 
 Public-domain weights from ``face-recognition-models`` (optional extra ``overt[dlib]``).
-dlib compares raw descriptors by euclidean distance (< 0.6 = same); they are close to unit
-norm, so after L2 normalisation cosine similarity ~ 1 - d^2 / 2. The default threshold is
-calibrated on dev data (see BENCHMARKS.md).
+dlib compares raw descriptors by euclidean distance (< 0.6 = same). Raw descriptors are NOT
+unit norm (about 1.4), so dlib's 0.6 is about 0.43 between the L2-normalised templates, i.e.
+cosine ~ 1 - 0.43^2 / 2 ~ 0.91. The default threshold (0.925 cosine) was calibrated on dev
+data (johns + deepface pairs: best pooled accuracy, FAR 0.1 %); see BENCHMARKS.md.
 """
 
 from __future__ import annotations
