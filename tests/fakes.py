@@ -80,6 +80,8 @@ class FakeDetector:
     def detect(self, image: npt.NDArray[np.uint8], *, score_threshold: float | None = None) -> FaceDetections:
         if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise InputError("detector input must be a BGR uint8 (H, W, 3) image")
+        if image.shape[0] < 1 or image.shape[1] < 1:
+            raise InputError("detector input is an empty image")
         thresh = self.score_threshold if score_threshold is None else score_threshold
         self.calls.append((tuple(image.shape), thresh))
         dets = self._lookup(image)

@@ -160,6 +160,11 @@ class DetectorContract:
         assert len(again) == len(default)
         np.testing.assert_allclose(again.xyxy, default.xyxy, atol=1e-3)
 
+    @pytest.mark.parametrize("shape", [(0, 10, 3), (10, 0, 3)])
+    def test_empty_image_is_an_input_error(self, detector: Detector, shape: tuple[int, int, int]) -> None:
+        with pytest.raises(InputError):
+            detector.detect(np.zeros(shape, np.uint8))
+
     def test_rejects_non_bgr_uint8(self, detector: Detector) -> None:
         with pytest.raises(InputError):
             detector.detect(np.zeros((32, 32, 3), np.float32))
