@@ -171,3 +171,18 @@ def test_decode_image_bytes() -> None:
         decode_image(b"")
     with pytest.raises(ImageError, match=r"upload\.jpg"):
         decode_image(b"GIF89a nonsense", name="upload.jpg")
+
+
+def test_32_bit_integer_and_float_tiffs(tmp_path: Path) -> None:
+    big = np.array([[0, 65535], [1000, 70000]], np.int32)
+    p = tmp_path / "i.tif"
+    Image.fromarray(big, mode="I").save(p)
+    np.testing.assert_array_equal(read_image(p)[:, :, 0], [[0, 255], [3, 255]])
+    small = np.array([[0, 100], [200, 255]], np.int32)
+    Image.fromarray(small, mode="I").save(p)
+    np.testing.assert_array_equal(read_image(p)[:, :, 0], [[0, 100], [200, 255]])
+    f = tmp_path / "f.tif"
+    Image.fromarray(np.array([[0.0, 0.5], [1.0, 0.25]], np.float32), mode="F").save(f)
+    np.testing.assert_array_equal(read_image(f)[:, :, 0], [[0, 128], [255, 64]])
+    Image.fromarray(np.array([[0.0, 510.0]], np.float32), mode="F").save(f)
+    np.testing.assert_array_equal(read_image(f)[:, :, 0], [[0, 255]])
