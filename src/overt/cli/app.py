@@ -44,6 +44,17 @@ compare.register(app)
 models.register(app)
 app.add_typer(eval_cmd.app, name="eval")
 
+# typer >= 0.20 vendors its own copy of click: catch that copy's exceptions as well as click's.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
+_EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+try:
+    from typer._click import exceptions as _typer_click
+
+    _USAGE_ERRORS += (_typer_click.ClickException,)
+except ImportError:  # older typer uses click itself
+    pass
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising (``sys.exit`` in ``__main__``)."""
@@ -51,12 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, prog_name="overt", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show(file=err)
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except _EXITS as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except _USAGE_ERRORS as exc:  # one line, like every other error
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        err.write(f"overt: error: {message} (see overt --help)\n")
+        return int(getattr(exc, "exit_code", 2))
+    except _ABORTS:
         err.write("overt: aborted\n")
         return 130
     except KeyboardInterrupt:
