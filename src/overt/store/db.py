@@ -126,12 +126,24 @@ class Database:
         finally:
             s.close()
 
-    def checkpoint(self) -> None:
-        """SQLite: fold the WAL into the main file and truncate it (after destroying keys)."""
-        if self.is_sqlite:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.commit()
+    def checkpoint(self) -> bool:
+        """SQLite: fold the WAL into the main file and truncate it (after destroying keys).
+
+        Best effort: returns False when readers kept part of the WAL alive (it is retried later).
+        """
+        if not self.is_sqlite:
+            return True
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cur.fetchone()
+            cur.close()
+            return bool(busy is not None and busy[0] == 0)
+        except Exception:
+            return False
+        finally:
+            raw.close()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

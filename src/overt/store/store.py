@@ -56,6 +56,7 @@ class Tx:
     snapshots: SnapshotRepository
     alerts: AlertRepository
     clock: Clock = field(repr=False)
+    policy: Policy = field(default_factory=Policy)
 
 
 class Store:
@@ -110,6 +111,7 @@ class Store:
                 snapshots=SnapshotRepository(s, vault),
                 alerts=AlertRepository(s, vault, deployments),
                 clock=self.clock,
+                policy=self.policy,
             )
 
     def rotate_kek(self, new_kek: bytes, *, actor: str) -> int:
