@@ -125,7 +125,11 @@ def load_config(data_dir: Path) -> DataDirConfig:
 def write_config(data_dir: Path, cfg: DataDirConfig) -> None:
     p = data_dir / CONFIG_NAME
     tmp = p.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(cfg.model_dump(), indent=2) + "\n", encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(cfg.model_dump(), indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, p)
 
 
@@ -164,7 +168,11 @@ def init_data_dir(
     keys.load_kek()  # fail before writing the config if the env var / passphrase is missing
     write_config(data_dir, cfg)
     store = Store(Database(database_url(data_dir, cfg)), keys, clock=clock, policy=cfg.policy())
-    return store.open(create=True)
+    store.open(create=True)
+    db_file = data_dir / DB_FILE
+    if db_file.exists():
+        os.chmod(db_file, 0o600)  # SQLite gives -wal/-shm the database file's mode
+    return store
 
 
 def open_data_dir(data_dir: Path, *, database_url_: str | None = None, clock: Clock | None = None) -> Store:
