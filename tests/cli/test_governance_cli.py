@@ -364,3 +364,46 @@ def test_watchlist_rejects_bad_images_cleanly(
     rc, out, _ = run(capsys, monkeypatch, "wm", "watchlist", "list", "--json")
     assert json.loads(out) == []
     _ = np  # numpy imported for template bytes above
+
+
+def test_passphrase_and_env_key_sources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["admin"])
+    pdir = str(tmp_path / "p")
+    monkeypatch.setenv("OVERT_PASSPHRASE", "correct horse battery staple")
+    rc, _, err = run(
+        capsys, monkeypatch, None, "init", "--admin", "admin", "--key-source", "passphrase", "--data-dir", pdir
+    )
+    assert rc == 0, err
+    assert not (tmp_path / "p" / "kek.key").exists()
+    monkeypatch.setenv("OVERT_PASSPHRASE", "wrong horse")
+    rc, _, err = run(capsys, monkeypatch, None, "audit", "verify", "--data-dir", pdir)
+    assert rc == 6
+    assert "does not belong" in err
+    monkeypatch.setenv("OVERT_PASSPHRASE", "correct horse battery staple")
+    monkeypatch.setenv("OVERT_NEW_PASSPHRASE", "a new passphrase")
+    rc, _, err = run(capsys, monkeypatch, "admin", "keys", "rotate", "--data-dir", pdir)
+    assert rc == 0, err
+    monkeypatch.setenv("OVERT_PASSPHRASE", "a new passphrase")
+    rc, _, err = run(capsys, monkeypatch, None, "audit", "verify", "--data-dir", pdir)
+    assert rc == 0, err
+
+    edir = str(tmp_path / "e")
+    monkeypatch.delenv("OVERT_KEK", raising=False)
+    rc, _, err = run(capsys, monkeypatch, None, "init", "--admin", "admin", "--key-source", "env", "--data-dir", edir)
+    assert rc == 6
+    assert "OVERT_KEK is not set" in err
+    assert not (tmp_path / "e" / "overt.json").exists()
+    monkeypatch.setenv("OVERT_KEK", base64.b64encode(os.urandom(32)).decode())
+    rc, _, err = run(capsys, monkeypatch, None, "init", "--admin", "admin", "--key-source", "env", "--data-dir", edir)
+    assert rc == 0, err
+    new = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("OVERT_NEW_KEK", new)
+    rc, _, err = run(capsys, monkeypatch, "admin", "keys", "rotate", "--data-dir", edir)
+    assert rc == 0, err
+    monkeypatch.setenv("OVERT_KEK", new)
+    rc, _, err = run(capsys, monkeypatch, None, "audit", "verify", "--data-dir", edir)
+    assert rc == 0, err
