@@ -8,6 +8,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -257,6 +258,7 @@ def test_errors_are_one_line(
 KILL_SCRIPT = r"""
 import sys
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from overt.store.datadir import open_data_dir
 store = open_data_dir(Path(sys.argv[1]))
@@ -407,3 +409,64 @@ def test_passphrase_and_env_key_sources(
     monkeypatch.setenv("OVERT_KEK", new)
     rc, _, err = run(capsys, monkeypatch, None, "audit", "verify", "--data-dir", edir)
     assert rc == 0, err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 600 KiB tmpfs (needs root and mount permission; skipped otherwise)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root); the mocked ENOSPC test covers the translation")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_real_full_disk(tiny_disk: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from overt.domain.deployments import DeploymentPlan
+    from overt.domain.watchlist import Category
+    from overt.errors import StorageError
+    from overt.store.datadir import init_data_dir
+
+    d = tiny_disk / "data"
+    store = init_data_dir(d)
+    assert {f.name: f.stat().st_mode & 0o777 for f in d.iterdir() if f.name.startswith("overt.db")} == {
+        "overt.db": 0o600,
+        "overt.db-wal": 0o600,
+        "overt.db-shm": 0o600,
+    }
+    t = datetime.now(UTC)
+    with store.transaction() as tx:
+        dep = tx.deployments.add(
+            DeploymentPlan("p", "l", "x", t, t + timedelta(hours=1), "c", (Category.OTHER,), 0.4, "j"),
+            created_by="op", now=t,
+        )  # fmt: skip
+
+    def fill() -> int:
+        saved = 0
+        for _ in range(1000):
+            with store.transaction() as tx:
+                a = tx.alerts.add(
+                    deployment_id=dep.id, camera_id="c", entry_id=None, similarity=0.5, raised_at=t,
+                    crop=os.urandom(30000),
+                )  # fmt: skip
+                tx.audit.append("system", "alert.raised", f"alert:{a.id}", {})
+            saved += 1
+            counter["saved"] = saved
+        return saved
+
+    counter = {"saved": 0}
+    with pytest.raises(StorageError, match="no space left on device"):
+        fill()
+    saved = counter["saved"]
+    store.db.dispose()
+    con = sqlite3.connect(d / "overt.db")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == saved > 0
+    con.close()
+    rc, out, err = run(capsys, monkeypatch, None, "audit", "verify", "--data-dir", str(d), "--json")
+    assert rc == 0, err
+    assert json.loads(out)["entries"] == saved

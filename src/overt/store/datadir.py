@@ -167,11 +167,15 @@ def init_data_dir(
     keys = keystore_for(data_dir, cfg)
     keys.load_kek()  # fail before writing the config if the env var / passphrase is missing
     write_config(data_dir, cfg)
+    db_file = data_dir / DB_FILE
+    if cfg.database_url is None and not db_file.exists():
+        # Create it 0600 before SQLite does: its -wal and -shm files take the database file's mode.
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     store = Store(Database(database_url(data_dir, cfg)), keys, clock=clock, policy=cfg.policy())
     store.open(create=True)
-    db_file = data_dir / DB_FILE
-    if db_file.exists():
-        os.chmod(db_file, 0o600)  # SQLite gives -wal/-shm the database file's mode
+    for f in (db_file, data_dir / (DB_FILE + "-wal"), data_dir / (DB_FILE + "-shm")):
+        if f.exists():
+            os.chmod(f, 0o600)
     return store
 
 
