@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -101,11 +100,8 @@ def look_alikes(subjects: list[tuple[int, Template]], min_similarity: float) -> 
     ids = [i for i, _ in subjects]
     mat = np.stack([t.vector for _, t in subjects])
     sims = mat @ mat.T
-    out = []
-    for a, b in combinations(range(len(ids)), 2):
-        if sims[a, b] >= min_similarity:
-            out.append(LookAlike(ids[a], ids[b], float(sims[a, b])))
-    return out
+    rows, cols = np.nonzero(np.triu(sims >= min_similarity, k=1))
+    return [LookAlike(ids[a], ids[b], float(sims[a, b])) for a, b in zip(rows, cols, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
