@@ -24,7 +24,7 @@ def test_deployment_and_period_reports(store: Store, clock: FakeClock) -> None:
                 store, deployment_id=d.id, camera_id="c", entry_id=1, similarity=0.6, raised_at=clock.now()
             )
             if verdict:
-                adjudicate_alert(store, u["op"], a.id, verdict, engaged=verdict == "true_match", outcome="arrest")  # type: ignore[arg-type]
+                adjudicate_alert(store, u["op"], a.id, verdict, engaged=verdict == "true_match", outcome="arrest")
         svc.record_faces_processed(d.id, 2000)
         clock.advance(timedelta(hours=1))
         svc.close(u["op"], d.id)
