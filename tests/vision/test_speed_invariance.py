@@ -166,3 +166,14 @@ def test_prelu_rewrite_leaves_detector_alone() -> None:
     from overt.vision.onnx_rewrite import rewrite_prelu
 
     assert rewrite_prelu(ModelRegistry().verified_path("scrfd_500m_bnkps")) is None
+
+
+def test_session_falls_back_to_the_file_when_the_rewrite_is_unusable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import overt.vision.onnx_rewrite as rewrite
+    from overt.vision import models
+
+    monkeypatch.setattr(rewrite, "rewrite_prelu", lambda path: b"not an onnx model")
+    monkeypatch.setattr(models, "_sessions", {})
+    sess = ModelRegistry().onnx_session("arcface_w600k_mbf", threads=1)
+    x = np.zeros((1, 3, 112, 112), np.float32)
+    assert np.asarray(sess.run(None, {sess.get_inputs()[0].name: x})[0]).shape == (1, 512)

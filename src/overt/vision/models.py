@@ -243,14 +243,20 @@ def _onnx_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
             opts.log_severity_level = 3
-            model: str | bytes = str(path)
+            sess = None
             try:
-                model = rewrite_prelu(path) or model
-            except Exception:  # an unusual graph: run it as it is, only slower
-                model = str(path)
-            try:
-                sess = ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # onnx / onnxruntime raise their own untyped errors
-                raise ModelError(f"cannot load ONNX model {path.name}: {exc}") from exc
+                rewritten = rewrite_prelu(path)
+            except Exception:  # an unusual graph: run the file as it is, only slower
+                rewritten = None
+            if rewritten is not None:
+                try:
+                    sess = ort.InferenceSession(rewritten, sess_options=opts, providers=["CPUExecutionProvider"])
+                except Exception:  # onnxruntime rejects the rewrite: same fallback
+                    sess = None
+            if sess is None:
+                try:
+                    sess = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+                except Exception as exc:  # onnxruntime raises its own untyped errors
+                    raise ModelError(f"cannot load ONNX model {path.name}: {exc}") from exc
             _sessions[key] = sess
         return sess
