@@ -27,9 +27,7 @@ def rewrite_prelu(model_path: Path) -> bytes | None:
     """The model with every eligible ``PRelu`` rewritten, serialised; ``None`` if nothing changed.
 
     Eligible: the slope is a constant of shape (C, 1, 1) or (1, C, 1, 1) and the input comes
-    from a ``Conv`` that does not read a graph input directly (the first layer stays as it is:
-    ONNX Runtime keeps a 3-channel convolution out of NCHWc, where the rewrite would not pay).
-    Returns ``None`` when the ``onnx`` package is missing or the graph has nothing to rewrite.
+    from a ``Conv``. Returns ``None`` when the ``onnx`` package is missing or the graph has nothing to rewrite.
     """
     try:
         import onnx
@@ -40,7 +38,6 @@ def rewrite_prelu(model_path: Path) -> bytes | None:
     model = onnx.load(str(model_path))
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
-    graph_inputs = {i.name for i in graph.input} - set(inits)
     producers = {out: node for node in graph.node for out in node.output}
     new_nodes = []
     new_inits = []
@@ -54,7 +51,7 @@ def rewrite_prelu(model_path: Path) -> bytes | None:
         slope = numpy_helper.to_array(inits[slope_name])
         prod = producers.get(y)
         shape_ok = slope.ndim in (3, 4) and all(d == 1 for d in slope.shape[-2:]) and slope.size == slope.shape[-3]
-        if not shape_ok or prod is None or prod.op_type != "Conv" or prod.input[0] in graph_inputs:
+        if not shape_ok or prod is None or prod.op_type != "Conv":
             new_nodes.append(node)
             continue
         a = slope.reshape(-1).astype(np.float32)
