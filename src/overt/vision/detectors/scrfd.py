@@ -115,7 +115,10 @@ class ScrfdDetector:
         if (new_w, new_h) == (w, h):
             canvas[:h, :w] = image
         else:
-            canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=interp)
+            region = canvas[:new_h, :new_w]
+            resized = cv2.resize(image, (new_w, new_h), dst=region, interpolation=interp)
+            if not np.shares_memory(resized, canvas):  # OpenCV could not write in place
+                region[...] = resized
         blob = cv2.dnn.blobFromImage(
             canvas, 1.0 / self._std, (size, size), (self._mean, self._mean, self._mean), swapRB=self._rgb
         )
