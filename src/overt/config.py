@@ -43,6 +43,9 @@ class ScrfdDetectorConfig(_Strict):
     score_threshold: float = Field(default=0.5, gt=0, lt=1, description="min detector score to keep a face.")
     nms_iou: float = Field(default=0.4, gt=0, lt=1, description="IoU above which overlapping boxes merge.")
     max_faces: int = Field(default=100, ge=1, description="At most this many faces per image.")
+    max_upscale: float = Field(
+        default=2.0, ge=1.0, description="Small images are enlarged at most this much (close-ups are missed beyond)."
+    )
 
 
 class DlibDetectorConfig(_Strict):

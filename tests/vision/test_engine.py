@@ -4,7 +4,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from overt.config import EngineConfig
+from overt.config import EngineConfig, ScrfdDetectorConfig
 from overt.domain.quality import QualityGate
 from overt.errors import MultipleFacesError, NoFaceError, QualityError
 from overt.vision.engine import FaceEngine, choose_face
@@ -27,8 +27,10 @@ def test_from_config_defaults(engine: FaceEngine) -> None:
     assert FaceEngine.from_config(EngineConfig(min_similarity=0.5)).min_similarity == 0.5
 
 
-def test_tight_crop_is_found_only_by_the_padded_retry(engine: FaceEngine, yaoming_bgr: Img) -> None:
-    # SCRFD at 640 input misses a face that fills the whole image; the retry pads and lowers the threshold.
+def test_tight_crop_is_found_only_by_the_padded_retry(yaoming_bgr: Img) -> None:
+    # SCRFD enlarging a close-up to the full 640 input misses a face that fills the whole image
+    # (max_upscale caps that by default); the retry pads and lowers the threshold.
+    engine = FaceEngine.from_config(EngineConfig(detector=ScrfdDetectorConfig(max_upscale=100.0)))
     x1, y1, x2, y2 = 62, 63, 187, 222
     crop = np.ascontiguousarray(yaoming_bgr[y1:y2, x1:x2])
     assert len(engine.detect(crop)) == 0

@@ -75,7 +75,8 @@ SIMILARITY_TOL = 0.002
 
 @pytest.fixture(scope="module")
 def detector() -> ScrfdDetector:
-    return ScrfdDetector()
+    # Unlimited enlargement reproduces the letterbox the pins were made with (before max_upscale).
+    return ScrfdDetector(max_upscale=100.0)
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,7 @@ class FaceEngine:
                 score_threshold=d.score_threshold,
                 nms_iou=d.nms_iou,
                 max_faces=d.max_faces,
+                max_upscale=d.max_upscale,
                 threads=cfg.threads,
             )
         if isinstance(cfg.embedder, DlibEmbedderConfig):

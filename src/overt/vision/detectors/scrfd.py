@@ -55,6 +55,7 @@ class ScrfdDetector:
         score_threshold: float = 0.5,
         nms_iou: float = 0.4,
         max_faces: int = 100,
+        max_upscale: float = 2.0,
         threads: int = 0,
     ) -> None:
         self._registry = registry or ModelRegistry()
@@ -71,6 +72,9 @@ class ScrfdDetector:
         self.score_threshold = score_threshold
         self.nms_iou = nms_iou
         self.max_faces = max_faces
+        if max_upscale < 1.0:
+            raise ConfigError("max_upscale must be >= 1")
+        self.max_upscale = max_upscale
         self._mean = spec.mean
         self._std = spec.std
         self._rgb = spec.colour_order == "RGB"
@@ -108,7 +112,11 @@ class ScrfdDetector:
         """
         h, w = image.shape[:2]
         size = self.input_size_px
-        scale = min(size / h, size / w)
+        if h < 1 or w < 1:
+            raise InputError(f"detector input is empty ({w}x{h} px)")
+        # Never enlarge more than max_upscale: a close-up blown up to the full input is a face
+        # larger than the biggest anchors, and SCRFD misses it.
+        scale = min(size / h, size / w, self.max_upscale)
         new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         canvas = np.zeros((size, size, 3), np.uint8)
