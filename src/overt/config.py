@@ -112,13 +112,24 @@ class SourceConfig(_Strict):
     backoff_jitter: float = Field(
         default=0.2, ge=0, lt=1, description="Each wait is multiplied by a random factor in [1 - j, 1 + j]."
     )
-    rtsp_transport: Literal["tcp", "udp"] = Field(
-        default="tcp", description="RTP transport for rtsp:// and rtsps:// (tcp: interleaved, crosses NAT)."
+    rtsp_transport: Literal["tcp", "udp", "auto"] = Field(
+        default="tcp",
+        description=(
+            "RTP transport for rtsp:// and rtsps://: tcp (interleaved in the RTSP connection, crosses NAT), "
+            "udp (lower latency; needed by servers without TCP interleaving such as rtsp-server-perl), "
+            "auto (FFmpeg's default: UDP first, TCP if UDP fails)."
+        ),
     )
     give_up_after_s: float | None = Field(
         default=None,
         gt=0,
         description="Stop reconnecting (source exhausted, error set) after this long without a frame; None = never.",
+    )
+    max_bad_frames: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description="Live: consecutive undecodable frames skipped (counted) before the stream is reopened.",
     )
     prefetch_frames: int = Field(
         default=8, ge=1, le=1000, description="Files: frames decoded ahead of the consumer (every frame is kept)."
