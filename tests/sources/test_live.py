@@ -188,7 +188,7 @@ def test_url_that_never_answers(scheme: str, kind: str) -> None:
         t = time.monotonic()
         src.close()
         close_s = time.monotonic() - t
-    assert 1.9 <= waited < 2.5
+    assert 1.9 <= waited < 3.0
     assert stats.reconnects >= 2
     assert not stats.connected
     assert not stats.exhausted
@@ -307,7 +307,7 @@ def test_slow_consumer_drops_oldest(mjpeg_frames: list[npt.NDArray[np.uint8]]) -
     steps = [b.index - a.index for a, b in itertools.pairwise(got)]
     assert min(steps) > 1  # frames in between were dropped
     # Only recent frames: the oldest of 3 buffered frames at 100 fps (plus scheduling slack).
-    assert float(np.median(ages)) < 0.1
+    assert float(np.median(ages)) < 0.2  # a queue without drops would be ~1 s behind
     log.info("slow consumer: dropped %d, steps %s, ages %s", stats.frames_dropped, steps, [round(a, 3) for a in ages])
 
 
