@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import os
 import shutil
 import socket
 import subprocess
@@ -317,3 +318,59 @@ class MjpegServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+
+
+GST_PYTHON = os.environ.get("OVERT_GST_PYTHON", "/usr/bin/python3")
+"""The system Python that has PyGObject (python3-gi); the project's venv does not."""
+
+_GST_CHECK = (
+    "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); "
+    "from gi.repository import Gst, GstRtspServer; Gst.init(None); "
+    "import sys; sys.exit(0 if Gst.ElementFactory.find('x264enc') else 3)"
+)
+
+
+def missing_gst_rtsp() -> str | None:
+    """Why the GStreamer RTSP server cannot run here, or ``None``."""
+    if not Path(GST_PYTHON).is_file():
+        return f"{GST_PYTHON} not found (set OVERT_GST_PYTHON to a Python with python3-gi)"
+    try:
+        rc = subprocess.run([GST_PYTHON, "-c", _GST_CHECK], capture_output=True, timeout=30).returncode
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"GStreamer check failed: {exc}"
+    if rc != 0:
+        return (
+            "GStreamer RTSP server not available (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 "
+            "gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)"
+        )
+    return None
+
+
+class GstRtspServer:
+    """tests/sources/gst_rtsp_server.py in a subprocess: RTSP with RTP over UDP and TCP."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_tcp_port()
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/live"
+
+    def start(self) -> None:
+        log = (self.log_dir / "gst-rtsp-server.log").open("ab")
+        script = Path(__file__).with_name("gst_rtsp_server.py")
+        self.proc = subprocess.Popen(
+            [GST_PYTHON, str(script), str(self.port)], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        if not wait_for_port(self.port, 15):
+            self.stop()
+            raise RuntimeError("GStreamer RTSP server did not start listening within 15 s")
+
+    def stop(self, *, hard: bool = False) -> None:
+        if hard and self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        _stop_process(self.proc)
+        self.proc = None

@@ -25,10 +25,12 @@ from overt.sources import FrameSource, LiveSource
 from overt.sources.live import backoff_delays, capture_options
 from tests.sources.conftest import frame_number, moving_face_frames
 from tests.sources.servers import (
+    GstRtspServer,
     MjpegServer,
     RtspServer,
     closed_port,
     make_h264_clip,
+    missing_gst_rtsp,
     missing_rtsp_binaries,
     silent_tcp_server,
 )
@@ -167,6 +169,56 @@ def test_rtsp_unknown_path_retries_without_hanging(rtsp_server: RtspServer) -> N
     assert not stats.connected
     assert stats.last_error is not None
     assert close_s < 3.5
+
+
+# -- RTSP over TCP (GStreamer's RTSP server: interleaved TCP as well as UDP) ---------------------
+
+
+@pytest.fixture(scope="session")
+def gst_available() -> None:
+    if (why := missing_gst_rtsp()) is not None:
+        pytest.skip(why)
+
+
+@pytest.fixture
+def gst_server(tmp_path: Path, gst_available: None) -> Iterator[GstRtspServer]:
+    srv = GstRtspServer(tmp_path)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.rtsp
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("transport", ["tcp", "udp", "auto"])
+def test_rtsp_transports(gst_server: GstRtspServer, transport: str) -> None:
+    cfg = RTSP_CFG.model_copy(update={"rtsp_transport": transport})
+    with LiveSource(gst_server.url(), config=cfg) as src:
+        frames = read_frames(src, 25, 20.0)
+        stats = src.stats()
+    assert len(frames) == 25, stats
+    assert all(f.image.shape == (240, 320, 3) for f in frames)
+    assert stats.connected
+
+
+@pytest.mark.rtsp
+@pytest.mark.timeout(90)
+def test_rtsp_tcp_server_killed_and_restarted(gst_server: GstRtspServer) -> None:
+    cfg = RTSP_CFG.model_copy(update={"rtsp_transport": "tcp"})
+    with LiveSource(gst_server.url(), config=cfg) as src:
+        assert len(read_frames(src, 10, 20.0)) == 10
+        gst_server.stop(hard=True)  # SIGKILL mid-stream: the TCP connection breaks
+        read_frames(src, 1000, 3.0)
+        assert not src.stats().connected
+        gst_server.start()
+        restarted_at = time.monotonic()
+        again = read_frames(src, 10, 30.0, after=restarted_at)
+        stats = src.stats()
+    assert len(again) == 10, stats
+    assert stats.reconnects >= 1
+    log.info("tcp server restart: frames again %.2f s after restart", again[0].captured_monotonic_s - restarted_at)
 
 
 # -- URLs that never answer -----------------------------------------------------------------------
