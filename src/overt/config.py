@@ -125,6 +125,15 @@ class SourceConfig(_Strict):
         gt=0,
         description="Stop reconnecting (source exhausted, error set) after this long without a frame; None = never.",
     )
+    tls_verify: bool = Field(
+        default=True,
+        description="Verify the TLS certificate of https:// and rtsps:// cameras (FFmpeg alone does not).",
+    )
+    tls_ca_file: str | None = Field(
+        default=None,
+        pattern=r"^[^;|]+$",
+        description="PEM file of the CA (or the camera's self-signed certificate) to verify against.",
+    )
     max_bad_frames: int = Field(
         default=5,
         ge=0,

@@ -8,6 +8,7 @@ import http.server
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -260,6 +261,7 @@ class MjpegServer:
         fps: float = 25.0,
         corrupt: frozenset[int] = frozenset(),
         frames_per_connection: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.frame_at = frame_at
         self.fps = fps
@@ -303,11 +305,15 @@ class MjpegServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = int(self.httpd.server_address[1])
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/video.mjpg"
+        return f"{self.scheme}://127.0.0.1:{self.port}/video.mjpg"
 
     def __enter__(self) -> MjpegServer:
         self.thread.start()
@@ -374,3 +380,18 @@ class GstRtspServer:
             self.proc.wait(5)
         _stop_process(self.proc)
         self.proc = None
+
+
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, Path] | None:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1 (openssl CLI)."""
+    if shutil.which("openssl") is None:
+        return None
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx, cert

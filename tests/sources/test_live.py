@@ -32,6 +32,7 @@ from tests.sources.servers import (
     make_h264_clip,
     missing_gst_rtsp,
     missing_rtsp_binaries,
+    self_signed_tls,
     silent_tcp_server,
 )
 
@@ -227,7 +228,9 @@ def test_rtsp_tcp_server_killed_and_restarted(gst_server: GstRtspServer) -> None
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("scheme", ["rtsp", "http"])
 @pytest.mark.parametrize("kind", ["silent", "closed"])
-def test_url_that_never_answers(scheme: str, kind: str) -> None:
+def test_url_that_never_answers(
+    scheme: str, kind: str, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     with silent_tcp_server() as silent:
         port = silent if kind == "silent" else closed_port()
         src = LiveSource(f"{scheme}://user:secret@127.0.0.1:{port}/stream", config=DEAD_CFG)
@@ -247,6 +250,8 @@ def test_url_that_never_answers(scheme: str, kind: str) -> None:
     assert stats.frames_read == 0
     assert stats.last_error is not None
     assert "secret" not in stats.last_error
+    native = capfd.readouterr()  # OpenCV's and FFmpeg's own messages (file descriptors 1 and 2)
+    assert "secret" not in native.out + native.err + caplog.text
     assert close_s < 1.5
     log.info("%s %s: %d attempts in 2.5 s, close %.3f s", scheme, kind, stats.reconnects + 1, close_s)
 
@@ -326,6 +331,30 @@ def test_mjpeg_reads_and_skips_a_corrupt_frame(mjpeg_frames: list[npt.NDArray[np
 
 
 @pytest.mark.timeout(60)
+def test_https_mjpeg_verifies_certificates(mjpeg_frames: list[npt.NDArray[np.uint8]], tmp_path: Path) -> None:
+    tls = self_signed_tls(tmp_path)
+    if tls is None:
+        pytest.skip("openssl CLI not installed")
+    ctx, cert = tls
+    base = SourceConfig(open_timeout_s=3, read_timeout_s=2, buffer_frames=100, backoff_initial_s=0.1)
+    with MjpegServer(lambda i: mjpeg_frames[i % 256], fps=50, tls=ctx) as server:
+        assert server.url().startswith("https://")
+        # Verified against the camera's own certificate: frames.
+        with LiveSource(server.url(), config=base.model_copy(update={"tls_ca_file": str(cert)})) as src:
+            assert len(read_frames(src, 10, 15.0)) == 10
+        # Verification on, certificate unknown: refused (no frame), with a hint in the error.
+        with LiveSource(server.url(), config=base) as src:
+            assert read_frames(src, 1, 2.0) == []
+            stats = src.stats()
+        assert stats.last_error is not None
+        assert "TLS certificate" in stats.last_error
+        assert stats.reconnects >= 1
+        # Verification off (explicitly): frames.
+        with LiveSource(server.url(), config=base.model_copy(update={"tls_verify": False})) as src:
+            assert len(read_frames(src, 10, 15.0)) == 10
+
+
+@pytest.mark.timeout(60)
 def test_mjpeg_stream_end_reconnects(mjpeg_frames: list[npt.NDArray[np.uint8]]) -> None:
     with MjpegServer(lambda i: mjpeg_frames[i % 256], fps=50, frames_per_connection=15) as server:
         cfg = SourceConfig(open_timeout_s=3, read_timeout_s=2, buffer_frames=100, backoff_initial_s=0.1)
@@ -393,3 +422,9 @@ def test_capture_options() -> None:
     assert "rtsp_transport" not in auto
     assert auto  # never empty for RTSP: an unset variable makes OpenCV force tcp
     assert "rtsp_transport" not in capture_options("http://h/v.mjpg", SourceConfig())
+    assert "tls_verify" not in capture_options("http://h/v.mjpg", SourceConfig())
+    assert "tls_verify;1" in capture_options("https://h/v.mjpg", SourceConfig())
+    assert "tls_verify;0" in capture_options("rtsps://h/s", SourceConfig(tls_verify=False))
+    assert "ca_file;/etc/cam.pem" in capture_options("rtsps://h/s", SourceConfig(tls_ca_file="/etc/cam.pem"))
+    with pytest.raises(ValueError, match="tls_ca_file"):
+        SourceConfig(tls_ca_file="/a;b")

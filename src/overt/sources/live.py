@@ -74,8 +74,16 @@ class _CaptureOptionsEnv:
 _CAPTURE_ENV = _CaptureOptionsEnv()
 
 
+def uses_tls(uri: str) -> bool:
+    return uri.lower().startswith(("https://", "rtsps://"))
+
+
 def capture_options(uri: str, config: SourceConfig) -> str:
-    """The FFmpeg options string for ``uri`` (``rtsp_transport`` for RTSP), merged over the user's.
+    """The FFmpeg options string for ``uri``, merged over the user's.
+
+    ``rtsp_transport`` for RTSP; ``tls_verify`` (and ``ca_file``) for https/rtsps: FFmpeg does
+    not verify certificates unless told to, which would hand a camera's credentials to anyone
+    in the middle.
 
     Options already in the environment at import time (``OPENCV_FFMPEG_CAPTURE_OPTIONS``) are
     kept unless Overt sets the same key.
@@ -92,6 +100,10 @@ def capture_options(uri: str, config: SourceConfig) -> str:
             opts.setdefault("max_delay", "500000")
         else:
             opts["rtsp_transport"] = config.rtsp_transport
+    if uses_tls(uri):
+        opts["tls_verify"] = "1" if config.tls_verify else "0"
+        if config.tls_ca_file:
+            opts["ca_file"] = config.tls_ca_file
     return "|".join(f"{k};{v}" for k, v in opts.items())
 
 
@@ -269,7 +281,12 @@ class LiveSource:
             return None
         if not cap.isOpened():
             cap.release()
-            self._set_error(f"cannot open stream (no answer within {cfg.open_timeout_s:g} s, refused, or not video)")
+            hint = ""
+            if isinstance(uri, str) and uses_tls(uri) and cfg.tls_verify:
+                hint = "; or its TLS certificate failed verification (set tls_ca_file to its CA)"
+            self._set_error(
+                f"cannot open stream (no answer within {cfg.open_timeout_s:g} s, refused, or not video{hint})"
+            )
             return None
         return cap
 
