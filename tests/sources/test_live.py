@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ import pytest
 from overt.config import SourceConfig
 from overt.domain.frames import Frame
 from overt.sources import FrameSource, LiveSource
-from overt.sources.live import backoff_delays, capture_options
+from overt.sources.live import CAPTURE_OPTIONS_ENV, _CaptureOptionsEnv, backoff_delays, capture_options
 from tests.sources.conftest import frame_number, moving_face_frames
 from tests.sources.servers import (
     GstRtspServer,
@@ -428,3 +430,43 @@ def test_capture_options() -> None:
     assert "ca_file;/etc/cam.pem" in capture_options("rtsps://h/s", SourceConfig(tls_ca_file="/etc/cam.pem"))
     with pytest.raises(ValueError, match="tls_ca_file"):
         SourceConfig(tls_ca_file="/a;b")
+
+
+@pytest.mark.rtsp
+@pytest.mark.timeout(60)
+def test_two_cameras_with_different_transports(rtsp_server: RtspServer, gst_server: GstRtspServer) -> None:
+    udp = LiveSource(rtsp_server.url(), camera_id="cam-1", config=RTSP_CFG)
+    tcp = LiveSource(gst_server.url(), camera_id="cam-2", config=RTSP_CFG.model_copy(update={"rtsp_transport": "tcp"}))
+    with udp, tcp:
+        a = read_frames(udp, 10, 20.0)
+        b = read_frames(tcp, 10, 20.0)
+    assert len(a) == 10
+    assert len(b) == 10
+    assert {f.camera_id for f in a} == {"cam-1"}
+    assert {f.camera_id for f in b} == {"cam-2"}
+
+
+def test_capture_env_serialises_only_different_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CAPTURE_OPTIONS_ENV, "")  # restored afterwards
+    env = _CaptureOptionsEnv()
+    inside: list[str] = []
+    lock = threading.Lock()
+    overlaps: list[tuple[str, str]] = []
+
+    def use(options: str) -> None:
+        with env.use(options):
+            with lock:
+                overlaps.extend((options, other) for other in inside)
+                inside.append(options)
+            assert os.environ[CAPTURE_OPTIONS_ENV] == options
+            time.sleep(0.05)
+            with lock:
+                inside.remove(options)
+
+    threads = [threading.Thread(target=use, args=(o,)) for o in ["a;1", "a;1", "b;2", "a;1", "b;2"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert all(x == y for x, y in overlaps)  # only equal options ever open at the same time
+    assert overlaps  # and those do overlap
