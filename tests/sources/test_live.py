@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import cv2
 import numpy as np
@@ -53,6 +54,13 @@ RTSP_CFG = SourceConfig(
 DEAD_CFG = SourceConfig(open_timeout_s=0.5, read_timeout_s=0.5, backoff_initial_s=0.05, backoff_max_s=0.2)
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip, or fail where CI promised the services (``OVERT_REQUIRE_STREAM_TESTS=1``)."""
+    if os.environ.get("OVERT_REQUIRE_STREAM_TESTS") == "1":
+        pytest.fail(f"stream test services missing although OVERT_REQUIRE_STREAM_TESTS=1: {reason}")
+    pytest.skip(reason)
+
+
 def read_frames(src: FrameSource, n: int, timeout_s: float, *, after: float | None = None) -> list[Frame]:
     """Up to ``n`` frames within ``timeout_s`` (only frames captured after ``after`` count)."""
     got: list[Frame] = []
@@ -76,7 +84,7 @@ def mostly_consecutive(frames: list[Frame], modulo: int) -> bool:
 @pytest.fixture(scope="session")
 def rtsp_clip(tmp_path_factory: pytest.TempPathFactory, yaoming_bgr: npt.NDArray[np.uint8]) -> Path:
     if (why := missing_rtsp_binaries()) is not None:
-        pytest.skip(why)
+        unavailable(why)
     frames = moving_face_frames(yaoming_bgr, n=CLIP_FRAMES)
     return make_h264_clip(frames, tmp_path_factory.mktemp("rtsp") / "clip.mp4")
 
@@ -180,7 +188,7 @@ def test_rtsp_unknown_path_retries_without_hanging(rtsp_server: RtspServer) -> N
 @pytest.fixture(scope="session")
 def gst_available() -> None:
     if (why := missing_gst_rtsp()) is not None:
-        pytest.skip(why)
+        unavailable(why)
 
 
 @pytest.fixture
@@ -336,7 +344,7 @@ def test_mjpeg_reads_and_skips_a_corrupt_frame(mjpeg_frames: list[npt.NDArray[np
 def test_https_mjpeg_verifies_certificates(mjpeg_frames: list[npt.NDArray[np.uint8]], tmp_path: Path) -> None:
     tls = self_signed_tls(tmp_path)
     if tls is None:
-        pytest.skip("openssl CLI not installed")
+        unavailable("openssl CLI not installed")
     ctx, cert = tls
     base = SourceConfig(open_timeout_s=3, read_timeout_s=2, buffer_frames=100, backoff_initial_s=0.1)
     with MjpegServer(lambda i: mjpeg_frames[i % 256], fps=50, tls=ctx) as server:
