@@ -138,7 +138,10 @@ class SourceConfig(_Strict):
         default=5,
         ge=0,
         le=1000,
-        description="Live: consecutive undecodable frames skipped (counted) before the stream is reopened.",
+        description=(
+            "Consecutive undecodable frames skipped (counted) before a live stream is reopened "
+            "or a file is taken to have ended."
+        ),
     )
     prefetch_frames: int = Field(
         default=8, ge=1, le=1000, description="Files: frames decoded ahead of the consumer (every frame is kept)."
