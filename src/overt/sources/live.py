@@ -236,9 +236,12 @@ class LiveSource:
 
     # -- reader thread ------------------------------------------------------------------------
     def _set_error(self, message: str) -> None:
+        """Record ``message``; log it as a warning unless it repeats the previous one (debug)."""
         with self._cond:
+            repeated = message == self._last_error
             self._last_error = message
-        log.warning("%s (%s): %s", self.camera_id, self.display_uri, message)
+        level = logging.DEBUG if repeated else logging.WARNING
+        log.log(level, "%s (%s): %s", self.camera_id, self.display_uri, message)
 
     def _push(self, image: npt.NDArray[np.uint8]) -> None:
         now = time.monotonic()
@@ -253,6 +256,8 @@ class LiveSource:
         )
         self._frames_in += 1
         with self._cond:
+            if self._closed:
+                return
             while len(self._buffer) >= self.config.buffer_frames:
                 self._buffer.popleft()
                 self._frames_dropped += 1
