@@ -140,8 +140,10 @@ def test_realtime_paces_at_native_fps(avi_mjpg: Path) -> None:
     assert all(f is not None for f in frames)
     assert elapsed >= (n - 1) / FPS - 0.01
     captured = [f.captured_monotonic_s for f in frames if f is not None]
-    gaps = [b - a for a, b in itertools.pairwise(captured)]
-    assert min(gaps) >= 1 / FPS - 0.01
+    # Paced against the clock of the first frame: frame i never leaves before i / fps (a late
+    # frame makes the next gap shorter, so gaps themselves are not checked).
+    for i, t in enumerate(captured):
+        assert t - captured[0] >= i / FPS - 0.005
 
 
 def test_realtime_read_times_out_before_the_frame_is_due(avi_mjpg: Path) -> None:
