@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -11,10 +12,27 @@ import typer
 
 from overt.cli._common import JSON_OPTION, out_console, print_json, state
 from overt.domain.templates import cosine_similarity
-from overt.samples import sample_image
+from overt.samples import SAMPLE_IMAGES, sample_image
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("samples")
+    def samples_cmd(
+        dest: Path = typer.Argument(Path("."), help="Folder to copy the sample photos into."),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Copy the sample photos that ship with the model package (for trying the commands)."""
+        dest.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in SAMPLE_IMAGES:
+            target = dest / f"{name}.jpg"
+            shutil.copyfile(sample_image(name), target)
+            written.append(str(target))
+        if as_json:
+            print_json(written)
+        else:
+            out_console().print("\n".join(written))
+
     @app.command("demo")
     def demo_cmd(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         """Detect faces in sample photos and compare a face with itself and with others."""
