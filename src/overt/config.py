@@ -150,11 +150,45 @@ class PipelineConfig(_Strict):
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
 
 
+class SourceConfig(_Strict):
+    """How frames are read from cameras and files (``overt.sources``).
+
+    Timeouts bound every open and read of a live stream; a stalled or dropped stream is
+    reopened with exponential backoff (``backoff_initial_s`` doubling up to ``backoff_max_s``,
+    each wait randomised by +/- ``backoff_jitter``).
+    """
+
+    open_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Longest wait to open a stream.")
+    read_timeout_s: float = Field(
+        default=5.0, gt=0, le=600, description="Longest wait for one frame before the stream counts as stalled."
+    )
+    buffer_frames: int = Field(
+        default=4, ge=1, le=1000, description="Live sources keep at most this many newest frames (drop-oldest)."
+    )
+    backoff_initial_s: float = Field(default=0.5, gt=0, le=600, description="First wait before reconnecting.")
+    backoff_max_s: float = Field(default=10.0, gt=0, le=3600, description="Longest wait between reconnects.")
+    backoff_jitter: float = Field(
+        default=0.2, ge=0, lt=1, description="Each wait is multiplied by a random factor in [1 - j, 1 + j]."
+    )
+    rtsp_transport: Literal["tcp", "udp"] = Field(
+        default="tcp", description="RTP transport for rtsp:// and rtsps:// (tcp: interleaved, crosses NAT)."
+    )
+    give_up_after_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stop reconnecting (source exhausted, error set) after this long without a frame; None = never.",
+    )
+    prefetch_frames: int = Field(
+        default=8, ge=1, le=1000, description="Files: frames decoded ahead of the consumer (every frame is kept)."
+    )
+
+
 class OvertConfig(_Strict):
     """Top-level configuration file."""
 
     engine: EngineConfig = Field(default_factory=EngineConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    sources: SourceConfig = Field(default_factory=SourceConfig)
 
 
 def load_config(path: str | Path | None = None) -> OvertConfig:
