@@ -175,7 +175,7 @@ def main() -> None:
                 results.append(
                     Result(
                         name,
-                        "naive",
+                        "naive (det640 + embed all)",
                         frames / wall,
                         1000 * cpu / max(frames, 1),
                         faces,
