@@ -117,7 +117,7 @@ def main() -> None:
     ]
     for name, build, one_ms, qps, r_e, r_t in rows:
         md.append(f"| {name} | {build:.1f} | {one_ms:.2f} | {qps:.0f} | {r_e:.3f} | {r_t:.3f} |")
-    md += ["", '`build_gallery(backend="auto")` uses faiss HNSW from 50,000 templates on (`ann_min_templates`).', END]
+    md += ["", '`build_gallery(backend="auto")` uses faiss HNSW from 200,000 templates on (`ann_min_templates`).', END]
     text = "\n".join(md)
     print(text)
     if args.write:
