@@ -50,3 +50,6 @@ def gdp_bgr() -> npt.NDArray[np.uint8]:
 @pytest.fixture(scope="session")
 def players_bgr() -> npt.NDArray[np.uint8]:
     return read_image(sample_image("players"))
+
+
+pytest_plugins = ["tests.postgres_fixture", "tests.store_fixtures"]

@@ -57,7 +57,7 @@ class ArcFaceEmbedderConfig(_Strict):
 
     type: Literal["arcface"] = "arcface"
     model_id: str = Field(default="arcface_w600k_mbf", description="Registered embedder model id.")
-    max_batch: int = Field(default=32, ge=1, description="Faces per inference batch.")
+    max_batch: int = Field(default=8, ge=1, description="Faces per inference batch (8: fastest per face on CPU).")
 
 
 class DlibEmbedderConfig(_Strict):
@@ -176,13 +176,36 @@ class SourceConfig(_Strict):
     backoff_jitter: float = Field(
         default=0.2, ge=0, lt=1, description="Each wait is multiplied by a random factor in [1 - j, 1 + j]."
     )
-    rtsp_transport: Literal["tcp", "udp"] = Field(
-        default="tcp", description="RTP transport for rtsp:// and rtsps:// (tcp: interleaved, crosses NAT)."
+    rtsp_transport: Literal["tcp", "udp", "auto"] = Field(
+        default="tcp",
+        description=(
+            "RTP transport for rtsp:// and rtsps://: tcp (interleaved in the RTSP connection, crosses NAT), "
+            "udp (lower latency; needed by servers without TCP interleaving such as rtsp-server-perl), "
+            "auto (FFmpeg's default: UDP first, TCP if UDP fails)."
+        ),
     )
     give_up_after_s: float | None = Field(
         default=None,
         gt=0,
         description="Stop reconnecting (source exhausted, error set) after this long without a frame; None = never.",
+    )
+    tls_verify: bool = Field(
+        default=True,
+        description="Verify the TLS certificate of https:// and rtsps:// cameras (FFmpeg alone does not).",
+    )
+    tls_ca_file: str | None = Field(
+        default=None,
+        pattern=r"^[^;|]+$",
+        description="PEM file of the CA (or the camera's self-signed certificate) to verify against.",
+    )
+    max_bad_frames: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description=(
+            "Consecutive undecodable frames skipped (counted) before a live stream is reopened "
+            "or a file is taken to have ended."
+        ),
     )
     prefetch_frames: int = Field(
         default=8, ge=1, le=1000, description="Files: frames decoded ahead of the consumer (every frame is kept)."

@@ -59,3 +59,54 @@ class StorageError(OvertError):
     """Reading or writing persistent state failed."""
 
     exit_code = 5
+
+
+class CryptoError(OvertError):
+    """Encryption keys are missing, wrong or unsafe, or a ciphertext does not authenticate.
+
+    Raised before anything is changed: a wrong or missing key never destroys data.
+    """
+
+    exit_code = 6
+
+
+class KeyMissingError(CryptoError):
+    """The key-encryption key (key file, environment variable or passphrase) is not available."""
+
+
+class InsecureKeyFileError(CryptoError):
+    """The key file is readable by group or others (it must be mode 0600)."""
+
+
+class WrongKeyError(CryptoError):
+    """The key-encryption key does not belong to this data directory."""
+
+
+class DecryptionError(CryptoError):
+    """A ciphertext failed to authenticate: wrong key, wrong row, tampered, or its key was destroyed."""
+
+
+class KeyDestroyedError(DecryptionError):
+    """The data key of this ciphertext was destroyed (crypto-shredded); the data is gone for good."""
+
+
+class AuthError(OvertError):
+    """Unknown user, wrong password, or a role that may not do this."""
+
+    exit_code = 7
+
+
+class GovernanceError(OvertError):
+    """A governance rule refuses the action (e.g. authorising one's own deployment)."""
+
+    exit_code = 8
+
+
+class NotFoundError(InputError):
+    """A deployment, entry, user or alert with that id does not exist."""
+
+
+class AuditIntegrityError(OvertError):
+    """The audit log's hash chain does not verify."""
+
+    exit_code = 9

@@ -80,6 +80,29 @@ def test_truncated_file_decodes_what_it_can_then_ends_with_error(
     assert f"{len(frames)} of {N_FRAMES}" in stats.last_error
 
 
+@pytest.mark.parametrize("fixture", ["avi_mjpg", "mkv_xvid"])
+def test_corrupt_middle_frames_are_passed_over(fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    src_path: Path = request.getfixturevalue(fixture)
+    data = bytearray(src_path.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 3000] = b"\x00\x17garbage" * 300
+    path = tmp_path / f"corrupt{src_path.suffix}"
+    path.write_bytes(bytes(data))
+    with FileSource(path) as src:
+        frames = read_all(src)
+        stats = src.stats()
+    nums = [frame_number(f.image) for f in frames]
+    assert nums == sorted(nums)
+    assert nums[0] == 0
+    assert nums[-1] == N_FRAMES - 1  # decoding goes on after the damage
+    assert len(nums) < N_FRAMES
+    assert stats.exhausted
+    missing = N_FRAMES - len(nums)
+    if missing > 2:  # a lost GOP is reported; one lost MJPEG frame is within the count's tolerance
+        assert stats.last_error is not None
+        assert f"decoded {len(nums)} of {N_FRAMES}" in stats.last_error
+
+
 def test_truncated_mp4_without_index_cannot_be_opened(mp4_mp4v: Path, tmp_path: Path) -> None:
     # An MP4 written without faststart keeps its index (moov) at the end: half of it is unreadable.
     path = truncate_half(mp4_mp4v, tmp_path / "half.mp4")
@@ -117,8 +140,10 @@ def test_realtime_paces_at_native_fps(avi_mjpg: Path) -> None:
     assert all(f is not None for f in frames)
     assert elapsed >= (n - 1) / FPS - 0.01
     captured = [f.captured_monotonic_s for f in frames if f is not None]
-    gaps = [b - a for a, b in itertools.pairwise(captured)]
-    assert min(gaps) >= 1 / FPS - 0.01
+    # Paced against the clock of the first frame: frame i never leaves before i / fps (a late
+    # frame makes the next gap shorter, so gaps themselves are not checked).
+    for i, t in enumerate(captured):
+        assert t - captured[0] >= i / FPS - 0.005
 
 
 def test_realtime_read_times_out_before_the_frame_is_due(avi_mjpg: Path) -> None:

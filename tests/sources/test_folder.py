@@ -17,8 +17,8 @@ from tests.sources.conftest import frame_number, moving_face_frames
 
 def test_images_in_natural_order_unreadable_skipped(tmp_path: Path, yaoming_bgr: npt.NDArray[np.uint8]) -> None:
     frames = moving_face_frames(yaoming_bgr, n=12)
-    for i, f in enumerate(frames):
-        cv2.imwrite(str(tmp_path / f"frame{i}.{'png' if i % 2 else 'jpg'}"), f)
+    for i, image in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"frame{i}.{'png' if i % 2 else 'jpg'}"), image)
     (tmp_path / "frame5.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")  # corrupt frame 5
     (tmp_path / "frame7.png").write_bytes(b"")  # empty frame 7
     (tmp_path / "notes.txt").write_text("ignored")

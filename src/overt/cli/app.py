@@ -10,7 +10,24 @@ import click
 import typer
 
 from overt import __version__
-from overt.cli import compare, demo, eval_cmd, faces, models, watch, watchlist
+from overt.cli import (
+    alert_cmd,
+    audit_cmd,
+    compare,
+    demo,
+    deployment_cmd,
+    eval_cmd,
+    faces,
+    init_cmd,
+    keys_cmd,
+    models,
+    purge_cmd,
+    report_cmd,
+    user_cmd,
+    watch,
+    watchlist,
+    watchlist_governed,
+)
 from overt.cli._common import CliState
 from overt.errors import OvertError
 
@@ -45,6 +62,26 @@ models.register(app)
 watchlist.register(app)
 watch.register(app)
 app.add_typer(eval_cmd.app, name="eval")
+init_cmd.register(app)
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(deployment_cmd.app, name="deployment")
+watchlist_governed.register_governed(watchlist.app)
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(alert_cmd.app, name="alert")
+app.add_typer(keys_cmd.app, name="keys")
+purge_cmd.register(app)
+report_cmd.register(app)
+
+# typer >= 0.20 vendors its own copy of click: catch that copy's exceptions as well as click's.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
+_EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+try:
+    from typer._click import exceptions as _typer_click
+
+    _USAGE_ERRORS += (_typer_click.ClickException,)
+except ImportError:  # older typer uses click itself
+    pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,12 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, prog_name="overt", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show(file=err)
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except _EXITS as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except _USAGE_ERRORS as exc:  # one line, like every other error
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        err.write(f"overt: error: {message} (see overt --help)\n")
+        return int(getattr(exc, "exit_code", 2))
+    except _ABORTS:
         err.write("overt: aborted\n")
         return 130
     except KeyboardInterrupt:

@@ -22,7 +22,7 @@ from overt.alerts import JsonlSink, MemorySink, alert_to_json
 from overt.cli._common import JSON_OPTION, out_console, print_json, state
 from overt.pipeline import Pipeline
 from overt.pipeline.synthetic import SyntheticClip, face_patches
-from overt.samples import sample_image
+from overt.samples import SAMPLE_IMAGES, sample_image
 from overt.sources import open_source
 from overt.watchlist import enrol_folder
 
@@ -30,6 +30,23 @@ SUBJECT = "YM-0001"
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("samples")
+    def samples_cmd(
+        dest: Path = typer.Argument(Path("."), help="Folder to copy the sample photos into."),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Copy the sample photos that ship with the model package (for trying the commands)."""
+        dest.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in SAMPLE_IMAGES:
+            target = dest / f"{name}.jpg"
+            shutil.copyfile(sample_image(name), target)
+            written.append(str(target))
+        if as_json:
+            print_json(written)
+        else:
+            out_console().print("\n".join(written))
+
     @app.command("demo")
     def demo_cmd(
         ctx: typer.Context,

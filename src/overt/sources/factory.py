@@ -59,4 +59,6 @@ def open_source(
     path = Path(text).expanduser()
     if path.is_dir():
         return ImageFolderSource(path, camera_id=cam, realtime=realtime)
-    return FileSource(path, camera_id=cam, realtime=realtime, prefetch_frames=cfg.prefetch_frames)
+    return FileSource(
+        path, camera_id=cam, realtime=realtime, prefetch_frames=cfg.prefetch_frames, max_bad_frames=cfg.max_bad_frames
+    )

@@ -57,6 +57,7 @@ class FileSource:
         realtime: bool = False,
         prefetch_frames: int = 8,
         close_timeout_s: float = 2.0,
+        max_bad_frames: int = 5,
     ) -> None:
         if not camera_id:
             raise VideoError("camera_id must not be empty")
@@ -66,6 +67,8 @@ class FileSource:
         self.path = Path(path)
         self.realtime = realtime
         self.close_timeout_s = close_timeout_s
+        self.max_bad_frames = max_bad_frames
+        self._skipped = 0
         self.fps: float | None = None
         self.frame_count: int | None = None
         self._queue: queue.Queue[object] = queue.Queue(maxsize=prefetch_frames)
@@ -187,6 +190,7 @@ class FileSource:
                 connected=self._thread is not None and not self._ended and not self._closed,
                 exhausted=self._ended,
                 last_error=self._last_error,
+                frames_skipped=self._skipped,
             )
 
     # -- reader thread ------------------------------------------------------------------------
@@ -226,11 +230,21 @@ class FileSource:
         assert cap is not None
         error: str | None = None
         try:
+            failures = 0
             while not self._stop.is_set():
                 frame = self._decode(cap)
                 if frame is None:
+                    # OpenCV reports a frame it cannot decode as a failed read: when the
+                    # container promises more frames, try a few more reads before ending.
+                    failures += 1
+                    if failures <= self.max_bad_frames and self._more_expected():
+                        continue
                     error = self._end_error()
                     break
+                if failures:
+                    with self._lock:
+                        self._skipped += failures
+                    failures = 0
                 if not self._put(frame):
                     break
         except Exception as exc:  # a decoder failure must end the source, never kill the process
@@ -243,12 +257,15 @@ class FileSource:
                 self._last_error = error
             self._put(_END)
 
+    def _more_expected(self) -> bool:
+        return self.frame_count is not None and self._frames_decoded < self.frame_count
+
     def _end_error(self) -> str | None:
         """``None`` for a clean end; a message when fewer frames came than the container promised."""
         expected = self.frame_count
         got = self._frames_decoded
         if expected is None or got >= expected - max(2, expected // 100):
             return None
-        msg = f"video {self.path.name} ended after {got} of {expected} frames: truncated or corrupt"
+        msg = f"video {self.path.name}: decoded {got} of {expected} frames: truncated or corrupt"
         log.warning("%s: %s", self.camera_id, msg)
         return msg

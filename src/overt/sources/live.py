@@ -74,8 +74,16 @@ class _CaptureOptionsEnv:
 _CAPTURE_ENV = _CaptureOptionsEnv()
 
 
+def uses_tls(uri: str) -> bool:
+    return uri.lower().startswith(("https://", "rtsps://"))
+
+
 def capture_options(uri: str, config: SourceConfig) -> str:
-    """The FFmpeg options string for ``uri`` (``rtsp_transport`` for RTSP), merged over the user's.
+    """The FFmpeg options string for ``uri``, merged over the user's.
+
+    ``rtsp_transport`` for RTSP; ``tls_verify`` (and ``ca_file``) for https/rtsps: FFmpeg does
+    not verify certificates unless told to, which would hand a camera's credentials to anyone
+    in the middle.
 
     Options already in the environment at import time (``OPENCV_FFMPEG_CAPTURE_OPTIONS``) are
     kept unless Overt sets the same key.
@@ -86,7 +94,16 @@ def capture_options(uri: str, config: SourceConfig) -> str:
         if sep and key:
             opts[key] = value
     if uri.lower().startswith(("rtsp://", "rtsps://")):
-        opts["rtsp_transport"] = config.rtsp_transport
+        if config.rtsp_transport == "auto":
+            opts.pop("rtsp_transport", None)
+            # OpenCV forces tcp when the variable is unset; a harmless key keeps FFmpeg's default.
+            opts.setdefault("max_delay", "500000")
+        else:
+            opts["rtsp_transport"] = config.rtsp_transport
+    if uses_tls(uri):
+        opts["tls_verify"] = "1" if config.tls_verify else "0"
+        if config.tls_ca_file:
+            opts["ca_file"] = config.tls_ca_file
     return "|".join(f"{k};{v}" for k, v in opts.items())
 
 
@@ -146,6 +163,7 @@ class LiveSource:
         self._frames_read = 0
         self._frames_dropped = 0
         self._reconnects = 0
+        self._frames_skipped = 0
         self._last_error: str | None = None
         self._t0 = 0.0
         self._last_pts_s = -1.0
@@ -213,13 +231,17 @@ class LiveSource:
                 connected=self._connected,
                 exhausted=self._ended,
                 last_error=self._last_error,
+                frames_skipped=self._frames_skipped,
             )
 
     # -- reader thread ------------------------------------------------------------------------
     def _set_error(self, message: str) -> None:
+        """Record ``message``; log it as a warning unless it repeats the previous one (debug)."""
         with self._cond:
+            repeated = message == self._last_error
             self._last_error = message
-        log.warning("%s (%s): %s", self.camera_id, self.display_uri, message)
+        level = logging.DEBUG if repeated else logging.WARNING
+        log.log(level, "%s (%s): %s", self.camera_id, self.display_uri, message)
 
     def _push(self, image: npt.NDArray[np.uint8]) -> None:
         now = time.monotonic()
@@ -234,6 +256,8 @@ class LiveSource:
         )
         self._frames_in += 1
         with self._cond:
+            if self._closed:
+                return
             while len(self._buffer) >= self.config.buffer_frames:
                 self._buffer.popleft()
                 self._frames_dropped += 1
@@ -262,21 +286,47 @@ class LiveSource:
             return None
         if not cap.isOpened():
             cap.release()
-            self._set_error(f"cannot open stream (no answer within {cfg.open_timeout_s:g} s, refused, or not video)")
+            hint = ""
+            if isinstance(uri, str) and uses_tls(uri) and cfg.tls_verify:
+                hint = "; or its TLS certificate failed verification (set tls_ca_file to its CA)"
+            self._set_error(
+                f"cannot open stream (no answer within {cfg.open_timeout_s:g} s, refused, or not video{hint})"
+            )
             return None
         return cap
 
     def _pump(self, cap: cv2.VideoCapture) -> int:
-        """Read frames until stop, a failed read (timeout, error, end of stream). Returns frames read."""
+        """Read frames until stop, a stall, or the end of the stream. Returns the frames read.
+
+        A read that fails fast (a corrupt frame: OpenCV reports a frame it cannot decode as a
+        failed read) is skipped and counted, up to ``max_bad_frames`` in a row. A read that fails
+        or succeeds only after ``read_timeout_s`` is a stall: after FFmpeg's interrupt OpenCV may
+        still hand out frames the decoder had buffered, one per timeout, which would hide a dead
+        publisher for several timeouts.
+        """
         n = 0
+        bad = 0
+        timeout_s = self.config.read_timeout_s
         while not self._stop.is_set():
+            t = time.monotonic()
             ok, raw = cap.read()
             image = decoded_bgr(raw) if ok else None
+            slow = time.monotonic() - t >= timeout_s
             if image is None:
-                self._set_error(
-                    f"stream stalled or ended after {n} frames (no frame within {self.config.read_timeout_s:g} s)"
-                )
+                if slow:
+                    self._set_error(f"stream stalled after {n} frames (no frame within {timeout_s:g} s)")
+                    break
+                bad += 1
+                if bad > self.config.max_bad_frames:
+                    self._set_error(f"stream ended or broken after {n} frames ({bad} failed reads in a row)")
+                    break
+                with self._cond:
+                    self._frames_skipped += 1
+                continue
+            if n and slow:
+                self._set_error(f"stream stalled after {n} frames (a frame took over {timeout_s:g} s)")
                 break
+            bad = 0
             if n == 0:
                 with self._cond:
                     self._connected = True

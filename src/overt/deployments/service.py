@@ -1,0 +1,198 @@
+"""Deployment lifecycle: create, authorise (second person, snapshot), start, stop, close (shred).
+
+Every operation first enforces time: an active deployment past its planned end is stopped,
+and a snapshot whose deployment closed, or ended more than ``Policy.snapshot_shred_after``
+ago, is crypto-shredded. The pipeline calls :meth:`DeploymentService.tick` periodically and
+:meth:`DeploymentService.is_active` before using a gallery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
+from overt.domain.users import Permission, User
+from overt.store.repositories import SnapshotInfo
+from overt.store.store import Store, Tx
+from overt.watchlist.snapshots import (
+    CalibrationProfile,
+    LookAlike,
+    expected_false_alerts_per_1000,
+    freeze_snapshot,
+    load_profile,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentView:
+    deployment: Deployment
+    snapshot: SnapshotInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorisationResult:
+    deployment: Deployment
+    watchlist_size: int
+    expected_false_alerts_per_1000: float
+    estimate_basis: str
+    look_alikes: tuple[LookAlike, ...]
+    overdue_excluded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    stopped: tuple[int, ...] = ()
+    shredded: tuple[int, ...] = ()
+
+
+def enforce(tx: Tx) -> TickResult:
+    """Automatic stop at the end time and snapshot destruction, inside ``tx`` (audited)."""
+    now = tx.clock.now()
+    stopped: list[int] = []
+    for d in tx.deployments.find(DeploymentState.ACTIVE):
+        if d.due_to_stop(now):
+            tx.deployments.save(d.auto_stop())
+            tx.audit.append("system", "deployment.stopped", f"deployment:{d.id}", {"reason": "planned end reached"})
+            stopped.append(d.id)
+    shredded: list[int] = []
+    for info in tx.snapshots.live():
+        d = tx.deployments.get(info.deployment_id)
+        due = d.state is DeploymentState.CLOSED
+        if now >= d.plan.planned_end + tx.policy.snapshot_shred_after:
+            due = True
+        if due and tx.snapshots.destroy(d.id, now=now):
+            tx.audit.append("system", "snapshot.destroyed", f"deployment:{d.id}", {"entries": info.entry_count})
+            shredded.append(d.id)
+    return TickResult(tuple(stopped), tuple(shredded))
+
+
+class DeploymentService:
+    def __init__(self, store: Store, *, data_dir: Path | None = None) -> None:
+        self.store = store
+        self.data_dir = data_dir
+
+    def _tx(self) -> AbstractContextManager[tuple[Tx, TickResult]]:
+        return _enforcing(self.store)
+
+    def tick(self) -> TickResult:
+        """Stop deployments past their end and shred due snapshots (the pipeline calls this)."""
+        with self._tx() as (_tx, result):
+            return result
+
+    def profile(self, name: str) -> CalibrationProfile:
+        if self.data_dir is None:
+            from overt.errors import ConfigError
+
+            raise ConfigError("calibration profiles need a data directory")
+        return load_profile(self.data_dir, name)
+
+    def create(self, actor: User, plan: DeploymentPlan) -> Deployment:
+        actor.require(Permission.CREATE_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.add(plan, created_by=actor.name, now=tx.clock.now())
+            tx.audit.append(
+                actor.name,
+                "deployment.created",
+                f"deployment:{d.id}",
+                {
+                    "min_similarity": plan.min_similarity,
+                    "categories": ",".join(c.value for c in plan.categories),
+                    "notice_confirmed": plan.notice_confirmed,
+                    "calibration_profile": plan.calibration_profile,
+                },
+            )
+            return d
+
+    def authorise(self, actor: User, deployment_id: int) -> AuthorisationResult:
+        actor.require(Permission.AUTHORISE_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.get(deployment_id).authorise(actor.name, tx.clock.now())
+            tx.deployments.save(d)
+            frozen = freeze_snapshot(tx, d.id)
+            snap, warn = frozen.snapshot, frozen.look_alikes
+            profile = self.profile(d.plan.calibration_profile) if d.plan.calibration_profile else None
+            fa, basis = expected_false_alerts_per_1000(d.plan.min_similarity, len(snap), profile)
+            d = tx.deployments.save(replace(d, plan=replace(d.plan, expected_false_alerts_per_1000=fa)))
+            tx.audit.append(
+                actor.name,
+                "deployment.authorised",
+                f"deployment:{d.id}",
+                {
+                    "watchlist_size": len(snap),
+                    "expected_false_alerts_per_1000": round(fa, 4),
+                    "look_alikes": len(warn),
+                    "overdue_excluded": frozen.overdue_excluded,
+                },
+            )
+            return AuthorisationResult(d, len(snap), fa, basis, warn, frozen.overdue_excluded)
+
+    def confirm_notice(self, actor: User, deployment_id: int) -> Deployment:
+        actor.require(Permission.RUN_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.save(tx.deployments.get(deployment_id).confirm_notice())
+            tx.audit.append(actor.name, "deployment.notice_confirmed", f"deployment:{d.id}", {})
+            return d
+
+    def start(self, actor: User, deployment_id: int) -> Deployment:
+        actor.require(Permission.RUN_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.save(tx.deployments.get(deployment_id).start(tx.clock.now()))
+            tx.audit.append(actor.name, "deployment.started", f"deployment:{d.id}", {})
+            return d
+
+    def stop(self, actor: User, deployment_id: int, reason: str = "stopped by operator") -> Deployment:
+        actor.require(Permission.RUN_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.save(tx.deployments.get(deployment_id).stop(tx.clock.now(), reason))
+            tx.audit.append(actor.name, "deployment.stopped", f"deployment:{d.id}", {"reason": reason})
+            return d
+
+    def close(self, actor: User, deployment_id: int) -> Deployment:
+        actor.require(Permission.RUN_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.save(tx.deployments.get(deployment_id).close(tx.clock.now()))
+            tx.audit.append(actor.name, "deployment.closed", f"deployment:{d.id}", {})
+            info = tx.snapshots.info(d.id)
+            if tx.snapshots.destroy(d.id, now=tx.clock.now()):
+                tx.audit.append(
+                    actor.name,
+                    "snapshot.destroyed",
+                    f"deployment:{d.id}",
+                    {"entries": info.entry_count if info else 0},
+                )
+        self.store.db.checkpoint()
+        return d
+
+    def record_faces_processed(self, deployment_id: int, n: int) -> None:
+        """Counter from the pipeline (faces seen), for the transparency report."""
+        with self.store.transaction() as tx:
+            tx.deployments.add_faces_processed(deployment_id, n)
+
+    def is_active(self, deployment_id: int) -> bool:
+        with self._tx() as (tx, _):
+            return tx.deployments.get(deployment_id).state is DeploymentState.ACTIVE
+
+    def show(self, deployment_id: int) -> DeploymentView:
+        with self._tx() as (tx, _):
+            return DeploymentView(tx.deployments.get(deployment_id), tx.snapshots.info(deployment_id))
+
+    def find(self, state: DeploymentState | None = None) -> list[DeploymentView]:
+        with self._tx() as (tx, _):
+            return [DeploymentView(d, tx.snapshots.info(d.id)) for d in tx.deployments.find(state)]
+
+
+@contextmanager
+def _enforcing(store: Store) -> Iterator[tuple[Tx, TickResult]]:
+    """Apply :func:`enforce` in its own committed transaction, then open the caller's.
+
+    The automatic stop and the shredding persist even when the caller's action is refused.
+    """
+    with store.transaction() as tx:
+        result = enforce(tx)
+    if result.shredded:
+        store.db.checkpoint()
+    with store.transaction() as tx:
+        yield tx, result

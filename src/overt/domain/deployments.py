@@ -1,0 +1,159 @@
+"""The deployment state machine: draft -> authorised -> active -> closed (pure; no database).
+
+Guards: a deployment cannot be authorised by its creator; cannot start without authorisation,
+outside its planned window, or without public notice confirmed; stops by itself at its end.
+``active -> authorised`` is a manual stop (it may start again inside its window).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from overt.domain.watchlist import Category
+from overt.errors import GovernanceError, InputError
+
+
+class DeploymentState(StrEnum):
+    DRAFT = "draft"
+    AUTHORISED = "authorised"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+def _text(name: str, value: str, max_len: int = 2000) -> None:
+    if not value or not value.strip():
+        raise InputError(f"{name} must not be empty")
+    if len(value) > max_len:
+        raise InputError(f"{name} is too long ({len(value)} > {max_len} characters)")
+
+
+def _aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None:
+        raise InputError(f"{name} must carry a timezone (e.g. 2026-05-01T10:00+01:00)")
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentPlan:
+    """What is authorised: purpose, legal basis, place, window, watch-list criteria, threshold."""
+
+    purpose: str
+    legal_basis: str
+    place: str
+    planned_start: datetime
+    planned_end: datetime
+    criteria: str
+    categories: tuple[Category, ...]
+    min_similarity: float
+    threshold_justification: str
+    notice_confirmed: bool = False
+    geofence: tuple[tuple[float, float], ...] | None = None
+    """Optional polygon of (latitude, longitude) vertices."""
+    calibration_profile: str | None = None
+    expected_false_alerts_per_1000: float | None = None
+
+    def __post_init__(self) -> None:
+        _text("purpose", self.purpose)
+        _text("legal basis", self.legal_basis)
+        _text("place", self.place)
+        _text("watch-list criteria", self.criteria)
+        _text("threshold justification", self.threshold_justification)
+        _aware("planned start", self.planned_start)
+        _aware("planned end", self.planned_end)
+        if self.planned_end <= self.planned_start:
+            raise InputError("planned end must be after planned start")
+        if not self.categories:
+            raise InputError("at least one watch-list category is needed")
+        if not (math.isfinite(self.min_similarity) and 0.0 < self.min_similarity < 1.0):
+            raise InputError(f"alert threshold must lie in (0, 1), got {self.min_similarity}")
+        if self.geofence is not None:
+            if len(self.geofence) < 3:
+                raise InputError("a geofence needs at least 3 vertices")
+            for lat, lon in self.geofence:
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise InputError(f"geofence vertex ({lat}, {lon}) is not a valid latitude/longitude")
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentCounters:
+    faces_processed: int = 0
+    alerts_raised: int = 0
+    alerts_true: int = 0
+    alerts_false: int = 0
+    engagements: int = 0
+    outcomes: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    id: int
+    state: DeploymentState
+    plan: DeploymentPlan
+    created_by: str
+    created_at: datetime
+    authorised_by: str | None = None
+    authorised_at: datetime | None = None
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    stop_reason: str | None = None
+    closed_at: datetime | None = None
+    counters: DeploymentCounters = field(default_factory=DeploymentCounters)
+
+    # -- guards and transitions (each returns a new Deployment or raises GovernanceError) --
+
+    def authorise(self, by: str, now: datetime) -> Deployment:
+        if self.state is not DeploymentState.DRAFT:
+            raise GovernanceError(f"deployment {self.id} is {self.state.value}; only a draft can be authorised")
+        if by == self.created_by:
+            raise GovernanceError(
+                f"deployment {self.id} cannot be authorised by its creator ({by}); a second person must authorise it"
+            )
+        if now >= self.plan.planned_end:
+            raise GovernanceError(f"deployment {self.id}: its planned end has passed; it cannot be authorised")
+        return replace(self, state=DeploymentState.AUTHORISED, authorised_by=by, authorised_at=now)
+
+    def start(self, now: datetime) -> Deployment:
+        if self.state is DeploymentState.ACTIVE:
+            raise GovernanceError(f"deployment {self.id} is already active")
+        if self.state is not DeploymentState.AUTHORISED:
+            raise GovernanceError(f"deployment {self.id} is {self.state.value}; it must be authorised before it starts")
+        if not self.plan.notice_confirmed:
+            raise GovernanceError(f"deployment {self.id}: public notice/signage has not been confirmed")
+        if now < self.plan.planned_start:
+            raise GovernanceError(
+                f"deployment {self.id} cannot start before its planned start {self.plan.planned_start.isoformat()}"
+            )
+        if now >= self.plan.planned_end:
+            raise GovernanceError(
+                f"deployment {self.id} cannot start after its planned end {self.plan.planned_end.isoformat()}"
+            )
+        return replace(self, state=DeploymentState.ACTIVE, started_at=now, stopped_at=None, stop_reason=None)
+
+    def stop(self, now: datetime, reason: str = "stopped by operator") -> Deployment:
+        if self.state is not DeploymentState.ACTIVE:
+            raise GovernanceError(f"deployment {self.id} is {self.state.value}, not active")
+        return replace(self, state=DeploymentState.AUTHORISED, stopped_at=now, stop_reason=reason)
+
+    def close(self, now: datetime) -> Deployment:
+        if self.state is DeploymentState.CLOSED:
+            raise GovernanceError(f"deployment {self.id} is already closed")
+        stopped = self.stopped_at if self.state is not DeploymentState.ACTIVE else now
+        reason = self.stop_reason if self.state is not DeploymentState.ACTIVE else "closed"
+        return replace(self, state=DeploymentState.CLOSED, closed_at=now, stopped_at=stopped, stop_reason=reason)
+
+    def confirm_notice(self) -> Deployment:
+        if self.state is DeploymentState.CLOSED:
+            raise GovernanceError(f"deployment {self.id} is closed")
+        return replace(self, plan=replace(self.plan, notice_confirmed=True))
+
+    def due_to_stop(self, now: datetime) -> bool:
+        """Active past its planned end: must stop now (automatic stop)."""
+        return self.state is DeploymentState.ACTIVE and now >= self.plan.planned_end
+
+    def auto_stop(self) -> Deployment:
+        """The automatic stop at the planned end (recorded at the planned end, not when noticed)."""
+        return replace(
+            self, state=DeploymentState.AUTHORISED, stopped_at=self.plan.planned_end, stop_reason="planned end reached"
+        )

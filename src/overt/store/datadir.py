@@ -1,0 +1,240 @@
+"""The data directory: ``overt.json`` (settings), ``kek.key`` (0600), ``overt.db`` (SQLite, WAL).
+
+``overt init --data-dir DIR`` creates it (mode 0700). Every command finds it from
+``--data-dir``, else ``$OVERT_DATA_DIR``, else ``$XDG_DATA_HOME/overt`` (``~/.local/share/overt``).
+``overt.json`` holds no secret: the database URL (default: SQLite in the directory), where
+the key-encryption key comes from, and the retention policy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from overt.crypto.envelope import kek_fingerprint
+from overt.crypto.keys import (
+    EnvKeyStore,
+    FileKeyStore,
+    KdfParams,
+    KeyStore,
+    PassphraseKeyStore,
+    passphrase_from_env,
+)
+from overt.domain.clock import Clock
+from overt.errors import ConfigError, StorageError, WrongKeyError
+from overt.store.db import Database
+from overt.store.store import KEK_META, Policy, Store
+
+CONFIG_NAME = "overt.json"
+KEY_FILE = "kek.key"
+DB_FILE = "overt.db"
+PENDING_SUFFIX = ".new"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FileKeySource(_Strict):
+    """KEK in a 0600 key file (relative paths are inside the data directory)."""
+
+    type: Literal["file"] = "file"
+    path: str = Field(default=KEY_FILE, description="Key file path.")
+
+
+class EnvKeySource(_Strict):
+    """KEK (base64, 32 bytes) in an environment variable."""
+
+    type: Literal["env"] = "env"
+    var: str = Field(default="OVERT_KEK", description="Environment variable holding the key.")
+
+
+class PassphraseKeySource(_Strict):
+    """KEK derived with argon2id from a passphrase read from an environment variable or a prompt."""
+
+    type: Literal["passphrase"] = "passphrase"
+    var: str = Field(default="OVERT_PASSPHRASE", description="Environment variable holding the passphrase.")
+    kdf: dict[str, str | int] = Field(description="argon2id parameters and salt (not secret).")
+
+
+KeySource = Annotated[FileKeySource | EnvKeySource | PassphraseKeySource, Field(discriminator="type")]
+
+
+class DataDirConfig(_Strict):
+    """``<data-dir>/overt.json``."""
+
+    version: Literal[1] = 1
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite overt.db here.")
+    key: KeySource = Field(default_factory=FileKeySource)
+    alert_retention_h: float = Field(default=24.0, ge=0, description="Delete alerts this long after raised.")
+    snapshot_shred_after_h: float = Field(
+        default=24.0, ge=0, description="Destroy a snapshot key at the latest this long after the planned end."
+    )
+
+    def policy(self) -> Policy:
+        return Policy(
+            alert_retention=timedelta(hours=self.alert_retention_h),
+            snapshot_shred_after=timedelta(hours=self.snapshot_shred_after_h),
+        )
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("OVERT_DATA_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "overt"
+
+
+def _key_path(data_dir: Path, src: FileKeySource) -> Path:
+    p = Path(src.path)
+    return p if p.is_absolute() else data_dir / p
+
+
+def keystore_for(data_dir: Path, cfg: DataDirConfig) -> KeyStore:
+    src = cfg.key
+    if isinstance(src, FileKeySource):
+        return FileKeyStore(_key_path(data_dir, src))
+    if isinstance(src, EnvKeySource):
+        return EnvKeyStore(src.var)
+    return PassphraseKeyStore(KdfParams.from_json(dict(src.kdf)), passphrase_from_env(src.var))
+
+
+def load_config(data_dir: Path) -> DataDirConfig:
+    p = data_dir / CONFIG_NAME
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{data_dir} is not an Overt data directory (run: overt init --data-dir {data_dir})"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{p}: {exc}") from None
+    try:
+        return DataDirConfig.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{p}: {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from None
+
+
+def write_config(data_dir: Path, cfg: DataDirConfig) -> None:
+    p = data_dir / CONFIG_NAME
+    tmp = p.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(cfg.model_dump(), indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, p)
+
+
+def database_url(data_dir: Path, cfg: DataDirConfig, override: str | None = None) -> str:
+    return override or cfg.database_url or f"sqlite:///{data_dir / DB_FILE}"
+
+
+def init_data_dir(
+    data_dir: Path,
+    *,
+    key_source: Literal["file", "env", "passphrase"] = "file",
+    database_url_: str | None = None,
+    key_var: str | None = None,
+    clock: Clock | None = None,
+    kdf: KdfParams | None = None,
+) -> Store:
+    """Create the data directory (0700), its key (file source) and database; return the open store."""
+    if (data_dir / CONFIG_NAME).exists():
+        raise ConfigError(f"{data_dir} is already initialised")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(data_dir, 0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create {data_dir}: {exc}") from None
+    source: FileKeySource | EnvKeySource | PassphraseKeySource
+    if key_source == "file":
+        source = FileKeySource()
+        FileKeyStore.create(_key_path(data_dir, source))
+    elif key_source == "env":
+        source = EnvKeySource(var=key_var or "OVERT_KEK")
+    else:
+        params = kdf or KdfParams.new()
+        source = PassphraseKeySource(var=key_var or "OVERT_PASSPHRASE", kdf=params.to_json())
+    cfg = DataDirConfig(database_url=database_url_, key=source)
+    keys = keystore_for(data_dir, cfg)
+    keys.load_kek()  # fail before writing the config if the env var / passphrase is missing
+    write_config(data_dir, cfg)
+    db_file = data_dir / DB_FILE
+    if cfg.database_url is None and not db_file.exists():
+        # Create it 0600 before SQLite does: its -wal and -shm files take the database file's mode.
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    store = Store(Database(database_url(data_dir, cfg)), keys, clock=clock, policy=cfg.policy())
+    store.open(create=True)
+    for f in (db_file, data_dir / (DB_FILE + "-wal"), data_dir / (DB_FILE + "-shm")):
+        if f.exists():
+            os.chmod(f, 0o600)
+    return store
+
+
+def open_data_dir(data_dir: Path, *, database_url_: str | None = None, clock: Clock | None = None) -> Store:
+    """Open an initialised data directory; finishes an interrupted key rotation if needed."""
+    cfg = load_config(data_dir)
+    keys = keystore_for(data_dir, cfg)
+    store = Store(Database(database_url(data_dir, cfg, database_url_)), keys, clock=clock, policy=cfg.policy())
+    try:
+        return store.open()
+    except WrongKeyError:
+        if not isinstance(cfg.key, FileKeySource):
+            raise
+        pending = FileKeyStore(_key_path(data_dir, cfg.key).with_name(Path(cfg.key.path).name + PENDING_SUFFIX))
+        if not pending.path.exists():
+            raise
+        expected = store.expected_kek_id()
+        if expected != kek_fingerprint(pending.load_kek()):
+            raise
+        # A rotation committed in the database but crashed before the new key file replaced the old.
+        os.replace(pending.path, _key_path(data_dir, cfg.key))
+        return store.open()
+
+
+def rotate_data_dir_key(store: Store, data_dir: Path, *, actor: str, new_kek: bytes | None = None) -> int:
+    """``overt keys rotate``: new KEK, every data key re-wrapped, data untouched.
+
+    File source: the new key is written to ``kek.key.new`` first (fsync'd), then the database is
+    re-wrapped in one transaction, then the new file replaces the old: a crash at any point leaves
+    a usable pair (``open_data_dir`` completes a half-done rotation). Env/passphrase sources: the
+    new key comes from ``new_kek`` (the caller reads the new env var / passphrase).
+    """
+    from overt.crypto.envelope import new_key
+
+    cfg = load_config(data_dir)
+    if isinstance(cfg.key, FileKeySource):
+        key_path = _key_path(data_dir, cfg.key)
+        pending_path = key_path.with_name(key_path.name + PENDING_SUFFIX)
+        if pending_path.exists():
+            pending_path.unlink()
+        pending = FileKeyStore.create(pending_path, new_kek or new_key())
+        kek = pending.load_kek()
+        n = store.rotate_kek(kek, actor=actor)
+        os.replace(pending_path, key_path)
+        return n
+    if new_kek is None:
+        raise ConfigError("rotating an env/passphrase key needs the new key (see overt keys rotate --help)")
+    n = store.rotate_kek(new_kek, actor=actor)
+    return n
+
+
+__all__ = [
+    "CONFIG_NAME",
+    "KEK_META",
+    "DataDirConfig",
+    "default_data_dir",
+    "init_data_dir",
+    "load_config",
+    "open_data_dir",
+    "rotate_data_dir_key",
+    "write_config",
+]

@@ -1,0 +1,201 @@
+"""SQLAlchemy 2 table models. Columns named ``*_blob`` hold AES-GCM ciphertext only.
+
+Nothing here that identifies or depicts a person is stored in the clear: subject references,
+reasons, images and templates live in sealed blobs; the reference's uniqueness is enforced
+with a keyed blind index (``ref_index``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class MetaRow(Base):
+    """Small key/value facts about the store (KEK fingerprint, audit head, index key id)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class DataKeyRow(Base):
+    """A data key wrapped by the KEK. ``wrapped`` is NULL once destroyed (crypto-shredded)."""
+
+    __tablename__ = "data_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    kek_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(Text)
+    geofence_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    planned_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    planned_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    criteria: Mapped[str] = mapped_column(Text)
+    categories: Mapped[str] = mapped_column(Text)
+    min_similarity: Mapped[float] = mapped_column(Float)
+    threshold_justification: Mapped[str] = mapped_column(Text)
+    calibration_profile: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    expected_false_alerts_per_1000: Mapped[float | None] = mapped_column(Float, nullable=True)
+    notice_confirmed: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    authorised_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    authorised_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    faces_processed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    alerts_raised: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    alerts_true: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    alerts_false: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    engagements: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    outcomes_json: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+
+
+class WatchlistEntryRow(Base):
+    __tablename__ = "watchlist_entries"
+    __table_args__ = (
+        Index(
+            "uq_watchlist_active_ref",
+            "ref_index",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ref_index: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    taken_on: Mapped[date] = mapped_column(Date)
+    review_on: Mapped[date] = mapped_column(Date)
+    under_18: Mapped[bool] = mapped_column(Boolean)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    model_id: Mapped[str] = mapped_column(String(64))
+    details_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    image_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    template_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), unique=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    model_id: Mapped[str] = mapped_column(String(64))
+    blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AlertRow(Base):
+    """Generic alert record; the pipeline's ``Alert`` maps onto it. The crop is sealed."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    track_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    key_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"), nullable=True)
+    crop_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    adjudication: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    adjudicated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    adjudicated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    engaged: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    retained_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    retention_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditRow(Base):
+    """One hash-chained audit entry. ``seq`` is the unique, gap-free sequence number."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    details_json: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

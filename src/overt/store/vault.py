@@ -1,0 +1,116 @@
+"""Data keys wrapped by the KEK, inside one transaction: create, use, destroy, re-wrap.
+
+Domain code never sees ciphertext and storage never sees plaintext: repositories call
+:meth:`Vault.seal` / :meth:`Vault.open` with the row's :class:`~overt.crypto.Aad`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overt.crypto.envelope import Aad, blind_index, kek_fingerprint, new_key, open_sealed, seal, unwrap_key, wrap_key
+from overt.errors import KeyDestroyedError, WrongKeyError
+from overt.store.models import DataKeyRow, MetaRow
+
+INDEX_KEY_META = "index_key_id"
+
+
+class Vault:
+    def __init__(self, session: Session, kek: bytes, now: datetime) -> None:
+        self._s = session
+        self._kek = kek
+        self.kek_id = kek_fingerprint(kek)
+        self._now = now
+        self._cache: dict[str, bytes] = {}
+
+    def create_key(self, purpose: str) -> str:
+        key_id = uuid.uuid4().hex
+        key = new_key()
+        self._s.add(
+            DataKeyRow(
+                id=key_id,
+                purpose=purpose,
+                wrapped=wrap_key(self._kek, key, key_id),
+                kek_id=self.kek_id,
+                created_at=self._now,
+            )
+        )
+        self._s.flush()
+        self._cache[key_id] = key
+        return key_id
+
+    def key(self, key_id: str) -> bytes:
+        if key_id in self._cache:
+            return self._cache[key_id]
+        row = self._s.get(DataKeyRow, key_id)
+        if row is None or row.wrapped is None:
+            raise KeyDestroyedError(f"data key {key_id[:8]} was destroyed: the data it protected is unrecoverable")
+        if row.kek_id != self.kek_id:
+            raise WrongKeyError(f"data key {key_id[:8]} is wrapped by another key-encryption key")
+        key = unwrap_key(self._kek, row.wrapped, key_id)
+        self._cache[key_id] = key
+        return key
+
+    def seal(self, key_id: str, plaintext: bytes, aad: Aad) -> bytes:
+        return seal(self.key(key_id), plaintext, aad)
+
+    def open(self, key_id: str, blob: bytes, aad: Aad) -> bytes:
+        return open_sealed(self.key(key_id), blob, aad)
+
+    def destroy(self, key_id: str) -> bool:
+        """Crypto-shred: overwrite then drop the wrapped key. Returns False if already gone."""
+        self._cache.pop(key_id, None)
+        row = self._s.get(DataKeyRow, key_id)
+        if row is None or row.wrapped is None:
+            return False
+        row.wrapped = None  # SQLite: secure_delete zeroes the old cell; checkpoint() clears the WAL
+        row.destroyed_at = self._now
+        self._s.flush()
+        return True
+
+    def is_destroyed(self, key_id: str) -> bool:
+        row = self._s.get(DataKeyRow, key_id)
+        return row is None or row.wrapped is None
+
+    def index_key(self) -> bytes:
+        """The key of blind indexes (e.g. subject references), created on first use."""
+        meta = self._s.get(MetaRow, INDEX_KEY_META)
+        if meta is None:
+            key_id = self.create_key("index")
+            self._s.add(MetaRow(key=INDEX_KEY_META, value=key_id))
+            self._s.flush()
+            return self.key(key_id)
+        return self.key(meta.value)
+
+    def blind_index(self, value: str) -> str:
+        return blind_index(self.index_key(), value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        row = self._s.get(MetaRow, key)
+        if row is None:
+            self._s.add(MetaRow(key=key, value=value))
+        else:
+            row.value = value
+
+    def rewrap_all(self, new_kek: bytes) -> int:
+        """Re-wrap every live data key under ``new_kek`` (the data itself is not touched)."""
+        new_id = kek_fingerprint(new_kek)
+        n = 0
+        for row in self._s.scalars(select(DataKeyRow).where(DataKeyRow.wrapped.is_not(None))):
+            if row.wrapped is None:  # pragma: no cover - filtered above
+                continue
+            if row.kek_id != self.kek_id:
+                raise WrongKeyError(f"data key {row.id[:8]} is not wrapped by the current key-encryption key")
+            key = unwrap_key(self._kek, row.wrapped, row.id)
+            row.wrapped = wrap_key(new_kek, key, row.id)
+            row.kek_id = new_id
+            n += 1
+        self._s.flush()
+        self._kek = new_kek
+        self.kek_id = new_id
+        self._cache.clear()
+        return n

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from overt.deployments import DeploymentService
+from overt.domain.clock import FakeClock
+from overt.domain.deployments import DeploymentState
+from overt.domain.watchlist import Category
+from overt.errors import AuthError, GovernanceError, KeyDestroyedError
+from overt.store import Store
+from overt.store.models import DataKeyRow, SnapshotRow
+from overt.watchlist.snapshots import expected_false_alerts_per_1000, load_snapshot_gallery
+from tests.gov_helpers import add_entry, plan, users
+
+
+def test_lifecycle_snapshot_and_shred(store: Store, clock: FakeClock) -> None:
+    u = users(store)
+    add_entry(store, "CASE-1", 1)
+    add_entry(store, "CASE-2", 2, Category.MISSING_PERSON)
+    add_entry(store, "CASE-3", 3, Category.VULNERABLE_PERSON)  # not in the deployment's categories
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now() + timedelta(hours=1)))
+    with pytest.raises(GovernanceError, match="second person"):
+        svc.authorise(u["officer"], svc.create(u["officer"], plan(clock.now())).id)
+    with pytest.raises(AuthError, match="may not authorise"):
+        svc.authorise(u["admin"], d.id)
+    with pytest.raises(GovernanceError, match="must be authorised"):
+        svc.start(u["op"], d.id)
+    res = svc.authorise(u["officer"], d.id)
+    assert res.watchlist_size == 2
+    assert 0 < res.expected_false_alerts_per_1000 < 1
+    assert not res.look_alikes
+    with pytest.raises(GovernanceError, match="before its planned start"):
+        svc.start(u["op"], d.id)
+    clock.advance(timedelta(hours=1))
+    assert svc.start(u["op"], d.id).state is DeploymentState.ACTIVE
+    gallery = dict(load_snapshot_gallery(store, d.id))
+    assert sorted(gallery) == ["CASE-1", "CASE-2"]
+    svc.close(u["op"], d.id)
+    with pytest.raises(KeyDestroyedError):
+        load_snapshot_gallery(store, d.id)
+    with store.db.session() as s:
+        snap = s.scalars(select(SnapshotRow)).one()
+        key = s.get(DataKeyRow, snap.key_id)
+        assert key is not None
+        assert key.wrapped is None
+        assert key.destroyed_at is not None
+    with store.transaction() as tx:
+        actions = [e.action for e in tx.audit.entries()]
+        assert tx.audit.verify().ok
+    assert actions[-2:] == ["deployment.closed", "snapshot.destroyed"]
+    assert "deployment.authorised" in actions
+
+
+def test_auto_stop_and_late_shred(store: Store, clock: FakeClock) -> None:
+    u = users(store)
+    add_entry(store, "CASE-1", 1)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now(), hours=2))
+    svc.authorise(u["officer"], d.id)
+    svc.start(u["op"], d.id)
+    clock.advance(timedelta(hours=2, seconds=1))
+    assert svc.tick().stopped == (d.id,)
+    view = svc.show(d.id)
+    assert view.deployment.state is DeploymentState.AUTHORISED
+    assert view.deployment.stop_reason == "planned end reached"
+    with pytest.raises(GovernanceError, match="after its planned end"):
+        svc.start(u["op"], d.id)
+    assert svc.show(d.id).deployment.state is DeploymentState.AUTHORISED  # auto-stop persisted
+    assert load_snapshot_gallery(store, d.id)  # still readable inside the grace period
+    clock.advance(timedelta(hours=24))
+    assert svc.tick().shredded == (d.id,)
+    with pytest.raises(KeyDestroyedError):
+        load_snapshot_gallery(store, d.id)
+
+
+def test_look_alikes_warned(store: Store, clock: FakeClock) -> None:
+    u = users(store)
+    add_entry(store, "A", 7)
+    add_entry(store, "B", 7)  # same template: indistinguishable
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now()))
+    res = svc.authorise(u["officer"], d.id)
+    assert len(res.look_alikes) == 1
+    assert res.look_alikes[0].similarity > 0.99
+
+
+def test_calibration_profile_used(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "hq.json").write_text(
+        json.dumps({"threshold": 0.5, "model_id": "m", "expected_false_alerts_per_1000": 0.8, "tpir": 0.9})
+    )
+    u = users(store)
+    add_entry(store, "A", 1)
+    svc = DeploymentService(store, data_dir=tmp_path)
+    from dataclasses import replace
+
+    d = svc.create(u["op"], replace(plan(clock.now()), calibration_profile="hq"))
+    res = svc.authorise(u["officer"], d.id)
+    assert res.expected_false_alerts_per_1000 == pytest.approx(0.8)
+    assert "hq" in res.estimate_basis
+
+
+def test_fpir_estimate_scales_with_size() -> None:
+    small, _ = expected_false_alerts_per_1000(0.3, 10)
+    large, _ = expected_false_alerts_per_1000(0.3, 1000)
+    assert large > small * 50
+    assert expected_false_alerts_per_1000(0.3, 0)[0] == 0.0
+
+
+def test_shredded_key_bytes_are_gone_from_every_file(tmp_path: Path) -> None:
+    """SQLite: secure_delete + WAL checkpoint leave no copy of the destroyed wrapped key on disk."""
+    from overt.crypto.keys import MemoryKeyStore
+    from overt.store import Database
+
+    clock = FakeClock()
+    store = Store(Database(f"sqlite:///{tmp_path / 'o.db'}"), MemoryKeyStore(), clock=clock).open()
+    u = users(store)
+    add_entry(store, "CASE-1", 1)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now()))
+    svc.authorise(u["officer"], d.id)
+    with store.db.session() as s:
+        snap = s.scalars(select(SnapshotRow)).one()
+        key = s.get(DataKeyRow, snap.key_id)
+        assert key is not None
+        assert key.wrapped is not None
+        wrapped = bytes(key.wrapped)
+    assert any(wrapped in f.read_bytes() for f in tmp_path.iterdir())
+    svc.close(u["officer"], d.id)
+    store.db.dispose()
+    for f in tmp_path.iterdir():
+        assert wrapped not in f.read_bytes(), f.name
+
+
+def test_entries_overdue_for_review_are_left_out(store: Store, clock: FakeClock) -> None:
+    from datetime import date
+
+    from overt.domain.watchlist import EntryDetails, EntryProvenance
+    from tests.gov_helpers import template
+
+    u = users(store)
+    add_entry(store, "FRESH", 1)
+    with store.transaction() as tx:
+        tx.watchlist.add(
+            EntryDetails("STALE", "r", "s"),
+            EntryProvenance(Category.WANTED_BY_COURT, "b", date(2024, 1, 1), date(2026, 1, 1)),  # due today
+            image=b"i",
+            template=template(2),
+            added_by="wm",
+            now=clock.now(),
+        )
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now()))
+    res = svc.authorise(u["officer"], d.id)
+    assert res.watchlist_size == 1
+    assert res.overdue_excluded == 1

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tests.gov_helpers import plan
+
+from overt.domain.deployments import Deployment, DeploymentState
+from overt.errors import GovernanceError, InputError
+
+T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def _draft(notice: bool = True) -> Deployment:
+    return Deployment(1, DeploymentState.DRAFT, plan(T0, notice=notice), created_by="op", created_at=T0)
+
+
+def test_happy_path() -> None:
+    d = _draft().authorise("officer", T0 - timedelta(hours=1))
+    assert d.state is DeploymentState.AUTHORISED
+    d = d.start(T0 + timedelta(minutes=1))
+    assert d.state is DeploymentState.ACTIVE
+    d = d.stop(T0 + timedelta(hours=1))
+    d = d.start(T0 + timedelta(hours=2))
+    d = d.close(T0 + timedelta(hours=3))
+    assert d.state is DeploymentState.CLOSED
+    assert d.stop_reason == "closed"
+
+
+def test_creator_cannot_authorise() -> None:
+    with pytest.raises(GovernanceError, match="second person"):
+        _draft().authorise("op", T0)
+
+
+def test_cannot_start_without_authorisation_notice_or_outside_window() -> None:
+    with pytest.raises(GovernanceError, match="must be authorised"):
+        _draft().start(T0)
+    with pytest.raises(GovernanceError, match="notice"):
+        _draft(notice=False).authorise("officer", T0).start(T0)
+    auth = _draft().authorise("officer", T0)
+    with pytest.raises(GovernanceError, match="before its planned start"):
+        auth.start(T0 - timedelta(seconds=1))
+    with pytest.raises(GovernanceError, match="after its planned end"):
+        auth.start(T0 + timedelta(hours=6))
+    assert _draft(notice=False).confirm_notice().authorise("officer", T0).start(T0).state is DeploymentState.ACTIVE
+
+
+def test_auto_stop_and_closed_is_final() -> None:
+    d = _draft().authorise("officer", T0).start(T0)
+    assert not d.due_to_stop(T0 + timedelta(hours=5))
+    assert d.due_to_stop(T0 + timedelta(hours=6))
+    stopped = d.auto_stop()
+    assert stopped.state is DeploymentState.AUTHORISED
+    assert stopped.stopped_at == d.plan.planned_end
+    closed = stopped.close(T0 + timedelta(hours=7))
+    with pytest.raises(GovernanceError):
+        closed.close(T0)
+    with pytest.raises(GovernanceError):
+        closed.start(T0)
+    with pytest.raises(GovernanceError):
+        closed.authorise("x", T0)
+
+
+def test_plan_validation() -> None:
+    p = plan(T0)
+    with pytest.raises(InputError, match="after planned start"):
+        replace(p, planned_end=T0)
+    with pytest.raises(InputError, match="timezone"):
+        replace(p, planned_start=datetime(2026, 3, 1))
+    with pytest.raises(InputError, match="threshold"):
+        replace(p, min_similarity=1.5)
+    with pytest.raises(InputError, match="purpose"):
+        replace(p, purpose=" ")
+    with pytest.raises(InputError, match="geofence"):
+        replace(p, geofence=((0.0, 0.0),))

@@ -1,0 +1,61 @@
+"""SCRFD detector: the shared contract plus SCRFD specifics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from overt.errors import ConfigError
+from overt.vision.detectors.base import Detector
+from overt.vision.detectors.scrfd import ScrfdDetector, nms
+from overt.vision.models import ModelRegistry
+from tests.vision.contract import DetectorContract
+
+_DETECTOR = ScrfdDetector()
+
+
+@pytest.fixture(scope="module")
+def detector() -> ScrfdDetector:
+    return _DETECTOR
+
+
+class TestScrfdContract(DetectorContract):
+    GDP_FACES = 5
+    GDP_TOLERANCE = 0
+
+    @pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason="scrfd.py letterbox divides by a zero side")
+    @pytest.mark.parametrize("shape", [(0, 10, 3), (10, 0, 3)])
+    def test_empty_image_is_an_input_error(self, detector: Detector, shape: tuple[int, int, int]) -> None:
+        super().test_empty_image_is_an_input_error(detector, shape)
+
+
+def test_yaoming_pinned(yaoming_bgr: np.ndarray) -> None:
+    dets = _DETECTOR.detect(yaoming_bgr)
+    np.testing.assert_allclose(dets.xyxy[0], [71.8, 73.3, 177.4, 212.0], atol=2.0)
+    np.testing.assert_allclose(dets.scores, [0.841], atol=0.02)
+    np.testing.assert_allclose(dets.landmarks5[0, 0], [103.8, 122.7], atol=2.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"input_size_px": 100}, {"input_size_px": 32}, {"score_threshold": 0.0}, {"score_threshold": 1.0}],
+)
+def test_bad_settings(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ConfigError):
+        ScrfdDetector(**kwargs)  # type: ignore[arg-type]
+
+
+def test_not_a_detector_model() -> None:
+    with pytest.raises(ConfigError):
+        ScrfdDetector(ModelRegistry(), model_id="arcface_w600k_mbf")
+
+
+def test_nms_keeps_best_of_overlapping() -> None:
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    scores = np.array([0.6, 0.9, 0.7], np.float32)
+    assert nms(boxes, scores, 0.4) == [1, 2]
+
+
+def test_input_size_changes_nothing_big(yaoming_bgr: np.ndarray) -> None:
+    small = ScrfdDetector(input_size_px=320).detect(yaoming_bgr)
+    assert len(small) == 1
