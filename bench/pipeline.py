@@ -203,7 +203,7 @@ def render(results: list[Result], args: argparse.Namespace, rss_before: float, r
         f"Synthetic {args.seconds:g} s clips at 25 fps made from yaoming.jpg and players.jpg; every face is enrolled"
         " so each yields one alert. ONNX Runtime threads: "
         f"{args.threads}; {os.cpu_count()} CPUs visible; load average during the run {load[0]:.1f} / {load[1]:.1f}"
-        " (the machine was shared with other jobs: wall-clock fps are pessimistic, CPU ms/frame is steadier).",
+        " (wall-clock numbers mean something only when that is near or below the CPU count; CPU ms/frame is steadier).",
         "`fps`: end-to-end (decode + detect + track + gate + embed + match), file read as fast as possible."
         " `latency`: paced at 25 fps, capture of the first frame with the face to its alert."
         " `decision`: stream time from the first frame with the face to the frame that decided the alert, plus one"
