@@ -73,6 +73,10 @@ def register(app: typer.Typer) -> None:
             for f in team_faces
         ]
         dets = engine.detect(team)
+        gdp_count = len(engine.detect(engine.read(sample_image("gdp"))))
+        team_sims = [
+            float(np.dot(f.template.vector, yao_template.vector)) for f in team_faces if f.template is not None
+        ]
         bystanders = [p for p, k in zip(face_patches(team, dets), keep, strict=False) if k][:8]
         target = face_patches(yao, engine.detect(yao))[0]
         tmp = Path(tempfile.mkdtemp(prefix="overt-demo-"))
@@ -81,6 +85,8 @@ def register(app: typer.Typer) -> None:
             wl.mkdir(parents=True)
             other_photo = cv2.resize(cv2.flip(yao, 1), None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
             cv2.imwrite(str(wl / "1.jpg"), other_photo, [cv2.IMWRITE_JPEG_QUALITY, 70])
+            other = engine.one_face(engine.read(wl / "1.jpg"), what="altered copy")
+            same_sim = float(np.dot(other.template.vector, yao_template.vector)) if other.template is not None else 0.0
             report = enrol_folder(tmp / "watchlist", engine)
             clip = SyntheticClip(
                 960,
@@ -113,6 +119,11 @@ def register(app: typer.Typer) -> None:
         first_visible = int(np.ceil(clip.target_from_s * clip.fps))
         alerts = [alert_to_json(a, include_images=False) for a in mem.alerts]
         result: dict[str, object] = {
+            "model": engine.embedder.model_id,
+            "faces_found": {"yaoming": 1, "gdp": gdp_count, "players": len(team_faces)},
+            "same_person_similarity": round(same_sim, 4),
+            "team_photo_faces": len(team_sims),
+            "team_photo_matches": sum(x >= engine.min_similarity for x in team_sims),
             "clip": {"width_px": 960, "height_px": 540, "fps": 25.0, "frames": clip.frame_count},
             "bystanders": len(bystanders),
             "subject_first_visible_frame": first_visible,
@@ -132,7 +143,10 @@ def register(app: typer.Typer) -> None:
             f"  clip: 960x540, {clip.frame_count} frames at 25 fps; {len(bystanders)} bystanders from players.jpg; "
             f"Yao Ming walks in at frame {first_visible}"
         )
-        con.print(f"  watch list: 1 subject ({SUBJECT}), enrolled from a different (mirrored, shrunk) photo")
+        con.print(f"  faces detected: yaoming.jpg 1, gdp.jpg {gdp_count}, players.jpg {len(team_faces)}")
+        verdict = "[green]same person[/green]" if same_sim >= engine.min_similarity else "[red]missed[/red]"
+        con.print(f"  Yao Ming vs a mirrored, shrunk, re-compressed copy: similarity {same_sim:.3f} -> {verdict}")
+        con.print(f"  watch list: 1 subject ({SUBJECT}), enrolled from that copy")
         for a in mem.alerts:
             con.print(
                 f"  [red]ALERT[/red] {a.subject} on {a.camera_id}, track {a.track_id}, frame {a.frame_index} "
@@ -149,7 +163,8 @@ def register(app: typer.Typer) -> None:
         )
         con.print(
             f"  files the run wrote: {', '.join(w for w in written if w.startswith('alerts'))} "
-            f"({len(mem.alerts)} line(s)); nothing about the {len(bystanders)} bystanders. Done in {seconds} s."
+            f"({len(mem.alerts)} line(s)). Nothing was written about the {len(bystanders)} bystanders; the temporary"
+            f" folder is deleted. Done in {seconds} s."
         )
         if annotate:
             con.print(f"  redacted video (bystanders blurred, alert boxed): {annotate}")
