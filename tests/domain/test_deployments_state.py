@@ -4,10 +4,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.gov_helpers import plan
 
 from overt.domain.deployments import Deployment, DeploymentState
 from overt.errors import GovernanceError, InputError
+from tests.gov_helpers import plan
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
