@@ -24,6 +24,8 @@ from overt.cli import (
     purge_cmd,
     report_cmd,
     user_cmd,
+    watch,
+    watchlist,
     watchlist_governed,
 )
 from overt.cli._common import CliState
@@ -57,11 +59,13 @@ demo.register(app)
 faces.register(app)
 compare.register(app)
 models.register(app)
+watchlist.register(app)
+watch.register(app)
 app.add_typer(eval_cmd.app, name="eval")
 init_cmd.register(app)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(deployment_cmd.app, name="deployment")
-app.add_typer(watchlist_governed.app, name="watchlist")
+watchlist_governed.register_governed(watchlist.app)
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(alert_cmd.app, name="alert")
 app.add_typer(keys_cmd.app, name="keys")
