@@ -10,7 +10,7 @@ import click
 import typer
 
 from overt import __version__
-from overt.cli import compare, demo, eval_cmd, faces, models
+from overt.cli import calibrate, compare, demo, eval_cmd, faces, models
 from overt.cli._common import CliState
 from overt.errors import OvertError
 
@@ -43,6 +43,7 @@ faces.register(app)
 compare.register(app)
 models.register(app)
 app.add_typer(eval_cmd.app, name="eval")
+calibrate.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
