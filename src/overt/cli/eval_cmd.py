@@ -94,8 +94,20 @@ def pairs_cmd(
 # -- 1:N identification -------------------------------------------------------------------------
 
 
-def _command_line() -> str:
-    return "overt " + shlex.join(sys.argv[1:]) if sys.argv else "overt"
+def command_line(ctx: typer.Context) -> str:
+    """The command as typed, rebuilt from parsed options (works the same when called in-process)."""
+    parts = ctx.command_path.split() or ["overt"]
+    cfg = state(ctx).config_path
+    if cfg:
+        parts[1:1] = ["--config", cfg]
+    for p in ctx.command.params:
+        if getattr(p, "param_type_name", "") != "option" or p.name is None:
+            continue
+        v = ctx.params.get(p.name)
+        if v is None or v is False or v == p.default or str(v) == str(p.default):
+            continue
+        parts += [p.opts[0]] if getattr(p, "is_flag", False) else [p.opts[0], str(v)]
+    return shlex.join(parts)
 
 
 def model_meta(ctx: typer.Context) -> dict[str, str]:
@@ -110,7 +122,7 @@ def model_meta(ctx: typer.Context) -> dict[str, str]:
         "model_sha256": reg.get(engine.embedder.model_id).sha256,
         "detector_id": engine.detector.model_id,
         "detector_sha256": reg.get(engine.detector.model_id).sha256,
-        "command": _command_line(),
+        "command": command_line(ctx),
     }
 
 

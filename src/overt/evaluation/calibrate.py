@@ -87,7 +87,7 @@ def make_profile(
         detector_sha256=detector_sha256,
         min_similarity=round(c.threshold, 6),
         target_fpir=c.target_fpir,
-        measured_fpir=round(c.achieved_fpir, 8),
+        measured_fpir=c.achieved_fpir,
         watchlist_size=cal.watchlist_size,
         watchlist_size_reached=cal.reached,
         tpir=round(cal.tpir, 6),
