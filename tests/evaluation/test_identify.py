@@ -137,7 +137,9 @@ def test_distractor_folder_and_clash(tmp_path: Path) -> None:
     assert s.distractor_ids == ["distractor:loose", "distractor:x"]
 
 
-def _synthetic(n_ids: int, per_id: int, dim: int = 64, noise: float = 0.35, seed: int = 0) -> tuple[Split, dict[Path, EmbeddedImage]]:
+def _synthetic(
+    n_ids: int, per_id: int, dim: int = 64, noise: float = 0.35, seed: int = 0
+) -> tuple[Split, dict[Path, EmbeddedImage]]:
     rng = np.random.default_rng(seed)
     scan_like = {f"s{i:03d}": [Path(f"/d/s{i:03d}/{j}.png") for j in range(per_id)] for i in range(n_ids)}
     cache: dict[Path, EmbeddedImage] = {}

@@ -258,3 +258,89 @@ def _print_identify(data: dict[str, Any]) -> None:
 
 
 # -- live video evaluation ----------------------------------------------------------------------
+
+
+@app.command("video")
+def video_cmd(
+    ctx: typer.Context,
+    manifest: Path = typer.Option(..., "--manifest", help="CSV video,subject,stills (paths relative to it)."),
+    min_similarity: float | None = typer.Option(
+        None, "--min-similarity", help="Override the pipeline's vote threshold (e.g. from a profile)."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help="Use the threshold of this calibrated profile."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory holding profiles/."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Write the JSON result here too."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run a manifest of videos through the live pipeline: true alerts, misses, false alerts per video."""
+    from overt.evaluation.profiles import load_profile
+    from overt.evaluation.video import evaluate_videos, pipeline_runner, read_manifest
+
+    if min_similarity is not None and profile is not None:
+        raise ConfigError("give at most one of --min-similarity or --profile")
+    man = read_manifest(manifest)
+    st = state(ctx)
+    engine = st.engine()
+    cfg = st.config.pipeline
+    threshold_source = "pipeline default"
+    if profile is not None:
+        prof = load_profile(profile, data_dir)
+        if prof.model_id != engine.embedder.model_id:
+            raise ConfigError(
+                f"profile {profile} is for model {prof.model_id}, the engine runs {engine.embedder.model_id}"
+            )
+        min_similarity = prof.min_similarity
+        threshold_source = f"profile {profile}"
+    elif min_similarity is not None:
+        threshold_source = "--min-similarity"
+    if min_similarity is not None:
+        cfg = cfg.model_copy(update={"min_similarity": min_similarity})
+    meta = model_meta(ctx)
+    embed = engine_embed_fn(engine)
+    with Progress(
+        TextColumn("videos"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task("videos", total=len(man.videos))
+        ev = evaluate_videos(
+            man, embed, pipeline_runner(engine, cfg), progress=lambda i, n: bar.update(task, completed=i, total=n)
+        )
+    data: dict[str, Any] = {
+        "meta": {
+            **meta,
+            "manifest": str(manifest),
+            "min_similarity": cfg.min_similarity,
+            "threshold_source": threshold_source,
+        },
+        **ev.to_json(manifest.parent),
+    }
+    if json_out is not None:
+        _write(json_out, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    if as_json:
+        print_json(data)
+        return
+    t = Table(title=f"Video evaluation ({ev.runner}, {meta['model_id']}, threshold: {threshold_source})")
+    for col in ("video", "expected", "alerted (true)", "missed", "false alerts", "faces", "frames", "error"):
+        t.add_column(col)
+    for o in data["videos"]:
+        t.add_row(
+            o["video"],
+            ", ".join(o["expected"]),
+            ", ".join(o["true_alerts"]),
+            ", ".join(o["missed"]),
+            f"{o['false_alerts']} {', '.join(o['false_alert_subjects'])}".strip(),
+            str(o["faces_processed"]),
+            str(o["frames"]),
+            o["error"] or "",
+        )
+    out_console().print(t)
+    tot = data["totals"]
+    out_console().print(
+        f"appearances alerted {tot['detected_appearances']}/{tot['appearances']}, false alerts {tot['false_alerts']} "
+        f"over {tot['faces_processed']} faces processed"
+    )
