@@ -248,6 +248,14 @@ def _print_identify(data: dict[str, Any]) -> None:
             note,
         )
     con.print(s)
+    for k, v in data["fnir_at_fpir"].items():
+        fb = v.get("at_smallest_measurable_fpir")
+        if fb:
+            con.print(
+                f"FPIR {k} not measurable; at the smallest measurable FPIR {fb['fpir']:.3g}: "
+                f"threshold {fb['threshold']:.4f}, FNIR {_pct(fb['fnir'])}"
+            )
+            break
     fair = data.get("fairness")
     if fair:
         con.print(

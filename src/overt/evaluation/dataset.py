@@ -6,7 +6,7 @@ The *split* decides which identities are on the watch list and which images enro
 * Default rule: a seeded share of identities (``nonmated_share``) is held out as **non-mated**
   (people not on the list; every one of their images is a non-mated search). The held-out
   share is drawn separately from identities with several images and from those with one, so
-  both roles get both kinds. For every enrolled identity the first image (sorted by file name)
+  both roles get both kinds. For every enrolled identity the first image (natural file-name order)
   enrols and the rest are **mated** probes; an enrolled identity with one image only enrols.
 * ``--split CSV`` (columns ``path,role`` with role ``enrol`` or ``probe``, optional
   ``identity``; paths relative to DIR): identities with an ``enrol`` row are on the list, probes
@@ -19,6 +19,7 @@ import contextlib
 import csv
 import hashlib
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,11 @@ class Split:
         return h.hexdigest()
 
 
+def natural_key(name: str) -> list[tuple[int, int | str]]:
+    """Sort key that orders ``2.jpg`` before ``10.jpg`` (zero-padded names sort as usual)."""
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", name) if t]
+
+
 def _is_image(p: Path) -> bool:
     return p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
 
@@ -98,7 +104,7 @@ def scan_identities(root: str | Path) -> dict[str, list[Path]]:
         raise InputError(f"{d}: not a folder of identities")
     out: dict[str, list[Path]] = {}
     for sub in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        imgs = sorted((p for p in sub.iterdir() if _is_image(p)), key=lambda p: p.name)
+        imgs = sorted((p for p in sub.iterdir() if _is_image(p)), key=lambda p: natural_key(p.name))
         if imgs:
             out[sub.name] = imgs
     if not out:
@@ -116,7 +122,7 @@ def scan_distractors(root: str | Path) -> dict[str, list[Path]]:
         if p.name.startswith("."):
             continue
         if p.is_dir():
-            imgs = sorted((q for q in p.iterdir() if _is_image(q)), key=lambda q: q.name)
+            imgs = sorted((q for q in p.iterdir() if _is_image(q)), key=lambda q: natural_key(q.name))
             if imgs:
                 out[f"distractor:{p.name}"] = imgs
         elif _is_image(p):

@@ -458,7 +458,7 @@ def sized_run(
         rng.shuffle(pool)
         borrowed = set(pool[: min(need, math.floor(borrow_share * len(pool)))])
         first: dict[str, ImageRecord] = {}
-        for r in sorted(split.nonmated, key=lambda x: (x.identity, x.path.name)):
+        for r in split.nonmated:  # in folder order: the first image of each borrowed identity enrols
             if r.identity in borrowed and r.identity not in first:
                 first[r.identity] = r
         g_recs += list(first.values())

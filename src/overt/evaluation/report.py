@@ -271,7 +271,8 @@ def render_html(
                     _fmt(s["at_target"].get("threshold")),
                     _fmt(s["at_target"].get("tpir"), True),
                     _fmt(s["rank1"], True),
-                    _fmt("; ".join(x for x in (s.get("note"), s["at_target"].get("note")) if x)),
+                    _fmt("; ".join(x for x in (s.get("note"), s["at_target"].get("note")) if x))
+                    + _fallback(s["at_target"]),
                 ]
                 for s in data["watchlist_sizes"]
             ],
