@@ -304,6 +304,11 @@ def video_cmd(
     if min_similarity is not None:
         cfg = cfg.model_copy(update={"min_similarity": min_similarity})
     meta = model_meta(ctx)
+    effective = cfg.min_similarity
+    if effective is None:
+        from overt.matching.decider import default_min_similarity
+
+        effective = default_min_similarity(engine.embedder.model_id, fallback=engine.min_similarity)
     embed = engine_embed_fn(engine)
     with Progress(
         TextColumn("videos"),
@@ -322,7 +327,7 @@ def video_cmd(
         "meta": {
             **meta,
             "manifest": str(manifest),
-            "min_similarity": cfg.min_similarity,
+            "min_similarity": effective,
             "threshold_source": threshold_source,
         },
         **ev.to_json(manifest.parent),
