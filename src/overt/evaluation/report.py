@@ -79,7 +79,8 @@ def npl_png(
         curves = group_curves(mated, nonmated, groups[attr], ths.tolist(), rank=rank)
         for g, (fn, fp) in curves.items():
             axes[row][0].plot(ths, fn, label=g)
-            axes[row][1].plot(ths, np.maximum(np.asarray(fp), 1e-5), label=g)
+            fpa = np.asarray(fp, np.float64)
+            axes[row][1].plot(ths, np.where(fpa > 0, fpa, np.nan), label=g)  # FPIR 0 cannot sit on a log axis
         for col, name in ((0, "FNIR"), (1, "FPIR")):
             ax = axes[row][col]
             ax.axvline(threshold, color="black", ls="--", lw=1)
@@ -89,6 +90,15 @@ def npl_png(
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=7)
         axes[row][1].set_yscale("log")
+        axes[row][1].text(
+            0.99,
+            0.02,
+            "lines end where FPIR reaches 0",
+            transform=axes[row][1].transAxes,
+            ha="right",
+            fontsize=7,
+            color="grey",
+        )
     return _png(fig)
 
 
