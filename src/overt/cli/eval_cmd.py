@@ -342,7 +342,7 @@ def video_cmd(
         t.add_column(col)
     for o in data["videos"]:
         t.add_row(
-            o["video"],
+            Path(o["video"]).name,
             ", ".join(o["expected"]),
             ", ".join(o["true_alerts"]),
             ", ".join(o["missed"]),
