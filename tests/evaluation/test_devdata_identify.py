@@ -84,3 +84,30 @@ def test_deepface_identify_cli(dev_data: Path, tmp_path: Path, capsys: pytest.Ca
     assert fb["fpir"] == pytest.approx(1 / 33, abs=1e-4)
     assert fb["fnir"] <= 0.1
     assert report.stat().st_size > 10_000
+
+
+def test_talking_heads_video_through_pipeline(
+    dev_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One enrolled clip (still = its first frame) and one clip of someone not on the list."""
+    import cv2
+
+    clips = dev_data / "videos" / "talking_heads"
+    cap = cv2.VideoCapture(str(clips / "d18.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    cv2.imwrite(str(tmp_path / "still.png"), frame)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        f"video,subject,stills\n{clips / 'd18.mp4'},p1,still.png\n{clips / 'd20.mp4'},,\n", encoding="utf-8"
+    )
+    assert main(["eval", "video", "--manifest", str(manifest), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    listed, other = data["videos"]
+    assert listed["true_alerts"] == ["p1"]
+    assert listed["false_alerts"] == 0
+    assert listed["frames"] == 216
+    assert other["alerts"] == 0
+    assert other["frames"] == 175
+    assert data["totals"]["faces_processed"] >= 380
