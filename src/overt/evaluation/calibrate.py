@@ -58,6 +58,11 @@ def calibrate(
         raise InputError(
             f"target FPIR {target_fpir:.3g} not measurable: needs >= {need} non-mated searches, have "
             f"{choice.n_nonmated} (smallest measurable FPIR 1/{choice.n_nonmated}); add identities not on the list"
+            + (
+                f" ({run.borrowed} non-mated identities became distractors: --borrow-share 0 keeps them)"
+                if run.borrowed
+                else ""
+            )
         )
     fnir = fnir_at(run.mated.score, run.mated.rank, choice.threshold, rank=rank)
     failures = sum(1 for p in split.all_images() if cache[p].vector is None)

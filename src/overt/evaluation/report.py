@@ -50,6 +50,16 @@ def det_png(result: IdentifyResult, *, title: str) -> bytes:
         ax.axvline(t, color="grey", ls=":", lw=1)
         ax.text(t, 1.0, label, rotation=90, va="top", ha="right", fontsize=7, color="grey")
     ax.axvline(1 / n_nm, color="red", ls="--", lw=1, label=f"smallest measurable FPIR (1/{n_nm})")
+    ax.text(
+        0.99,
+        0.01,
+        f"rates of 0 drawn at half of 1/n (n = {n_nm} non-mated, {n_m} mated)",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="grey",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(min(floor_x, 1 / 6000) / 2, 1.0)
