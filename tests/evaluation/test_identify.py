@@ -184,3 +184,15 @@ def test_sized_run_uses_folder_distractors_first() -> None:
     s = with_distractors(split, extra)
     run = sized_run(s, cache, 14)
     assert (run.gallery.size, run.folder_distractors, run.borrowed) == (14, 4, 0)
+
+
+def test_wrong_subject_alerts_on_mated_searches() -> None:
+    a0, b0, pa, pb = _rec("0", "A"), _rec("0", "B"), _rec("1", "A"), _rec("1", "B")
+    cache = {a0.path: _e(1, 0), b0.path: _e(0, 1), pa.path: _e(1, 0.2), pb.path: _e(1, 0.5)}
+    g = build_gallery([a0, b0], cache)
+    s = search(g, [pa, pb], cache, mated=True)
+    assert s.other is not None
+    # pb: mate B scores 0.447, A scores 0.894 -> at 0.5, B is missed and A is alerted instead.
+    assert s.rank.tolist() == [1, 2]
+    assert s.misidentified_at(0.5) == pytest.approx(0.5)
+    assert s.misidentified_at(0.95) == 0.0

@@ -107,6 +107,8 @@ class Searches:
     the mate's rank (``NO_RANK`` when not findable); non-mated: unused (``NO_RANK``).
     ``template``: index into the gallery's templates of the best-scoring template (mated: of the
     mate; non-mated: of the top candidate), -1 when none. ``failed``: no face in the probe.
+    ``other``: mated only: the best score of any *other* subject (a wrong-subject alert when it
+    is at or above the threshold and outranks the mate); ``None`` for non-mated searches.
     """
 
     records: tuple[ImageRecord, ...]
@@ -114,6 +116,13 @@ class Searches:
     rank: npt.NDArray[np.int64]
     template: npt.NDArray[np.int64]
     failed: npt.NDArray[np.bool_]
+    other: npt.NDArray[np.float64] | None = None
+
+    def misidentified_at(self, threshold: float) -> float:
+        """Share of mated searches whose top candidate is someone else scoring ``>= threshold``."""
+        if self.other is None or len(self.records) == 0:
+            return math.nan
+        return float(np.mean((self.other >= threshold) & (self.other >= self.score)))
 
     def __len__(self) -> int:
         return len(self.records)
@@ -136,9 +145,10 @@ def search(
     score = np.full(n, NO_SCORE, np.float64)
     rank = np.full(n, NO_RANK, np.int64)
     tmpl = np.full(n, -1, np.int64)
+    other = np.full(n, NO_SCORE, np.float64) if mated else None
     failed = np.array([cache[p.path].vector is None for p in probes], bool)
     if gallery.vectors.shape[0] == 0 or n == 0:
-        return Searches(tuple(probes), score, rank, tmpl, failed)
+        return Searches(tuple(probes), score, rank, tmpl, failed, other)
     index = {s: i for i, s in enumerate(gallery.subject_ids)}
     present = np.unique(gallery.owner)
     starts = np.searchsorted(gallery.owner, present, side="left")
@@ -149,14 +159,15 @@ def search(
         sims = (pv @ gallery.vectors.T).astype(np.float64)  # (b, templates)
         subj = np.full((rows.size, gallery.size), NO_SCORE, np.float64)
         subj[:, present] = np.maximum.reduceat(sims, starts, axis=1)
-        if mated:
+        if other is not None:
             for k, i in enumerate(rows):
                 j = index.get(probes[int(i)].identity)
+                others = subj[k] if j is None else np.delete(subj[k], j)
+                other[i] = float(others.max()) if others.size else NO_SCORE
                 if j is None or not np.isfinite(subj[k, j]):
                     continue
                 s = subj[k, j]
                 score[i] = s
-                others = np.delete(subj[k], j)
                 rank[i] = 1 + int(np.sum(others >= s))
                 cols = np.flatnonzero(gallery.owner == j)
                 tmpl[i] = int(cols[np.argmax(sims[k, cols])])
@@ -164,7 +175,7 @@ def search(
             best = np.argmax(sims, axis=1)
             score[rows] = sims[np.arange(rows.size), best]
             tmpl[rows] = best
-    return Searches(tuple(probes), score, rank, tmpl, failed)
+    return Searches(tuple(probes), score, rank, tmpl, failed, other)
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -180,6 +191,7 @@ class TargetResult:
     tpir: float
     fallback: ThresholdChoice | None = None
     fallback_fnir: float = math.nan
+    misidentified: float = math.nan
 
     def to_json(self) -> dict[str, object]:
         c = self.choice
@@ -191,7 +203,11 @@ class TargetResult:
         }
         if c.measurable:
             d.update(
-                threshold=_r(c.threshold), achieved_fpir=_r(c.achieved_fpir), fnir=_r(self.fnir), tpir=_r(self.tpir)
+                threshold=_r(c.threshold),
+                achieved_fpir=_r(c.achieved_fpir),
+                fnir=_r(self.fnir),
+                tpir=_r(self.tpir),
+                misidentified=_r(self.misidentified),
             )
         else:
             d.update(
@@ -222,6 +238,7 @@ class ThresholdRow:
     fnir: float
     tpir: float
     false_alerts_per_1000: float
+    misidentified: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +319,7 @@ def target_result(label: str, f: float, mated: Searches, nonmated: Searches, *, 
         fb_fnir = fnir_at(mated.score, mated.rank, fb.threshold, rank=rank)
         return TargetResult(label, c, math.nan, math.nan, fb, fb_fnir)
     fnir = fnir_at(mated.score, mated.rank, c.threshold, rank=rank)
-    return TargetResult(label, c, fnir, 1.0 - fnir)
+    return TargetResult(label, c, fnir, 1.0 - fnir, misidentified=mated.misidentified_at(c.threshold))
 
 
 def threshold_table(
@@ -312,7 +329,7 @@ def threshold_table(
     for t in sorted(set(round(x, 6) for x in thresholds if math.isfinite(x))):
         fp = fpir_at(nonmated.score, t)
         fn = fnir_at(mated.score, mated.rank, t, rank=rank)
-        rows.append(ThresholdRow(t, fp, fn, 1.0 - fn, 1000.0 * fp))
+        rows.append(ThresholdRow(t, fp, fn, 1.0 - fn, 1000.0 * fp, mated.misidentified_at(t)))
     return rows
 
 

@@ -230,7 +230,7 @@ def render_html(
         _table(["count", "value"], [[html.escape(k), _fmt(v)] for k, v in data["counts"].items()]),
         "<h2>Accuracy</h2>",
         _table(
-            ["FPIR target", "threshold", "achieved FPIR", "FNIR", "TPIR", "note"],
+            ["FPIR target", "threshold", "achieved FPIR", "FNIR", "TPIR", "wrong-subject alerts", "note"],
             [
                 [
                     html.escape(k),
@@ -238,6 +238,7 @@ def render_html(
                     _fmt(v.get("achieved_fpir")),
                     _fmt(v.get("fnir"), True),
                     _fmt(v.get("tpir"), True),
+                    _fmt(v.get("misidentified"), True),
                     _fmt(v.get("note", "")) + _fallback(v),
                 ]
                 for k, v in data["fnir_at_fpir"].items()
@@ -253,7 +254,14 @@ def render_html(
     parts += [
         "<h2>Threshold table</h2>",
         _table(
-            ["threshold", "FPIR", "FNIR", "TPIR", "false alerts / 1,000 non-mated faces"],
+            [
+                "threshold",
+                "FPIR",
+                "FNIR",
+                "TPIR",
+                "false alerts / 1,000 non-mated faces",
+                "mated searches alerting on a wrong subject",
+            ],
             [
                 [
                     _fmt(r["threshold"]),
@@ -261,6 +269,7 @@ def render_html(
                     _fmt(r["fnir"], True),
                     _fmt(r["tpir"], True),
                     _fmt(r["false_alerts_per_1000"]),
+                    _fmt(r.get("misidentified"), True),
                 ]
                 for r in data["threshold_table"]
             ],

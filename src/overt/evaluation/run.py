@@ -217,6 +217,7 @@ def identify_json(result: IdentifyResult, opts: IdentifyOptions, meta: Mapping[s
                 "fnir": _r(r.fnir),
                 "tpir": _r(r.tpir),
                 "false_alerts_per_1000": _r(r.false_alerts_per_1000),
+                "misidentified": _r(r.misidentified),
             }
             for r in result.table
         ],
