@@ -10,7 +10,7 @@ import click
 import typer
 
 from overt import __version__
-from overt.cli import calibrate, compare, demo, eval_cmd, faces, models
+from overt.cli import calibrate, compare, demo, eval_cmd, faces, models, watch, watchlist
 from overt.cli._common import CliState
 from overt.errors import OvertError
 
@@ -42,6 +42,8 @@ demo.register(app)
 faces.register(app)
 compare.register(app)
 models.register(app)
+watchlist.register(app)
+watch.register(app)
 app.add_typer(eval_cmd.app, name="eval")
 calibrate.register(app)
 

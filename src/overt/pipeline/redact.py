@@ -32,7 +32,7 @@ def _clip_box(xyxy: npt.NDArray[np.floating], w: int, h: int, pad: float) -> tup
 
 
 def blur_boxes(image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32], *, pad: float = 0.25) -> None:
-    """Irreversibly redact each box in place: pixelate to 6x6 blocks, then blur (no face survives)."""
+    """Irreversibly redact each box in place: pixelate to 3x3 blocks, then blur (no face survives)."""
     h, w = image.shape[:2]
     for box in boxes:
         r = _clip_box(box, w, h, pad)
@@ -40,9 +40,9 @@ def blur_boxes(image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32], *, 
             continue
         a, b, c, d = r
         roi = image[b:d, a:c]
-        small = cv2.resize(roi, (6, 6), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(roi, (3, 3), interpolation=cv2.INTER_AREA)
         big = cv2.resize(small, (c - a, d - b), interpolation=cv2.INTER_LINEAR)
-        k = max(3, ((min(c - a, d - b) // 4) | 1))
+        k = max(3, ((min(c - a, d - b) // 2) | 1))
         image[b:d, a:c] = cv2.GaussianBlur(big, (k, k), 0)
 
 

@@ -403,6 +403,10 @@ class Pipeline:
             del templates, vectors, results
         for cam, frame, dets, update in rounds:
             if cam.annotator is not None:
+                if cam.annotator.frames == 0:
+                    fps = getattr(cam.source, "fps", None)
+                    if isinstance(fps, float) and fps > 0:
+                        cam.annotator.fps = fps
                 cam.annotator.write(self._annotated(cam, frame, dets, update))
         del probes, rounds
 
@@ -449,6 +453,7 @@ class Pipeline:
             track_id=tf.track_id,
             frame_index=probe.frame.index,
             pts_s=probe.frame.pts_s,
+            first_seen_pts_s=tf.first_pts_s,
             alerted_at=datetime.now(UTC),
             quality=probe.quality,
             xyxy=tf.xyxy,
