@@ -20,7 +20,7 @@ import csv
 import hashlib
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,7 +288,3 @@ def read_groups(path: str | Path, *, exclude: Iterable[str] = ()) -> dict[str, d
             if j != id_col and row[j].strip():
                 out[name][ident] = row[j].strip()
     return out
-
-
-def identity_counts(recs: Sequence[ImageRecord]) -> int:
-    return len({r.identity for r in recs})

@@ -19,7 +19,7 @@ alert when its score is ``>= threshold`` (``min_similarity``: higher is stricter
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,11 +240,3 @@ def holm_adjust(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - i) * float(p[j])))
         out[j] = running
     return [float(x) for x in out]
-
-
-def sweep(
-    fn: Callable[[float], float],
-    thresholds: FloatArray,
-) -> FloatArray:
-    """Evaluate ``fn`` at each threshold (small helper for plots)."""
-    return np.asarray([fn(float(t)) for t in thresholds], np.float64)

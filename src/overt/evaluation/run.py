@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,7 +230,3 @@ def identify_json(result: IdentifyResult, opts: IdentifyOptions, meta: Mapping[s
 
 def _r(x: float) -> float | None:
     return None if math.isnan(x) else round(x, 6)
-
-
-def sizes_or_default(sizes: Sequence[int] | None) -> tuple[int, ...]:
-    return tuple(sizes) if sizes else DEFAULT_SIZES
