@@ -52,6 +52,8 @@ def test_identify_json_report_groups_exclude(
     assert data["fairness"]["groups"]
     assert "Holm" in data["fairness"]["method"]
     assert {g["group"] for g in data["fairness"]["groups"]} == {"left", "right"}
+    curves = data["fairness"]["by_threshold"]
+    assert len(curves["attributes"]["row"]["left"]["fnir"]) == len(curves["thresholds"])
     html = report.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>")
     assert "data:image/png;base64," in html

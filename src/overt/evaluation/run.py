@@ -21,7 +21,7 @@ from overt.evaluation.dataset import (
     scan_identities,
     with_distractors,
 )
-from overt.evaluation.fairness import group_rates
+from overt.evaluation.fairness import group_curves, group_rates
 from overt.evaluation.identify import (
     DEFAULT_SIZES,
     EmbeddedImage,
@@ -168,6 +168,19 @@ def run_identify(
             alpha=opts.alpha,
         )
         data["fairness"] = fairness_json(rates, thr, source)
+        sweep = [round(0.05 * i, 2) for i in range(19)]
+        data["fairness"]["by_threshold"] = {
+            "thresholds": sweep,
+            "attributes": {
+                attr: {
+                    g: {"fnir": [_r(x) for x in fn], "fpir": [_r(x) for x in fp]}
+                    for g, (fn, fp) in group_curves(
+                        result.mated, result.nonmated, labels, sweep, rank=opts.rank
+                    ).items()
+                }
+                for attr, labels in sorted(groups.items())
+            },
+        }
         npl = npl_png(result.mated, result.nonmated, groups, thr, rank=opts.rank)
     title = f"{meta.get('model_id', '?')}: {len(result.mated)} mated / {len(result.nonmated)} non-mated searches"
     return IdentifyRun(result, c, data, det_png(result, title=title), npl)
