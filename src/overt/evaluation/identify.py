@@ -447,16 +447,14 @@ def sized_run(
 
     Smaller than the enrolled list: a seeded subset of enrolled subjects (mated probes of the
     others are left out at this size). Larger: add folder distractors, then borrow up to
-    ``borrow_share`` of the non-mated identities (their first image enrols and they stop being
+    ``borrow_share`` of the non-mated identities, those with the fewest images first so that as
+    many non-mated searches as possible remain (their first image enrols and they stop being
     non-mated searches at this size). Nothing is synthesised.
     """
     if size < 1:
         raise ValueError("size must be >= 1")
     rng = random.Random(seed)
     enrolled = split.enrolled_ids
-    by_id: dict[str, list[ImageRecord]] = {}
-    for r in split.enrol:
-        by_id.setdefault(r.identity, []).append(r)
     if size <= len(enrolled):
         keep = set(rng.sample(enrolled, size))
         g_recs = [r for r in split.enrol if r.identity in keep]
@@ -473,6 +471,10 @@ def sized_run(
     if need > 0 and borrow_share > 0:
         pool = split.nonmated_ids
         rng.shuffle(pool)
+        n_images: dict[str, int] = {}
+        for r in split.nonmated:
+            n_images[r.identity] = n_images.get(r.identity, 0) + 1
+        pool.sort(key=lambda i: n_images[i])  # stable: fewest images first, seeded order within a count
         borrowed = set(pool[: min(need, math.floor(borrow_share * len(pool)))])
         first: dict[str, ImageRecord] = {}
         for r in split.nonmated:  # in folder order: the first image of each borrowed identity enrols
