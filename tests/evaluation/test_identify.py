@@ -196,3 +196,21 @@ def test_wrong_subject_alerts_on_mated_searches() -> None:
     assert s.rank.tolist() == [1, 2]
     assert s.misidentified_at(0.5) == pytest.approx(0.5)
     assert s.misidentified_at(0.95) == 0.0
+
+
+def test_borrowing_takes_identities_with_fewest_images_first() -> None:
+    rng = np.random.default_rng(2)
+    ids = {f"m{i:02d}": [Path(f"/d/m{i:02d}/{j}.png") for j in range(2)] for i in range(10)}
+    held = {f"n{i:02d}": [Path(f"/d/n{i:02d}/{j}.png") for j in range(1 if i < 4 else 5)] for i in range(8)}
+    cache = {
+        p: EmbeddedImage(rng.normal(size=8).astype(np.float32)) for v in (*ids.values(), *held.values()) for p in v
+    }
+    cache = {p: EmbeddedImage((e.vector / np.linalg.norm(e.vector)).astype(np.float32)) for p, e in cache.items()}  # type: ignore[operator]
+    split = Split(
+        enrol=tuple(ImageRecord(v[0], k) for k, v in ids.items()),
+        mated=tuple(ImageRecord(v[1], k) for k, v in ids.items()),
+        nonmated=tuple(ImageRecord(p, k) for k, v in held.items() for p in v),
+    )
+    run = sized_run(split, cache, 13)  # 10 enrolled + 3 borrowed
+    assert run.borrowed == 3
+    assert len(run.nonmated) == 4 * 1 + 4 * 5 - 3  # three single-image identities left the searches
