@@ -202,10 +202,8 @@ def test_borrowing_takes_identities_with_fewest_images_first() -> None:
     rng = np.random.default_rng(2)
     ids = {f"m{i:02d}": [Path(f"/d/m{i:02d}/{j}.png") for j in range(2)] for i in range(10)}
     held = {f"n{i:02d}": [Path(f"/d/n{i:02d}/{j}.png") for j in range(1 if i < 4 else 5)] for i in range(8)}
-    cache = {
-        p: EmbeddedImage(rng.normal(size=8).astype(np.float32)) for v in (*ids.values(), *held.values()) for p in v
-    }
-    cache = {p: EmbeddedImage((e.vector / np.linalg.norm(e.vector)).astype(np.float32)) for p, e in cache.items()}  # type: ignore[operator]
+    unit = {p: _v(*rng.normal(size=8)) for v in (*ids.values(), *held.values()) for p in v}
+    cache = {p: EmbeddedImage(v) for p, v in unit.items()}
     split = Split(
         enrol=tuple(ImageRecord(v[0], k) for k, v in ids.items()),
         mated=tuple(ImageRecord(v[1], k) for k, v in ids.items()),
