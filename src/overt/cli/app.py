@@ -12,6 +12,7 @@ import typer
 from overt import __version__
 from overt.cli import (
     alert_cmd,
+    calibrate,
     audit_cmd,
     compare,
     demo,
@@ -62,6 +63,7 @@ models.register(app)
 watchlist.register(app)
 watch.register(app)
 app.add_typer(eval_cmd.app, name="eval")
+calibrate.register(app)
 init_cmd.register(app)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(deployment_cmd.app, name="deployment")

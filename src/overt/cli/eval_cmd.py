@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +16,16 @@ from rich.table import Table
 
 from overt.cli._common import JSON_OPTION, err_console, out_console, print_json, state
 from overt.errors import ConfigError, ImageError, MultipleFacesError, NoFaceError
+from overt.evaluation.identify import EmbeddedImage, embed_images
 from overt.evaluation.pairs import plot_roc, read_csv_pairs, read_lfw_pairs, run_pairs
+from overt.evaluation.run import (
+    IdentifyOptions,
+    engine_embed_fn,
+    make_split,
+    parse_rate,
+    parse_sizes,
+    run_identify,
+)
 
 app = typer.Typer(help="Evaluate accuracy with standard protocols.", no_args_is_help=True)
 
@@ -78,3 +89,271 @@ def pairs_cmd(
     t.add_row("detection failures (pairs / images)", f"{result.detect_failures} / {result.failed_images}")
     t.add_row("ROC plot", str(roc_path))
     out_console().print(t)
+
+
+# -- 1:N identification -------------------------------------------------------------------------
+
+
+def command_line(ctx: typer.Context) -> str:
+    """The command as typed, rebuilt from parsed options (works the same when called in-process)."""
+    parts = ctx.command_path.split() or ["overt"]
+    cfg = state(ctx).config_path
+    if cfg:
+        parts[1:1] = ["--config", cfg]
+    for p in ctx.command.params:
+        if getattr(p, "param_type_name", "") != "option" or p.name is None:
+            continue
+        v = ctx.params.get(p.name)
+        if v is None or v is False or v == p.default or str(v) == str(p.default):
+            continue
+        parts += [p.opts[0]] if getattr(p, "is_flag", False) else [p.opts[0], str(v)]
+    return shlex.join(parts)
+
+
+def model_meta(ctx: typer.Context) -> dict[str, str]:
+    """Embedder and detector ids with their sha256 (from the registry, verified at load)."""
+    from overt.vision.models import ModelRegistry
+
+    st = state(ctx)
+    engine = st.engine()
+    reg = ModelRegistry(st.config.engine.models)
+    return {
+        "model_id": engine.embedder.model_id,
+        "model_sha256": reg.get(engine.embedder.model_id).sha256,
+        "detector_id": engine.detector.model_id,
+        "detector_sha256": reg.get(engine.detector.model_id).sha256,
+        "command": command_line(ctx),
+    }
+
+
+def embed_with_progress(ctx: typer.Context, paths: list[Path]) -> dict[Path, EmbeddedImage]:
+    """Embed every image once, with a rich progress bar on a terminal."""
+    embed = engine_embed_fn(state(ctx).engine())
+    with Progress(
+        TextColumn("embedding images"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task("embed", total=len(paths))
+        return embed_images(paths, embed, progress=lambda i, n: bar.update(task, completed=i, total=n))
+
+
+@app.command("identify")
+def identify_cmd(
+    ctx: typer.Context,
+    identities: Path = typer.Option(..., "--identities", help="Folder DIR/<identity>/<image>."),
+    split_csv: Path | None = typer.Option(
+        None, "--split", help="CSV path,role[,identity] (role enrol|probe). Default: first image enrols."
+    ),
+    groups_csv: Path | None = typer.Option(None, "--groups", help="CSV identity,<attribute>... for fairness."),
+    distractors: Path | None = typer.Option(None, "--distractors", help="Folder of extra faces (gallery only)."),
+    exclude: Path | None = typer.Option(None, "--exclude", help="File of identities to drop, one per line."),
+    sizes: str = typer.Option("100,1000,10000", "--sizes", help="Watch-list sizes to simulate."),
+    nonmated_share: float = typer.Option(
+        0.5, "--nonmated-share", help="Share of identities held out as non-mated (seeded)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed for the held-out split, size subsets and bootstrap."),
+    rank: int = typer.Option(1, "--rank", min=1, help="A mate counts as found only within this rank."),
+    borrow_share: float = typer.Option(
+        0.5, "--borrow-share", help="At most this share of non-mated identities may become distractors."
+    ),
+    threshold: float | None = typer.Option(None, "--threshold", help="Operating threshold for the fairness tables."),
+    target_fpir: str = typer.Option("1/6000", "--target-fpir", help="FPIR that sets the fairness threshold."),
+    n_boot: int = typer.Option(1000, "--bootstrap", min=100, help="Bootstrap draws for CIs."),
+    report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Write the JSON result here too."),
+    det: Path | None = typer.Option(None, "--det", help="Also save the DET curve as PNG here."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Open-set 1:N identification: FNIR at FPIR 1e-2/1e-3/1/6000, rank-1/5, DET, sizes, fairness."""
+    if not 0.0 <= borrow_share <= 1.0:
+        raise ConfigError("--borrow-share must be in [0, 1]")
+    opts = IdentifyOptions(
+        identities=identities,
+        split_csv=split_csv,
+        groups_csv=groups_csv,
+        distractors=distractors,
+        exclude=exclude,
+        sizes=parse_sizes(sizes),
+        nonmated_share=nonmated_share,
+        seed=seed,
+        rank=rank,
+        borrow_share=borrow_share,
+        threshold=threshold,
+        target_fpir=parse_rate(target_fpir),
+        n_boot=n_boot,
+    )
+    split = make_split(opts)
+    meta = model_meta(ctx)
+    cache = embed_with_progress(ctx, split.all_images())
+    run = run_identify(opts, engine_embed_fn(state(ctx).engine()), meta, split=split, cache=cache)
+    data = run.data
+    if report is not None:
+        _write(report, run.html().encode("utf-8"))
+        data["report_html"] = str(report)
+    if det is not None:
+        _write(det, run.det_png)
+        data["det_png"] = str(det)
+    if json_out is not None:
+        _write(json_out, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    if as_json:
+        print_json(data)
+        return
+    _print_identify(data)
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+
+
+def _pct(x: object) -> str:
+    return "—" if not isinstance(x, float) else f"{100 * x:.2f} %"
+
+
+def _print_identify(data: dict[str, Any]) -> None:
+    con = out_console()
+    c = data["counts"]
+    con.print(
+        f"[bold]1:N identification[/] {data['meta']['model_id']}: {c['enrolled_subjects']} enrolled, "
+        f"{c['mated_searches']} mated / {c['nonmated_searches']} non-mated searches, "
+        f"{c['mated_searches_without_face'] + c['nonmated_searches_without_face']} probes without a face, "
+        f"{c['enrolment_images_without_face']} enrolment images without a face"
+    )
+    t = Table(title="FNIR at FPIR")
+    for col in ("FPIR target", "threshold", "FNIR", "TPIR", "note"):
+        t.add_column(col)
+    for k, v in data["fnir_at_fpir"].items():
+        th = v.get("threshold")
+        t.add_row(k, "—" if th is None else f"{th:.4f}", _pct(v.get("fnir")), _pct(v.get("tpir")), v.get("note", ""))
+    con.print(t)
+    con.print(f"rank-1 {_pct(data['rank1'])}   rank-5 {_pct(data['rank5'])}")
+    s = Table(title="Watch-list size (threshold for FPIR <= 1/6000)")
+    for col in ("requested", "reached", "threshold", "TPIR", "note"):
+        s.add_column(col)
+    for row in data["watchlist_sizes"]:
+        th = row["at_target"].get("threshold")
+        note = "; ".join(x for x in (row.get("note"), row["at_target"].get("note")) if x)
+        s.add_row(
+            str(row["requested"]),
+            str(row["reached"]),
+            "—" if th is None else f"{th:.4f}",
+            _pct(row["at_target"].get("tpir")),
+            note,
+        )
+    con.print(s)
+    for k, v in data["fnir_at_fpir"].items():
+        fb = v.get("at_smallest_measurable_fpir")
+        if fb:
+            con.print(
+                f"FPIR {k} not measurable; at the smallest measurable FPIR {fb['fpir']:.3g}: "
+                f"threshold {fb['threshold']:.4f}, FNIR {_pct(fb['fnir'])}"
+            )
+            break
+    fair = data.get("fairness")
+    if fair:
+        con.print(
+            f"fairness at threshold {fair['threshold']:.4f}; significant: {', '.join(fair['significant']) or 'none'}"
+        )
+    if data.get("report_html"):
+        con.print(f"report: {data['report_html']}")
+
+
+# -- live video evaluation ----------------------------------------------------------------------
+
+
+@app.command("video")
+def video_cmd(
+    ctx: typer.Context,
+    manifest: Path = typer.Option(..., "--manifest", help="CSV video,subject,stills (paths relative to it)."),
+    min_similarity: float | None = typer.Option(
+        None, "--min-similarity", help="Override the pipeline's vote threshold (e.g. from a profile)."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help="Use the threshold of this calibrated profile."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory holding profiles/."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Write the JSON result here too."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run a manifest of videos through the live pipeline: true alerts, misses, false alerts per video."""
+    from overt.evaluation.profiles import load_profile
+    from overt.evaluation.video import evaluate_videos, pipeline_runner, read_manifest
+
+    if min_similarity is not None and profile is not None:
+        raise ConfigError("give at most one of --min-similarity or --profile")
+    man = read_manifest(manifest)
+    st = state(ctx)
+    engine = st.engine()
+    cfg = st.config.pipeline
+    threshold_source = "pipeline default"
+    if profile is not None:
+        prof = load_profile(profile, data_dir)
+        if prof.model_id != engine.embedder.model_id:
+            raise ConfigError(
+                f"profile {profile} is for model {prof.model_id}, the engine runs {engine.embedder.model_id}"
+            )
+        min_similarity = prof.min_similarity
+        threshold_source = f"profile {profile}"
+    elif min_similarity is not None:
+        threshold_source = "--min-similarity"
+    if min_similarity is not None:
+        cfg = cfg.model_copy(update={"min_similarity": min_similarity})
+    meta = model_meta(ctx)
+    effective = cfg.min_similarity
+    if effective is None:
+        from overt.matching.decider import default_min_similarity
+
+        effective = default_min_similarity(engine.embedder.model_id, fallback=engine.min_similarity)
+    embed = engine_embed_fn(engine)
+    with Progress(
+        TextColumn("videos"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task("videos", total=len(man.videos))
+        ev = evaluate_videos(
+            man, embed, pipeline_runner(engine, cfg), progress=lambda i, n: bar.update(task, completed=i, total=n)
+        )
+    data: dict[str, Any] = {
+        "meta": {
+            **meta,
+            "manifest": str(manifest),
+            "min_similarity": effective,
+            "threshold_source": threshold_source,
+        },
+        **ev.to_json(manifest.parent),
+    }
+    if json_out is not None:
+        _write(json_out, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    if as_json:
+        print_json(data)
+        return
+    t = Table(title=f"Video evaluation ({ev.runner}, {meta['model_id']}, threshold: {threshold_source})")
+    for col in ("video", "expected", "alerted (true)", "missed", "false alerts", "faces", "frames", "error"):
+        t.add_column(col)
+    for o in data["videos"]:
+        t.add_row(
+            Path(o["video"]).name,
+            ", ".join(o["expected"]),
+            ", ".join(o["true_alerts"]),
+            ", ".join(o["missed"]),
+            f"{o['false_alerts']} {', '.join(o['false_alert_subjects'])}".strip(),
+            str(o["faces_processed"]),
+            str(o["frames"]),
+            o["error"] or "",
+        )
+    out_console().print(t)
+    tot = data["totals"]
+    out_console().print(
+        f"appearances alerted {tot['detected_appearances']}/{tot['appearances']}, false alerts {tot['false_alerts']} "
+        f"over {tot['faces_processed']} faces processed"
+    )
