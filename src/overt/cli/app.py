@@ -10,7 +10,21 @@ import click
 import typer
 
 from overt import __version__
-from overt.cli import compare, demo, eval_cmd, faces, models
+from overt.cli import (
+    audit_cmd,
+    compare,
+    demo,
+    deployment_cmd,
+    eval_cmd,
+    faces,
+    init_cmd,
+    keys_cmd,
+    models,
+    purge_cmd,
+    report_cmd,
+    user_cmd,
+    watchlist_governed,
+)
 from overt.cli._common import CliState
 from overt.errors import OvertError
 
@@ -43,6 +57,14 @@ faces.register(app)
 compare.register(app)
 models.register(app)
 app.add_typer(eval_cmd.app, name="eval")
+init_cmd.register(app)
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(deployment_cmd.app, name="deployment")
+app.add_typer(watchlist_governed.app, name="watchlist")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(keys_cmd.app, name="keys")
+purge_cmd.register(app)
+report_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

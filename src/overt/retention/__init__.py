@@ -1,0 +1,7 @@
+"""Retention: alerts and their images are deleted after a period unless held as evidence."""
+
+from __future__ import annotations
+
+from overt.retention.purge import PurgeResult, purge, retain_alert
+
+__all__ = ["PurgeResult", "purge", "retain_alert"]

@@ -1,0 +1,60 @@
+"""The purge job (``overt purge [--dry-run]``): every deletion is audited.
+
+Alerts older than ``Policy.alert_retention`` (default 24 h) are deleted with their sealed crop
+and its per-alert key, unless retained as evidence (reason + expiry) and not yet expired.
+The same run applies the deployment time rules (automatic stop, snapshot key destruction).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from overt.deployments.service import DeploymentService
+from overt.domain.users import Permission, User
+from overt.errors import InputError
+from overt.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    dry_run: bool
+    alerts: tuple[int, ...]
+    snapshots_destroyed: tuple[int, ...]
+    deployments_stopped: tuple[int, ...]
+    seconds: float
+
+
+def purge(store: Store, actor: str = "system", *, dry_run: bool = False) -> PurgeResult:
+    t0 = time.perf_counter()
+    with store.transaction() as tx:
+        now = tx.clock.now()
+        due = tx.alerts.due_for_purge(now, tx.policy.alert_retention)
+        if not dry_run:
+            for a in due:
+                tx.alerts.delete(a.id)
+                tx.audit.append(
+                    actor,
+                    "alert.deleted",
+                    f"alert:{a.id}",
+                    {"deployment": a.deployment_id, "reason": "retention period ended", "had_image": a.has_crop},
+                )
+        tx.audit.append(actor, "purge.run", "", {"dry_run": dry_run, "alerts_due": len(due)})
+    stopped: tuple[int, ...] = ()
+    shredded: tuple[int, ...] = ()
+    if not dry_run:
+        tick = DeploymentService(store).tick()
+        stopped, shredded = tick.stopped, tick.shredded
+        store.db.checkpoint()
+    return PurgeResult(dry_run, tuple(a.id for a in due), shredded, stopped, time.perf_counter() - t0)
+
+
+def retain_alert(store: Store, actor: User, alert_id: int, *, reason: str, until: datetime) -> None:
+    """Hold an alert (and its image) as evidence until ``until``, with a reason (audited)."""
+    actor.require(Permission.ADJUDICATE)
+    if until <= store.clock.now():
+        raise InputError("retention expiry must be in the future")
+    with store.transaction() as tx:
+        tx.alerts.retain(alert_id, reason=reason, until=until)
+        tx.audit.append(actor.name, "alert.retained", f"alert:{alert_id}", {"until": until.isoformat()})

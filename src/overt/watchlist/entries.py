@@ -1,0 +1,142 @@
+"""Governed watch-list entries: provenance, enrolment quality gate, duplicate/look-alike warnings.
+
+The image and its template are stored only encrypted (under the subject's data key); the
+subject reference and reason too. The audit log records entry ids and categories, never them.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from overt.domain.faces import Face
+from overt.domain.quality import FaceQuality, QualityGate
+from overt.domain.templates import cosine_similarity
+from overt.domain.users import Permission, User
+from overt.domain.watchlist import EntryDetails, EntryProvenance, WatchlistEntry, validate_entry
+from overt.errors import ImageError, InputError, StorageError
+from overt.store.store import Store
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+FacePick = Literal["one", "largest", "centre"]
+
+
+class Enroller(Protocol):
+    """What enrolment needs from :class:`overt.vision.engine.FaceEngine` (a fake in tests)."""
+
+    min_similarity: float
+
+    def read(self, path: str | Path) -> npt.NDArray[np.uint8]: ...
+
+    def one_face(
+        self,
+        image: npt.NDArray[np.uint8],
+        *,
+        pick: FacePick = "one",
+        gate: QualityGate | None = None,
+        what: str = "image",
+    ) -> Face: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentResult:
+    entry_id: int
+    quality: FaceQuality
+    warnings: tuple[str, ...]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise ImageError(f"{path}: image too large ({size} bytes > {MAX_IMAGE_BYTES})")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path}: is a directory") from None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StorageError("no space left on device") from None
+        raise ImageError(f"{path}: cannot read ({exc.strerror})") from None
+    if not data:
+        raise ImageError(f"{path}: empty file")
+    return data
+
+
+class WatchlistService:
+    def __init__(self, store: Store, engine: Enroller, *, duplicate_min_similarity: float | None = None) -> None:
+        self.store = store
+        self.engine = engine
+        self.duplicate_min_similarity = (
+            engine.min_similarity if duplicate_min_similarity is None else duplicate_min_similarity
+        )
+
+    def add(self, actor: User, image_path: Path, details: EntryDetails, prov: EntryProvenance) -> EnrolmentResult:
+        actor.require(Permission.MANAGE_WATCHLIST)
+        validate_entry(details, prov, self.store.clock.now().date())
+        with self.store.transaction() as tx:
+            if tx.watchlist.ref_exists(details.subject_ref):
+                raise InputError("duplicate subject reference: an active entry already uses it (remove it first)")
+        data = _read_bytes(image_path)
+        image = self.engine.read(image_path)
+        face = self.engine.one_face(image, pick="one", gate=QualityGate.for_enrolment(), what="watch-list image")
+        if face.template is None:
+            raise InputError("the engine returned a face without a template")
+        template = face.template
+        warnings: list[str] = []
+        with self.store.transaction() as tx:
+            for eid in tx.watchlist.active_ids():
+                other = tx.watchlist.template(eid)
+                if other.model_id != template.model_id or other.dim != template.dim:
+                    continue
+                sim = cosine_similarity(template, other)
+                if sim >= self.duplicate_min_similarity:
+                    warnings.append(
+                        f"possible duplicate: looks like watch-list entry {eid} (similarity {sim:.2f} >= "
+                        f"{self.duplicate_min_similarity:.2f}); if they are different people they cannot be "
+                        "told apart at this threshold"
+                    )
+            entry_id = tx.watchlist.add(
+                details, prov, image=data, template=template, added_by=actor.name, now=tx.clock.now()
+            )
+            tx.audit.append(
+                actor.name,
+                "watchlist.entry_added",
+                f"entry:{entry_id}",
+                {
+                    "category": prov.category.value,
+                    "under_18": prov.under_18,
+                    "review_on": prov.review_on.isoformat(),
+                    "warnings": len(warnings),
+                },
+            )
+        return EnrolmentResult(entry_id, face.quality, tuple(warnings))
+
+    def remove(self, actor: User, entry_id: int, reason: str) -> None:
+        actor.require(Permission.MANAGE_WATCHLIST)
+        if not reason.strip():
+            raise InputError("removing an entry needs a reason (--reason)")
+        with self.store.transaction() as tx:
+            tx.watchlist.remove(entry_id, by=actor.name, now=tx.clock.now())
+            tx.audit.append(actor.name, "watchlist.entry_removed", f"entry:{entry_id}", {"data_destroyed": True})
+        self.store.db.checkpoint()
+
+    def find(self, actor: User, *, include_removed: bool = False) -> list[WatchlistEntry]:
+        actor.require(Permission.VIEW_WATCHLIST)
+        with self.store.transaction() as tx:
+            entries = tx.watchlist.find(active_only=not include_removed)
+            tx.audit.append(actor.name, "watchlist.viewed", "watchlist", {"entries": len(entries)})
+            return entries
+
+    def due_for_review(self, actor: User) -> list[WatchlistEntry]:
+        actor.require(Permission.VIEW_WATCHLIST)
+        with self.store.transaction() as tx:
+            entries = tx.watchlist.due_for_review(tx.clock.now().date())
+            tx.audit.append(actor.name, "watchlist.reviewed", "watchlist", {"due": len(entries)})
+            return entries
