@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from overt.api.deps import services
-from overt.api.security import allow, current_principal, Principal
-from overt.domain.users import Permission
+from overt.api.security import Principal, allow, current_principal
+from overt.domain.users import Permission, Role
 from overt.errors import InputError
 from overt.transparency.report import deployment_report, period_report, render_html, to_json
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-REPORT = allow(Permission.REPORT)
+REPORT = allow(Permission.REPORT, roles=(Role.OPERATOR,))  # reports are public-facing numbers
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 
 

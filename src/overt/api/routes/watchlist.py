@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from overt.api.deps import services
 from overt.api.schemas import EnrolmentOut, EntryOut, QualityOut, RemoveIn
 from overt.api.security import allow, current_user
-from overt.domain.users import Permission, User
+from overt.domain.users import Permission, Role, User
 from overt.domain.watchlist import Category, EntryDetails, EntryProvenance, WatchlistEntry
 from overt.errors import ImageError
 from overt.vision.imageio import decode_image
@@ -157,7 +157,7 @@ def remove_entry(entry_id: int, body: RemoveIn, request: Request, user: User = D
     "/entries/{entry_id}/image.jpg",
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}},
-    **allow(Permission.MANAGE_WATCHLIST),
+    **allow(roles=(Role.WATCHLIST_MANAGER,)),
 )
 def entry_image(entry_id: int, request: Request, user: User = Depends(current_user)) -> Response:
     """The entry's image (watch-list managers only; audited)."""
