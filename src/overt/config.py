@@ -92,10 +92,103 @@ class EngineConfig(_Strict):
     )
 
 
+class ProbeQualityConfig(_Strict):
+    """Minimum quality of a live face before it is embedded (each ``min_*`` strict below, ``max_*`` above).
+
+    Defaults are ``QualityGate()``'s: 40 px faces still embed usefully with ArcFace at 112 px,
+    and the pose limits keep profile views (which match poorly and raise false alerts) out.
+    """
+
+    min_size_px: float = Field(default=40.0, ge=0, description="Shorter side of the face box, pixels.")
+    min_det_score: float = Field(default=0.5, ge=0, le=1, description="Detector confidence.")
+    min_sharpness: float = Field(default=15.0, ge=0, description="Laplacian variance of the 112 px aligned crop.")
+    max_abs_yaw_deg: float = Field(default=45.0, ge=0, description="Head turn, degrees from frontal.")
+    max_abs_roll_deg: float = Field(default=30.0, ge=0, description="Head tilt, degrees from upright.")
+
+
+class PipelineConfig(_Strict):
+    """The live pipeline: tracking, which faces get embedded, and when a track alerts.
+
+    Defaults were measured on the dev-data talking-head clips and synthetic 720p/1080p
+    clips (BENCHMARKS.md, pipeline section).
+    """
+
+    detect_every_n_frames: int = Field(
+        default=1, ge=1, le=10, description="Run the detector on every n-th frame; tracks coast in between."
+    )
+    track_high_score: float = Field(default=0.5, gt=0, lt=1, description="Detector score that may start a track.")
+    track_low_score: float = Field(
+        default=0.3, gt=0, lt=1, description="Detections in [low, high) only extend existing tracks (ByteTrack)."
+    )
+    track_match_iou: float = Field(default=0.3, gt=0, lt=1, description="Min IoU with a track's predicted box.")
+    track_max_missed_frames: int = Field(default=15, ge=0, description="Frames a track survives undetected.")
+    probe_quality: ProbeQualityConfig = Field(default_factory=ProbeQualityConfig)
+    max_embeddings_per_track_per_s: float = Field(
+        default=5.0, gt=0, description="At most this many embeddings of one track per second of video."
+    )
+    refresh_interval_s: float = Field(
+        default=1.0, gt=0, description="Once a track has a full vote window, embed again only this often..."
+    )
+    quality_improvement: float = Field(
+        default=0.05, ge=0, description="...or when its quality score beats the best so far by this much."
+    )
+    min_similarity: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Probe-to-subject similarity that counts as a vote (strict below); default: measured per model.",
+    )
+    min_votes: int = Field(default=2, ge=1, description="Agreeing probes needed to alert (k of the last n).")
+    vote_window: int = Field(default=3, ge=1, description="How many recent probes of a track vote (n).")
+    gallery_backend: Literal["auto", "exact", "faiss_hnsw"] = Field(
+        default="auto", description="exact numpy search, HNSW (faiss-cpu), or auto by size."
+    )
+    ann_min_templates: int = Field(default=50_000, ge=1, description="auto uses HNSW from this many templates on.")
+    queue_frames: int = Field(default=4, ge=1, description="Frames buffered per camera between reader and worker.")
+    read_timeout_s: float = Field(default=1.0, gt=0, description="Longest wait for one frame from a source.")
+    join_timeout_s: float = Field(default=5.0, gt=0, description="Longest wait for a thread when stopping.")
+    context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
+
+
+class SourceConfig(_Strict):
+    """How frames are read from cameras and files (``overt.sources``).
+
+    Timeouts bound every open and read of a live stream; a stalled or dropped stream is
+    reopened with exponential backoff (``backoff_initial_s`` doubling up to ``backoff_max_s``,
+    each wait randomised by +/- ``backoff_jitter``).
+    """
+
+    open_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Longest wait to open a stream.")
+    read_timeout_s: float = Field(
+        default=5.0, gt=0, le=600, description="Longest wait for one frame before the stream counts as stalled."
+    )
+    buffer_frames: int = Field(
+        default=4, ge=1, le=1000, description="Live sources keep at most this many newest frames (drop-oldest)."
+    )
+    backoff_initial_s: float = Field(default=0.5, gt=0, le=600, description="First wait before reconnecting.")
+    backoff_max_s: float = Field(default=10.0, gt=0, le=3600, description="Longest wait between reconnects.")
+    backoff_jitter: float = Field(
+        default=0.2, ge=0, lt=1, description="Each wait is multiplied by a random factor in [1 - j, 1 + j]."
+    )
+    rtsp_transport: Literal["tcp", "udp"] = Field(
+        default="tcp", description="RTP transport for rtsp:// and rtsps:// (tcp: interleaved, crosses NAT)."
+    )
+    give_up_after_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stop reconnecting (source exhausted, error set) after this long without a frame; None = never.",
+    )
+    prefetch_frames: int = Field(
+        default=8, ge=1, le=1000, description="Files: frames decoded ahead of the consumer (every frame is kept)."
+    )
+
+
 class OvertConfig(_Strict):
     """Top-level configuration file."""
 
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    sources: SourceConfig = Field(default_factory=SourceConfig)
 
 
 def load_config(path: str | Path | None = None) -> OvertConfig:

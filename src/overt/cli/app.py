@@ -23,6 +23,8 @@ from overt.cli import (
     purge_cmd,
     report_cmd,
     user_cmd,
+    watch,
+    watchlist,
     watchlist_governed,
 )
 from overt.cli._common import CliState
@@ -56,6 +58,8 @@ demo.register(app)
 faces.register(app)
 compare.register(app)
 models.register(app)
+watchlist.register(app)  # pipeline's folder enrolment; the governed 'watchlist' group below replaces it
+watch.register(app)
 app.add_typer(eval_cmd.app, name="eval")
 init_cmd.register(app)
 app.add_typer(user_cmd.app, name="user")

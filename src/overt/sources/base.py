@@ -10,7 +10,11 @@ from overt.domain.frames import Frame
 
 @dataclass(frozen=True, slots=True)
 class SourceStats:
-    """Counters of one source. ``frames_dropped`` counts frames discarded by drop-oldest."""
+    """Counters of one source. ``frames_dropped`` counts frames discarded by drop-oldest.
+
+    ``frames_skipped`` counts inputs that could not be decoded and were passed over (an
+    unreadable image of a folder); ``reconnects`` counts attempts to reopen a live stream.
+    """
 
     camera_id: str
     frames_read: int
@@ -19,6 +23,7 @@ class SourceStats:
     connected: bool
     exhausted: bool
     last_error: str | None = None
+    frames_skipped: int = 0
 
 
 @runtime_checkable

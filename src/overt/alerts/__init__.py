@@ -1,0 +1,8 @@
+"""Alert sinks: JSONL file, a text stream, and a webhook with retries and a spool."""
+
+from __future__ import annotations
+
+from overt.alerts.sinks import AlertSink, JsonlSink, MemorySink, StreamSink, alert_to_json
+from overt.alerts.webhook import WebhookSink
+
+__all__ = ["AlertSink", "JsonlSink", "MemorySink", "StreamSink", "WebhookSink", "alert_to_json"]

@@ -1,0 +1,64 @@
+"""``overt watchlist enrol DIR``: enrol one folder per subject; report accepted and rejected images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from overt.cli._common import JSON_OPTION, out_console, print_json, state
+from overt.errors import InputError
+from overt.watchlist import EnrolmentReport, enrol_folder
+
+app = typer.Typer(help="Watch lists: enrol subjects from folders of images.", no_args_is_help=True)
+
+
+def report_json(report: EnrolmentReport) -> dict[str, object]:
+    wl = report.watchlist
+    return {
+        "model_id": wl.model_id,
+        "subjects": wl.subject_count,
+        "templates": len(wl),
+        "accepted": [
+            {"subject": a.subject, "image": a.path, "size_px": round(a.quality.size_px, 1)} for a in report.accepted
+        ],
+        "rejected": [{"subject": r.subject, "image": r.path, "reason": r.reason} for r in report.rejected],
+    }
+
+
+def print_report(report: EnrolmentReport) -> None:
+    con = out_console()
+    wl = report.watchlist
+    con.print(
+        f"[bold]Enrolled[/bold] {len(report.accepted)} image(s) of {wl.subject_count} subject(s); "
+        f"rejected {len(report.rejected)}."
+    )
+    if report.rejected:
+        t = Table(show_edge=False)
+        t.add_column("subject")
+        t.add_column("image")
+        t.add_column("reason")
+        for r in report.rejected:
+            t.add_row(r.subject, Path(r.path).name, r.reason)
+        con.print(t)
+
+
+@app.command("enrol")
+def enrol_cmd(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., help="One sub-folder per subject (folder name = subject reference)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Enrol every image that shows exactly one face of enrolment quality; list rejections with reasons."""
+    report = enrol_folder(folder, state(ctx).engine())
+    if as_json:
+        print_json(report_json(report))
+    else:
+        print_report(report)
+    if not report.accepted:
+        raise InputError(f"no image in {folder} could be enrolled")
+
+
+def register(app_: typer.Typer) -> None:
+    app_.add_typer(app, name="watchlist")

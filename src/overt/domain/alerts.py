@@ -1,0 +1,111 @@
+"""What leaves the pipeline: an ``Alert`` (a decided match) and nothing about anyone else."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from overt.domain._validate import as_float32, finite, non_negative
+from overt.domain.quality import FaceQuality
+from overt.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One watch-list subject returned by a gallery search for one probe (best template of that subject)."""
+
+    subject: str
+    similarity: float
+    rank: int
+
+    def __post_init__(self) -> None:
+        if not self.subject:
+            raise InputError("candidate subject must not be empty")
+        sim = finite("similarity", self.similarity)
+        if not -1.0001 <= sim <= 1.0001:
+            raise InputError(f"similarity must lie in [-1, 1], got {sim}")
+        if self.rank < 1:
+            raise InputError("candidate rank starts at 1")
+
+    def __repr__(self) -> str:
+        return f"Candidate(rank={self.rank}, similarity={self.similarity:.3f}, subject=<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Outcome of the per-track decider for one probe: ``alert`` names the subject; else abstain, with why."""
+
+    alert: bool
+    reason: str
+    subject: str | None = None
+    similarity: float | None = None
+    votes: int = 0
+    window: int = 0
+
+    def __post_init__(self) -> None:
+        if self.alert and (self.subject is None or self.similarity is None):
+            raise InputError("an alert decision needs a subject and a similarity")
+        if self.votes < 0 or self.window < 0 or self.votes > self.window:
+            raise InputError("votes must lie in [0, window]")
+
+    def __repr__(self) -> str:
+        return f"Decision(alert={self.alert}, votes={self.votes}/{self.window}, reason={self.reason!r})"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Alert:
+    """A match decided by the decider: the only thing about a face that leaves the pipeline.
+
+    ``probe_crop_jpeg`` is the aligned crop of the matching face, ``context_jpeg`` a small
+    thumbnail of the frame in which every other face is blurred. ``latency_ms`` runs from the
+    capture of the first frame in which the face was visible to the decision.
+    """
+
+    alert_id: str
+    camera_id: str
+    subject: str
+    similarity: float
+    track_id: int
+    frame_index: int
+    pts_s: float
+    alerted_at: datetime
+    quality: FaceQuality
+    xyxy: npt.NDArray[np.float32]
+    latency_ms: float
+    votes: int
+    window: int
+    model_id: str
+    probe_crop_jpeg: bytes = field(repr=False)
+    context_jpeg: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("alert_id", "camera_id", "subject", "model_id"):
+            if not getattr(self, name):
+                raise InputError(f"alert {name} must not be empty")
+        sim = finite("similarity", self.similarity)
+        if not -1.0001 <= sim <= 1.0001:
+            raise InputError(f"similarity must lie in [-1, 1], got {sim}")
+        if self.track_id < 0 or self.frame_index < 0:
+            raise InputError("track_id and frame_index must be >= 0")
+        non_negative("pts_s", self.pts_s)
+        if not math.isfinite(self.latency_ms):
+            raise InputError("latency_ms must be finite")
+        if self.alerted_at.tzinfo is None:
+            raise InputError("alerted_at must be timezone-aware (UTC)")
+        if not 0 < self.votes <= self.window:
+            raise InputError("votes must lie in [1, window]")
+        for name in ("probe_crop_jpeg", "context_jpeg"):
+            data = getattr(self, name)
+            if not isinstance(data, bytes) or not data.startswith(b"\xff\xd8"):
+                raise InputError(f"{name} must be JPEG bytes")
+        object.__setattr__(self, "xyxy", as_float32("xyxy", self.xyxy, (4,)))
+
+    def __repr__(self) -> str:
+        return (
+            f"Alert(id={self.alert_id}, camera={self.camera_id!r}, track={self.track_id}, "
+            f"frame={self.frame_index}, similarity={self.similarity:.3f}, subject=<redacted>)"
+        )

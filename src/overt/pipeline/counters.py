@@ -1,0 +1,115 @@
+"""Counters: with ``Alert``, the only thing that leaves the pipeline. Numbers, never faces."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """A snapshot of the pipeline's counters.
+
+    ``faces_seen``: face detections that belonged to a track, summed over frames;
+    ``probes_embedded``: faces that passed the quality gate and were embedded;
+    ``probes_rejected``: tracked faces below the probe quality gate;
+    ``frames_dropped``: frames discarded by drop-oldest (sources and pipeline queues);
+    ``alert_latency_ms_*``: capture of the first frame of the track to the alert.
+    """
+
+    elapsed_s: float
+    frames: int
+    frames_dropped: int
+    faces_seen: int
+    tracks_started: int
+    tracks_active: int
+    probes_embedded: int
+    probes_rejected: int
+    alerts: int
+    fps: float
+    alert_latency_ms_p50: float | None
+    alert_latency_ms_p95: float | None
+    cameras: int
+    cameras_done: int
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class CounterBoard:
+    """Mutable, thread-safe counters behind :meth:`snapshot`."""
+
+    def __init__(self, cameras: int) -> None:
+        self._lock = threading.Lock()
+        self._t0 = time.monotonic()
+        self._t_end: float | None = None
+        self.cameras = cameras
+        self.cameras_done = 0
+        self.frames = 0
+        self.pipeline_dropped = 0
+        self.source_dropped: dict[str, int] = {}
+        self.faces_seen = 0
+        self.tracks_started = 0
+        self.tracks_active = 0
+        self.probes_embedded = 0
+        self.probes_rejected = 0
+        self.alerts = 0
+        self._latencies: deque[float] = deque(maxlen=10_000)
+        self._recent: deque[tuple[float, int]] = deque(maxlen=64)
+
+    def add(self, **kwargs: int) -> None:
+        with self._lock:
+            for k, v in kwargs.items():
+                setattr(self, k, getattr(self, k) + v)
+            if "frames" in kwargs:
+                self._recent.append((time.monotonic(), self.frames))
+
+    def set(self, **kwargs: int) -> None:
+        with self._lock:
+            for k, v in kwargs.items():
+                setattr(self, k, v)
+
+    def set_source_dropped(self, camera_id: str, dropped: int) -> None:
+        with self._lock:
+            self.source_dropped[camera_id] = dropped
+
+    def alert_latency(self, ms: float) -> None:
+        with self._lock:
+            self.alerts += 1
+            self._latencies.append(ms)
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._t_end is None:
+                self._t_end = time.monotonic()
+
+    def snapshot(self) -> Counters:
+        with self._lock:
+            now = self._t_end if self._t_end is not None else time.monotonic()
+            elapsed = max(now - self._t0, 1e-9)
+            if self._t_end is None and len(self._recent) >= 2:
+                (t_a, f_a), (t_b, f_b) = self._recent[0], self._recent[-1]
+                fps = (f_b - f_a) / max(t_b - t_a, 1e-9)
+            else:
+                fps = self.frames / elapsed
+            lat = np.array(self._latencies, np.float64)
+            return Counters(
+                elapsed_s=round(elapsed, 3),
+                frames=self.frames,
+                frames_dropped=self.pipeline_dropped + sum(self.source_dropped.values()),
+                faces_seen=self.faces_seen,
+                tracks_started=self.tracks_started,
+                tracks_active=self.tracks_active,
+                probes_embedded=self.probes_embedded,
+                probes_rejected=self.probes_rejected,
+                alerts=self.alerts,
+                fps=round(fps, 2),
+                alert_latency_ms_p50=round(float(np.percentile(lat, 50)), 1) if lat.size else None,
+                alert_latency_ms_p95=round(float(np.percentile(lat, 95)), 1) if lat.size else None,
+                cameras=self.cameras,
+                cameras_done=self.cameras_done,
+            )

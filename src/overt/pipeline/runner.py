@@ -1,0 +1,473 @@
+"""Wiring and supervision of the live pipeline.
+
+Threads: one reader per camera (source -> bounded queue; files block so every frame is
+processed, live sources drop the oldest frame and count it) and one inference worker shared
+by every camera. Each round the worker takes at most one frame per camera, detects and tracks
+in each, gates the faces on quality, picks the few worth embedding, embeds them in one batch
+across cameras, searches the gallery in one batch, and lets the decider vote per track.
+
+Privacy by construction: frames, detections, aligned crops and templates are local variables
+of one round; per-track state holds only timing, a quality score and (in the decider) the
+subject and similarity of recent votes, and is dropped when the track ends. The only objects
+that leave are ``Alert`` (to the sinks) and ``Counters``; the optional annotated video is
+redacted: every face that is not an alert is blurred.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from overt.alerts.sinks import AlertSink
+from overt.config import PipelineConfig
+from overt.domain.alerts import Alert
+from overt.domain.detections import FaceDetections
+from overt.domain.frames import Frame
+from overt.domain.quality import FaceQuality, QualityGate
+from overt.errors import ConfigError, OvertError
+from overt.matching.decider import Decider, default_min_similarity
+from overt.matching.gallery import Gallery
+from overt.pipeline.counters import CounterBoard, Counters
+from overt.pipeline.redact import AnnotatedVideoWriter, LabelledBox, encode_jpeg, redacted_frame, thumbnail_jpeg
+from overt.sources.base import FrameSource
+from overt.tracking.tracker import IouTracker, TrackedFace, TrackUpdate
+from overt.vision.align import align_face
+from overt.vision.quality import measure_quality
+
+if TYPE_CHECKING:
+    from overt.vision.engine import FaceEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _ProbeState:
+    """What the pipeline remembers about a track between frames: timing and quality, no face."""
+
+    last_embed_pts_s: float = -math.inf
+    best_score: float = -1.0
+    embedded: int = 0
+
+
+@dataclass(slots=True)
+class _Camera:
+    source: FrameSource
+    queue: queue.Queue[Frame]
+    tracker: IouTracker
+    annotator: AnnotatedVideoWriter | None
+    probes: dict[int, _ProbeState] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)
+    reader: threading.Thread | None = None
+    reader_done: bool = False
+    finished: bool = False
+    seen: int = 0
+
+    @property
+    def camera_id(self) -> str:
+        return self.source.camera_id
+
+
+@dataclass(slots=True, eq=False)
+class _Probe:
+    """One face picked for embedding this round (lives for the round only)."""
+
+    cam: _Camera
+    frame: Frame
+    dets: FaceDetections
+    update: TrackUpdate
+    face: TrackedFace
+    quality: FaceQuality
+    crop: npt.NDArray[np.uint8]
+
+
+class Pipeline:
+    """Runs sources through the engine against a gallery; alerts go to ``sinks``.
+
+    ``annotate`` maps a camera id to a video path for a redacted, annotated copy of that camera.
+    Use :meth:`run` (blocking, with an optional stop event) or :meth:`start` / :meth:`wait` /
+    :meth:`stop` / :meth:`close`. The caller owns and closes the sinks.
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[FrameSource],
+        engine: FaceEngine,
+        gallery: Gallery,
+        sinks: Sequence[AlertSink],
+        *,
+        config: PipelineConfig | None = None,
+        annotate: Mapping[str, str | Path] | None = None,
+        annotate_fps: float = 25.0,
+    ) -> None:
+        if not sources:
+            raise ConfigError("the pipeline needs at least one source")
+        ids = [s.camera_id for s in sources]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("camera ids must be unique")
+        if gallery.model_id != engine.embedder.model_id:
+            raise ConfigError(
+                f"watch list templates are from {gallery.model_id}, the embedder is {engine.embedder.model_id}"
+            )
+        cfg = config or PipelineConfig()
+        if cfg.track_low_score > cfg.track_high_score:
+            raise ConfigError("track_low_score must not exceed track_high_score")
+        if cfg.min_votes > cfg.vote_window:
+            raise ConfigError("min_votes must not exceed vote_window")
+        unknown = set(annotate or {}) - set(ids)
+        if unknown:
+            raise ConfigError("annotate names a camera that is not a source")
+        self.config = cfg
+        self.engine = engine
+        self.gallery = gallery
+        self.sinks = tuple(sinks)
+        pq = cfg.probe_quality
+        self.gate = QualityGate(
+            min_size_px=pq.min_size_px,
+            min_det_score=pq.min_det_score,
+            min_sharpness=pq.min_sharpness,
+            max_abs_yaw_deg=pq.max_abs_yaw_deg,
+            max_abs_roll_deg=pq.max_abs_roll_deg,
+        )
+        min_sim = cfg.min_similarity
+        if min_sim is None:
+            min_sim = default_min_similarity(engine.embedder.model_id, fallback=engine.min_similarity)
+        self.decider = Decider(min_similarity=min_sim, min_votes=cfg.min_votes, window=cfg.vote_window)
+        self._cams = [
+            _Camera(
+                source=s,
+                queue=queue.Queue(maxsize=cfg.queue_frames),
+                tracker=IouTracker(
+                    s.camera_id,
+                    high_score=cfg.track_high_score,
+                    low_score=cfg.track_low_score,
+                    match_iou=cfg.track_match_iou,
+                    max_missed_frames=cfg.track_max_missed_frames,
+                ),
+                annotator=AnnotatedVideoWriter(annotate[s.camera_id], annotate_fps)
+                if annotate and s.camera_id in annotate
+                else None,
+            )
+            for s in sources
+        ]
+        self._board = CounterBoard(len(self._cams))
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._done = threading.Event()
+        self._errors: list[BaseException] = []
+        self._errors_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def min_similarity(self) -> float:
+        return self.decider.min_similarity
+
+    def counters(self) -> Counters:
+        return self._board.snapshot()
+
+    def start(self) -> None:
+        if self._started:
+            raise ConfigError("pipeline already started")
+        self._started = True
+        for cam in self._cams:
+            cam.reader = threading.Thread(
+                target=self._read_loop, args=(cam,), name=f"overt-reader-{cam.camera_id}", daemon=True
+            )
+            cam.reader.start()
+        self._worker = threading.Thread(target=self._work_loop, name="overt-worker", daemon=True)
+        self._worker.start()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until every source is exhausted (or the pipeline stopped); True when it has."""
+        return self._done.wait(timeout_s)
+
+    def stop(self) -> None:
+        """Ask every thread to stop (returns at once; :meth:`close` joins)."""
+        self._stop.set()
+        self._wake.set()
+
+    def close(self) -> Counters:
+        """Stop, join every thread (bounded by ``join_timeout_s``), close sources; re-raise a worker error."""
+        if self._closed:
+            return self._board.snapshot()
+        self._closed = True
+        self.stop()
+        timeout = self.config.join_timeout_s
+        if self._worker is not None:
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                log.error("pipeline worker did not stop within %.1f s", timeout)
+        for cam in self._cams:
+            if cam.reader is not None:
+                cam.reader.join(timeout)
+                if cam.reader.is_alive():
+                    log.error("reader of camera %s did not stop within %.1f s", cam.camera_id, timeout)
+            self._close_source(cam)
+            self._finish_camera(cam)
+        self._board.finish()
+        with self._errors_lock:
+            first = self._errors[0] if self._errors else None
+        if first is not None:
+            if isinstance(first, OvertError):
+                raise first
+            raise OvertError(f"pipeline failed: {first.__class__.__name__}: {first}") from first
+        return self._board.snapshot()
+
+    def run(self, stop_event: threading.Event | None = None, *, poll_s: float = 0.1) -> Counters:
+        """Start, run until the sources are exhausted or ``stop_event`` is set, close; return counters."""
+        self.start()
+        try:
+            while not self.wait(poll_s):
+                if stop_event is not None and stop_event.is_set():
+                    break
+        finally:
+            counters = self.close()
+        return counters
+
+    # -- threads --------------------------------------------------------------------------------
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._errors_lock:
+            self._errors.append(exc)
+
+    def _close_source(self, cam: _Camera) -> None:
+        try:
+            cam.source.close()
+        except Exception:  # closing must never take the pipeline down
+            log.exception("closing camera %s failed", cam.camera_id)
+
+    def _read_loop(self, cam: _Camera) -> None:
+        timeout = self.config.read_timeout_s
+        try:
+            cam.source.start()
+            n = 0
+            while not self._stop.is_set():
+                frame = cam.source.read(timeout)
+                if frame is None:
+                    if cam.source.stats().exhausted:
+                        break
+                    continue
+                n += 1
+                if cam.source.live:
+                    while True:
+                        try:
+                            cam.queue.put_nowait(frame)
+                            break
+                        except queue.Full:
+                            try:
+                                cam.queue.get_nowait()
+                                self._board.add(pipeline_dropped=1)
+                            except queue.Empty:
+                                pass
+                else:
+                    while not self._stop.is_set():
+                        try:
+                            cam.queue.put(frame, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                self._wake.set()
+                if n % 16 == 1:
+                    self._board.set_source_dropped(cam.camera_id, cam.source.stats().frames_dropped)
+            self._board.set_source_dropped(cam.camera_id, cam.source.stats().frames_dropped)
+        except Exception as exc:
+            log.error("camera %s: %s", cam.camera_id, exc)
+            self._fail(exc)
+        finally:
+            self._close_source(cam)
+            cam.reader_done = True
+            self._wake.set()
+
+    def _work_loop(self) -> None:
+        try:
+            while True:
+                batch: list[tuple[_Camera, Frame]] = []
+                for cam in self._cams:
+                    if cam.finished:
+                        continue
+                    try:
+                        batch.append((cam, cam.queue.get_nowait()))
+                    except queue.Empty:
+                        if cam.reader_done and cam.queue.empty():
+                            self._finish_camera(cam)
+                if self._stop.is_set():
+                    break
+                if batch:
+                    self._process(batch)
+                    continue
+                if all(c.finished for c in self._cams):
+                    break
+                self._wake.wait(0.05)
+                self._wake.clear()
+        except Exception as exc:
+            log.error("pipeline worker failed: %s", exc.__class__.__name__)
+            self._fail(exc)
+            self._stop.set()
+        finally:
+            self._done.set()
+
+    def _finish_camera(self, cam: _Camera) -> None:
+        if cam.finished:
+            return
+        cam.finished = True
+        for tid in cam.tracker.end_all():
+            self._end_track(cam, tid)
+        if cam.annotator is not None:
+            cam.annotator.close()
+        self._board.add(cameras_done=1)
+        self._board.set(tracks_active=sum(c.tracker.active_count for c in self._cams))
+
+    def _end_track(self, cam: _Camera, track_id: int) -> None:
+        cam.probes.pop(track_id, None)
+        cam.labels.pop(track_id, None)
+        self.decider.forget((cam.camera_id, track_id))
+
+    # -- one round ------------------------------------------------------------------------------
+
+    def _should_embed(self, st: _ProbeState, score: float, pts_s: float) -> bool:
+        cfg = self.config
+        dt = pts_s - st.last_embed_pts_s
+        if dt < 1.0 / cfg.max_embeddings_per_track_per_s - 1e-6:
+            return False
+        if st.embedded < cfg.vote_window or dt >= cfg.refresh_interval_s:
+            return True
+        return score >= st.best_score + cfg.quality_improvement
+
+    def _process(self, batch: list[tuple[_Camera, Frame]]) -> None:
+        cfg = self.config
+        detector = self.engine.detector
+        embedder = self.engine.embedder
+        probes: list[_Probe] = []
+        rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate]] = []
+        faces_seen = rejected = 0
+        for cam, frame in batch:
+            detect_now = cam.seen % cfg.detect_every_n_frames == 0
+            cam.seen += 1
+            if detect_now:
+                dets = detector.detect(frame.image, score_threshold=cfg.track_low_score)
+                update = cam.tracker.update(
+                    dets, frame_index=frame.index, pts_s=frame.pts_s, captured_monotonic_s=frame.captured_monotonic_s
+                )
+            else:
+                dets = FaceDetections.empty()
+                update = cam.tracker.coast(frame.index)
+            for tid in update.ended:
+                self._end_track(cam, tid)
+            faces_seen += len(update.faces)
+            for tf in update.faces:
+                i = tf.detection_index
+                lms = dets.landmarks5[i]
+                quality = measure_quality(dets.xyxy[i], lms, float(dets.scores[i]), align_face(frame.image, lms, 112))
+                if not self.gate.check(quality).ok:
+                    rejected += 1
+                    continue
+                st = cam.probes.setdefault(tf.track_id, _ProbeState())
+                score = quality.score()
+                if not self._should_embed(st, score, frame.pts_s):
+                    continue
+                st.last_embed_pts_s = frame.pts_s
+                st.best_score = max(st.best_score, score)
+                st.embedded += 1
+                crop = embedder.align(frame.image, dets.xyxy[i], lms)
+                probes.append(_Probe(cam, frame, dets, update, tf, quality, crop))
+            rounds.append((cam, frame, dets, update))
+        self._board.add(frames=len(batch), faces_seen=faces_seen, probes_rejected=rejected, probes_embedded=len(probes))
+        self._board.set(
+            tracks_started=sum(c.tracker.tracks_started for c in self._cams),
+            tracks_active=sum(c.tracker.active_count for c in self._cams),
+        )
+        if probes:
+            templates = embedder.embed([p.crop for p in probes])
+            vectors = np.stack([t.vector for t in templates])
+            results = self.gallery.search(vectors, k=1)
+            for probe, candidates in zip(probes, results, strict=True):
+                key = (probe.cam.camera_id, probe.face.track_id)
+                decision = self.decider.observe(key, candidates[0] if candidates else None)
+                if decision.alert and decision.subject is not None and decision.similarity is not None:
+                    self._alert(probe, decision.subject, decision.similarity, decision.votes, decision.window)
+            del templates, vectors, results
+        for cam, frame, dets, update in rounds:
+            if cam.annotator is not None:
+                if cam.annotator.frames == 0:
+                    fps = getattr(cam.source, "fps", None)
+                    if isinstance(fps, float) and fps > 0:
+                        cam.annotator.fps = fps
+                cam.annotator.write(self._annotated(cam, frame, dets, update))
+        del probes, rounds
+
+    def _redaction(
+        self, cam: _Camera, dets: FaceDetections, update: TrackUpdate, *, only: TrackedFace | None = None
+    ) -> tuple[npt.NDArray[np.float32], list[LabelledBox]]:
+        """Boxes to blur and alerts to label in a frame. ``only``: label just that face (alert context)."""
+        keep_idx: set[int] = set()
+        labelled: list[LabelledBox] = []
+        for tf in update.faces:
+            label = cam.labels.get(tf.track_id)
+            if only is not None:
+                label = cam.labels.get(tf.track_id) if tf.track_id == only.track_id else None
+            if label is not None:
+                keep_idx.add(tf.detection_index)
+                labelled.append(LabelledBox(tf.xyxy, label))
+        blur = [dets.xyxy[i] for i in range(len(dets)) if i not in keep_idx]
+        for tid, box in zip(update.coasting_ids, update.coasting_xyxy, strict=True):
+            label = cam.labels.get(tid) if only is None else None
+            if label is None:
+                blur.append(box)
+            else:
+                labelled.append(LabelledBox(box, label))
+        boxes = np.stack(blur).astype(np.float32) if blur else np.zeros((0, 4), np.float32)
+        return boxes, labelled
+
+    def _annotated(
+        self, cam: _Camera, frame: Frame, dets: FaceDetections, update: TrackUpdate
+    ) -> npt.NDArray[np.uint8]:
+        blur, labelled = self._redaction(cam, dets, update)
+        return redacted_frame(frame.image, blur, labelled)
+
+    def _alert(self, probe: _Probe, subject: str, similarity: float, votes: int, window: int) -> None:
+        cam, tf = probe.cam, probe.face
+        cam.labels[tf.track_id] = f"{subject} {similarity:.2f}"
+        blur, labelled = self._redaction(cam, probe.dets, probe.update, only=tf)
+        context = thumbnail_jpeg(redacted_frame(probe.frame.image, blur, labelled), self.config.context_thumbnail_px)
+        latency_ms = (time.monotonic() - tf.first_seen_monotonic_s) * 1000.0
+        alert = Alert(
+            alert_id=uuid.uuid4().hex,
+            camera_id=cam.camera_id,
+            subject=subject,
+            similarity=similarity,
+            track_id=tf.track_id,
+            frame_index=probe.frame.index,
+            pts_s=probe.frame.pts_s,
+            alerted_at=datetime.now(UTC),
+            quality=probe.quality,
+            xyxy=tf.xyxy,
+            latency_ms=max(0.0, latency_ms),
+            votes=votes,
+            window=window,
+            model_id=self.engine.embedder.model_id,
+            probe_crop_jpeg=encode_jpeg(probe.crop),
+            context_jpeg=context,
+        )
+        self._board.alert_latency(alert.latency_ms)
+        log.info("alert %s on camera %s track %d", alert.alert_id, cam.camera_id, tf.track_id)
+        for sink in self.sinks:
+            try:
+                sink.emit(alert)
+            except OvertError:
+                log.exception("alert sink %s failed for alert %s", type(sink).__name__, alert.alert_id)
+                raise

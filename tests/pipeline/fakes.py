@@ -1,0 +1,76 @@
+"""Frame sources for tests: frames from memory, or a video file read with OpenCV."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from overt.domain.frames import Frame
+from overt.sources.base import SourceStats
+
+
+class ListSource:
+    """Delivers the given images as a file source would (every frame, then exhausted)."""
+
+    live = False
+
+    def __init__(self, camera_id: str, images: Iterable[npt.NDArray[np.uint8]], fps: float = 25.0) -> None:
+        self.camera_id = camera_id
+        self._images: Iterator[npt.NDArray[np.uint8]] = iter(images)
+        self.fps = fps
+        self._read = 0
+        self._exhausted = False
+        self.closed = False
+
+    def start(self) -> None:
+        return None
+
+    def read(self, timeout_s: float) -> Frame | None:
+        if self._exhausted:
+            return None
+        try:
+            img = next(self._images)
+        except StopIteration:
+            self._exhausted = True
+            return None
+        frame = Frame(self.camera_id, self._read, self._read / self.fps, time.monotonic(), img)
+        self._read += 1
+        return frame
+
+    def stats(self) -> SourceStats:
+        return SourceStats(self.camera_id, self._read, 0, 0, not self._exhausted, self._exhausted)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def video_frames(path: str | Path) -> Iterator[npt.NDArray[np.uint8]]:
+    cap = cv2.VideoCapture(str(path))
+    try:
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            yield np.ascontiguousarray(img, dtype=np.uint8)
+    finally:
+        cap.release()
+
+
+class BrokenSource(ListSource):
+    """Raises after ``fail_after`` frames (a truncated file, a dead camera)."""
+
+    def __init__(self, camera_id: str, images: Iterable[npt.NDArray[np.uint8]], fail_after: int) -> None:
+        super().__init__(camera_id, images)
+        self.fail_after = fail_after
+
+    def read(self, timeout_s: float) -> Frame | None:
+        if self._read >= self.fail_after:
+            from overt.errors import VideoError
+
+            raise VideoError("stream broke")
+        return super().read(timeout_s)

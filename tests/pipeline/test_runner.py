@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from overt.alerts import JsonlSink, MemorySink
+from overt.config import PipelineConfig
+from overt.errors import ConfigError, VideoError
+from overt.matching import build_gallery
+from overt.pipeline import Pipeline
+from overt.pipeline.synthetic import SyntheticClip
+from overt.sources import open_source
+from overt.vision.engine import FaceEngine
+from overt.watchlist import enrol_folder
+from tests.pipeline.conftest import altered, write_watchlist
+from tests.pipeline.fakes import BrokenSource, ListSource
+
+
+def yao_gallery(engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path):  # type: ignore[no-untyped-def]
+    report = enrol_folder(write_watchlist(tmp_path / "wl", "subject-001", altered(yaoming_bgr)), engine)
+    assert len(report.accepted) == 1
+    return report.watchlist.gallery()
+
+
+def test_alerts_once_on_the_enrolled_face_among_bystanders(
+    engine: FaceEngine,
+    yaoming_bgr: npt.NDArray[np.uint8],
+    yao_patch: npt.NDArray[np.uint8],
+    gdp_patches: list[npt.NDArray[np.uint8]],
+    tmp_path: Path,
+) -> None:
+    clip = SyntheticClip(960, 540, 12.5, 3.0, gdp_patches[:3], yao_patch, bystander_face_px=70, target_face_px=(80, 120))
+    path = clip.write(tmp_path / "clip.mp4")
+    mem = MemorySink()
+    jsonl = tmp_path / "out" / "alerts.jsonl"
+    sink = JsonlSink(jsonl)
+    pipe = Pipeline(
+        [open_source(str(path), camera_id="cam-1")],
+        engine,
+        yao_gallery(engine, yaoming_bgr, tmp_path),
+        [mem, sink],
+        annotate={"cam-1": tmp_path / "out" / "annotated.mp4"},
+    )
+    counters = pipe.run()
+    sink.close()
+    assert counters.frames == clip.frame_count
+    assert counters.alerts == 1 and len(mem.alerts) == 1
+    alert = mem.alerts[0]
+    assert alert.subject == "subject-001" and alert.similarity >= pipe.min_similarity
+    assert clip.target_visible(alert.frame_index)
+    assert alert.votes >= 2
+    # Embedding is rate-limited per track: far fewer probes than tracked faces.
+    assert counters.probes_embedded < counters.faces_seen / 2
+    crop = cv2.imdecode(np.frombuffer(alert.probe_crop_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert crop.shape == (112, 112, 3)
+    # The context thumbnail shows only the alerted face: the bystanders are blurred.
+    context = cv2.imdecode(np.frombuffer(alert.context_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert max(context.shape[:2]) <= 480
+    ctx_faces = engine.detector.detect(cv2.resize(context, (960, 540)))
+    assert len(ctx_faces) == 1
+    row = json.loads(jsonl.read_text().splitlines()[0])
+    assert row["subject"] == "subject-001" and row["camera"] == "cam-1" and row["track_id"] == alert.track_id
+    # Annotated video: same frame count, and the only face left visible is the alerted one.
+    cap = cv2.VideoCapture(str(tmp_path / "out" / "annotated.mp4"))
+    visible = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        visible.append(len(engine.detector.detect(img)))
+    cap.release()
+    assert len(visible) == clip.frame_count
+    assert max(visible) <= 1
+
+
+def test_several_cameras_share_the_worker(
+    engine: FaceEngine,
+    yaoming_bgr: npt.NDArray[np.uint8],
+    yao_patch: npt.NDArray[np.uint8],
+    tmp_path: Path,
+) -> None:
+    clip = SyntheticClip(640, 360, 10, 2.0, [], yao_patch, target_from_s=0.0, target_face_px=(80, 100))
+    frames = list(clip.frames())
+    mem = MemorySink()
+    pipe = Pipeline(
+        [ListSource("a", frames, fps=10), ListSource("b", frames, fps=10)],
+        engine,
+        yao_gallery(engine, yaoming_bgr, tmp_path),
+        [mem],
+    )
+    counters = pipe.run()
+    assert counters.frames == 2 * len(frames) and counters.cameras_done == 2
+    assert sorted(a.camera_id for a in mem.alerts) == ["a", "b"]
+
+
+def test_stop_event_ends_an_endless_source_promptly(
+    engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path
+) -> None:
+    blank = np.full((240, 320, 3), 100, np.uint8)
+    src = ListSource("cam", itertools.repeat(blank))
+    pipe = Pipeline([src], engine, yao_gallery(engine, yaoming_bgr, tmp_path), [])
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    t0 = time.monotonic()
+    counters = pipe.run(stop)
+    assert time.monotonic() - t0 < 5.0
+    assert counters.frames > 0 and counters.faces_seen == 0 and src.closed
+
+
+def test_a_broken_source_raises_its_error_without_hanging(
+    engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path
+) -> None:
+    blank = np.full((240, 320, 3), 100, np.uint8)
+    pipe = Pipeline(
+        [BrokenSource("cam", itertools.repeat(blank), fail_after=5)],
+        engine,
+        yao_gallery(engine, yaoming_bgr, tmp_path),
+        [],
+    )
+    t0 = time.monotonic()
+    with pytest.raises(VideoError, match="stream broke"):
+        pipe.run()
+    assert time.monotonic() - t0 < 10.0
+
+
+def test_missing_file_is_a_clear_error(engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path) -> None:
+    pipe = Pipeline(
+        [open_source(str(tmp_path / "nope.mp4"))], engine, yao_gallery(engine, yaoming_bgr, tmp_path), []
+    )
+    with pytest.raises(VideoError, match="not found"):
+        pipe.run()
+
+
+def test_invalid_wiring(engine: FaceEngine) -> None:
+    g = build_gallery(["s"], np.ones((1, 512), np.float32), model_id="other-model")
+    with pytest.raises(ConfigError, match="templates are from"):
+        Pipeline([ListSource("a", [])], engine, g, [])
+    g2 = build_gallery(["s"], np.ones((1, 512), np.float32), model_id=engine.embedder.model_id)
+    with pytest.raises(ConfigError, match="unique"):
+        Pipeline([ListSource("a", []), ListSource("a", [])], engine, g2, [])
+    with pytest.raises(ConfigError):
+        Pipeline([ListSource("a", [])], engine, g2, [], config=PipelineConfig(min_votes=4, vote_window=3))
