@@ -76,7 +76,7 @@ def start_server(data_dir: Path, **settings: object) -> Running:
     store = init_data_dir(data_dir)
     make_users(store)
     app = create_app(
-        ApiSettings(data_dir=data_dir, secure_cookies=False, alert_poll_s=0.1, **settings),  # type: ignore[arg-type]
+        ApiSettings(data_dir=data_dir, secure_cookies=False, alert_poll_s=0.1, **settings),
         store=store,
     )
     server = ServerThread(app).start()

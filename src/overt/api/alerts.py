@@ -201,11 +201,8 @@ class AlertService:
                 return int(dup), True
             c = self._ctx(s)
             d = c.deployments.get(deployment_id)
-            if d.state is not DeploymentState.ACTIVE:
-                # Keep it: the pipeline decided it while the deployment ran; say so in the audit.
-                late = True
-            else:
-                late = False
+            # Keep a late alert (decided while the deployment ran, delivered after): the audit says so.
+            late = d.state is not DeploymentState.ACTIVE
             a = c.alerts.add(
                 deployment_id=deployment_id,
                 camera_id=body.camera,
@@ -225,6 +222,11 @@ class AlertService:
                 actor,
                 "alert.raised",
                 f"alert:{a.id}",
-                {"deployment": deployment_id, "camera": body.camera, "similarity": round(body.similarity, 4), "late": late},
+                {
+                    "deployment": deployment_id,
+                    "camera": body.camera,
+                    "similarity": round(body.similarity, 4),
+                    "late": late,
+                },
             )
             return a.id, False

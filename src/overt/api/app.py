@@ -168,7 +168,8 @@ def create_app(
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    from overt.api.routes import admin, alerts, audit, auth as auth_routes, deployments, reports, watchlist
+    from overt.api.routes import admin, alerts, audit, deployments, reports, watchlist
+    from overt.api.routes import auth as auth_routes
     from overt.web import pages
 
     for r in (auth_routes, admin, deployments, watchlist, alerts, reports, audit):

@@ -108,7 +108,7 @@ async def guard(conn: HTTPConnection) -> Principal | None:
     if roles is None:
         raise _deny(conn, status.HTTP_403_FORBIDDEN, "this route declares no roles: denied by default")
     auth = conn.app.state.auth
-    principal = auth.authenticate(conn)
+    principal: Principal | None = auth.authenticate(conn)
     conn.state.principal = principal
     if ANONYMOUS in roles:
         return principal

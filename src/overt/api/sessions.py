@@ -107,8 +107,8 @@ class SessionStore:
 class LoginLimiter:
     """Per (user name, client address): ``free_failures`` failures, then exponential backoff.
 
-    After the ``n``-th consecutive failure beyond the free ones, logins for that pair are
-    refused for ``base_s * 2**(n-1)`` seconds (capped at ``max_s``). A success clears the pair.
+    From the ``free_failures``-th consecutive failure on (the ``k``-th such), logins for the pair are
+    refused for ``base_s * 2**(k-1)`` seconds (capped at ``max_s``). A success clears the pair.
     """
 
     def __init__(
@@ -129,14 +129,14 @@ class LoginLimiter:
     def retry_after_s(self, user: str, ip: str) -> int:
         """Seconds until this pair may try again (0: now)."""
         with self._lock:
-            n, until = self._failures.get((user, ip), (0, 0.0))
+            _n, until = self._failures.get((user, ip), (0, 0.0))
         return max(0, math.ceil(until - self._clock()))
 
     def failed(self, user: str, ip: str) -> None:
         with self._lock:
             n, _ = self._failures.get((user, ip), (0, 0.0))
             n += 1
-            over = n - self.free_failures
+            over = n - self.free_failures + 1
             until = self._clock() + min(self.max_s, self.base_s * 2 ** (over - 1)) if over > 0 else 0.0
             self._failures[(user, ip)] = (n, until)
             if len(self._failures) > 100_000:  # bound memory under a spraying attack

@@ -19,7 +19,7 @@ from overt.errors import InputError, NotFoundError
 from overt.store.models import Base, UtcDateTime
 
 TokenKind = Literal["device", "user"]
-TOKEN_PREFIX = "ovt_"
+TOKEN_PREFIX = "ovt_"  # noqa: S105 - a prefix, not a secret
 
 
 class ApiTokenRow(Base):
@@ -47,7 +47,6 @@ class AlertReviewRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
     proposed_by: Mapped[str] = mapped_column(String(64))
     proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
 
 
 class AlertDetailsRow(Base):

@@ -24,7 +24,9 @@ class ServerThread:
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on", ws="websockets-sansio")
+        config = uvicorn.Config(
+            app, host=host, port=self.port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name="overt-api", daemon=True)
 

@@ -22,6 +22,7 @@ from overt.cli import (
     models,
     purge_cmd,
     report_cmd,
+    serve,
     user_cmd,
     watch,
     watchlist,
@@ -69,6 +70,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(keys_cmd.app, name="keys")
 purge_cmd.register(app)
 report_cmd.register(app)
+serve.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

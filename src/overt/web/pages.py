@@ -22,9 +22,13 @@ EVERYONE = tuple(Role)
 
 NAV: list[tuple[str, str, tuple[Permission, ...]]] = [
     ("/alerts", "Alerts", (Permission.ADJUDICATE,)),
-    ("/deployments", "Deployments", (Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT)),
+    (
+        "/deployments",
+        "Deployments",
+        (Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT),
+    ),
     ("/watchlist", "Watch list", (Permission.VIEW_WATCHLIST,)),
-    ("/reports", "Reports", (Permission.REPORT,)),
+    ("/reports", "Reports", (Permission.REPORT, Permission.ADJUDICATE)),
     ("/audit", "Audit", (Permission.VIEW_AUDIT,)),
     ("/admin", "Users & tokens", (Permission.MANAGE_USERS,)),
 ]
@@ -71,12 +75,24 @@ def alerts_page(request: Request, p: Principal = Depends(current_principal)) -> 
     return _page(request, "alerts.html", p)
 
 
-@router.get("/deployments", response_class=HTMLResponse, **allow(Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT))
+@router.get(
+    "/deployments",
+    response_class=HTMLResponse,
+    **allow(
+        Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT
+    ),
+)
 def deployments_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "deployments.html", p)
 
 
-@router.get("/deployments/{deployment_id}", response_class=HTMLResponse, **allow(Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT))
+@router.get(
+    "/deployments/{deployment_id}",
+    response_class=HTMLResponse,
+    **allow(
+        Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT
+    ),
+)
 def deployment_page(deployment_id: int, request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "deployment.html", p, deployment_id=deployment_id)
 
@@ -86,12 +102,12 @@ def watchlist_page(request: Request, p: Principal = Depends(current_principal)) 
     return _page(request, "watchlist.html", p)
 
 
-@router.get("/reports", response_class=HTMLResponse, **allow(Permission.REPORT))
+@router.get("/reports", response_class=HTMLResponse, **allow(Permission.REPORT, roles=(Role.OPERATOR,)))
 def reports_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "reports.html", p)
 
 
-@router.get("/reports/{deployment_id}", response_class=HTMLResponse, **allow(Permission.REPORT))
+@router.get("/reports/{deployment_id}", response_class=HTMLResponse, **allow(Permission.REPORT, roles=(Role.OPERATOR,)))
 def report_page(deployment_id: int, request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "report.html", p, deployment_id=deployment_id)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
@@ -12,12 +14,13 @@ from overt.api.deps import services
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, IngestAlertIn, IngestOut
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
-from overt.errors import AuthError
+from overt.errors import AuthError, OvertError
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 VIEW = allow(Permission.ADJUDICATE, Permission.REPORT)
 IMAGES = allow(Permission.ADJUDICATE)
-JPEG = {"content": {"image/jpeg": {}}}
+JPEG: dict[str, Any] = {"content": {"image/jpeg": {}}}
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
@@ -25,7 +28,9 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 def list_alerts(
     request: Request, deployment_id: int | None = None, open_only: bool = False, limit: int = 200
 ) -> list[AlertOut]:
-    return services(request).alerts.list(deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000)))
+    return services(request).alerts.list(
+        deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000))
+    )
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, **VIEW)
@@ -98,7 +103,8 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
             kind, alert_id = get.result()
             try:
                 alert = await asyncio.to_thread(svc.alerts.get, alert_id)
-            except Exception:  # deleted meanwhile (purge): skip it
+            except OvertError:  # deleted meanwhile (purge): skip it
+                log.info("alert %d vanished before it was pushed", alert_id)
                 continue
             await ws.send_json({"type": kind, "alert": alert.model_dump(mode="json")})
     except WebSocketDisconnect:

@@ -16,7 +16,9 @@ from overt.domain.users import Permission, User
 from overt.errors import NotFoundError
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
-VIEW = allow(Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT)
+VIEW = allow(
+    Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT
+)
 
 
 def deployment_out(v: DeploymentView, now_expired: bool) -> DeploymentOut:

@@ -7,7 +7,6 @@ the disk unencrypted: they are read from memory and stored sealed by the watch-l
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,9 +86,7 @@ def _entry(e: WatchlistEntry, with_ref: bool) -> EntryOut:
 
 
 @router.get("/entries", response_model=list[EntryOut], **allow(Permission.VIEW_WATCHLIST))
-def list_entries(
-    request: Request, include_removed: bool = False, user: User = Depends(current_user)
-) -> list[EntryOut]:
+def list_entries(request: Request, include_removed: bool = False, user: User = Depends(current_user)) -> list[EntryOut]:
     svc = services(request)
     entries = WatchlistService(svc.store, cast(Any, _NoEngine())).find(user, include_removed=include_removed)
     return [_entry(e, user.can(Permission.MANAGE_WATCHLIST)) for e in entries]
@@ -167,6 +164,3 @@ def entry_image(entry_id: int, request: Request, user: User = Depends(current_us
         tx.audit.append(user.name, "watchlist.image_viewed", f"entry:{entry_id}", {})
     media = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     return Response(data, media_type=media, headers=NO_STORE)
-
-
-
