@@ -37,9 +37,7 @@ def test_alerts_once_on_the_enrolled_face_among_bystanders(
     gdp_patches: list[npt.NDArray[np.uint8]],
     tmp_path: Path,
 ) -> None:
-    clip = SyntheticClip(
-        960, 540, 12.5, 3.0, gdp_patches[:3], yao_patch, bystander_face_px=70, target_face_px=(80, 120)
-    )
+    clip = SyntheticClip(960, 540, 12.5, 3.0, gdp_patches[:3], yao_patch, bystander_face_px=70, target_face_px=(80, 120))
     path = clip.write(tmp_path / "clip.mp4")
     mem = MemorySink()
     jsonl = tmp_path / "out" / "alerts.jsonl"
@@ -134,7 +132,9 @@ def test_a_broken_source_raises_its_error_without_hanging(
 
 
 def test_missing_file_is_a_clear_error(engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path) -> None:
-    pipe = Pipeline([open_source(str(tmp_path / "nope.mp4"))], engine, yao_gallery(engine, yaoming_bgr, tmp_path), [])
+    pipe = Pipeline(
+        [open_source(str(tmp_path / "nope.mp4"))], engine, yao_gallery(engine, yaoming_bgr, tmp_path), []
+    )
     with pytest.raises(VideoError, match="not found"):
         pipe.run()
 
