@@ -182,8 +182,10 @@ def test_device_token_only_posts_for_its_deployment(running: Running, setup: dic
 
 def test_websocket_refuses_strangers(running: Running) -> None:
     host = running.url.split("://", 1)[1]
-    with pytest.raises(Exception, match="403|1008|rejected|policy"):
-        with connect(f"ws://{host}/api/v1/ws/alerts", open_timeout=5) as c:
-            c.recv(timeout=2)
-    with pytest.raises(Exception, match="403|1008|rejected|policy|closed"), _ws(running, "aud") as aud:
+    with (
+        pytest.raises(Exception, match=r"403|1008|rejected|policy"),
+        connect(f"ws://{host}/api/v1/ws/alerts", open_timeout=5) as c,
+    ):
+        c.recv(timeout=2)
+    with pytest.raises(Exception, match=r"403|1008|rejected|policy|closed"), _ws(running, "aud") as aud:
         aud.recv(timeout=2)
