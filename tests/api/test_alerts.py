@@ -146,7 +146,7 @@ def test_adjudication_counts_in_the_report(running: Running, setup: dict[str, in
 
 
 def test_second_person_confirmation(running: Running, setup: dict[str, int]) -> None:
-    svc: Services = running.server.server.config.app.state.services
+    svc: Services = running.server.app.state.services
     svc.alerts.second_person = True
     try:
         dev = device_client(running, setup["deployment"])

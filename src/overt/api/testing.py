@@ -22,6 +22,7 @@ class ServerThread:
     """uvicorn serving ``app`` on ``host:port`` in a daemon thread; ``stop()`` shuts it down."""
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.app = app
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
