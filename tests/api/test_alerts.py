@@ -132,7 +132,7 @@ def test_adjudication_counts_in_the_report(running: Running, setup: dict[str, in
     assert op.post(f"/api/v1/alerts/{a2}/adjudication", json={"verdict": "true_match"}).status_code == 422
     # the console hears about the change
     deadline = time.monotonic() + 5
-    updates = set()
+    updates: set[int] = set()
     while time.monotonic() < deadline and {a1, a2} - updates:
         msg = json.loads(ws.recv(timeout=5))
         if msg["type"] == "update":
