@@ -22,6 +22,7 @@ from overt.cli import (
     models,
     purge_cmd,
     report_cmd,
+    run_cmd,
     serve,
     user_cmd,
     watch,
@@ -71,6 +72,7 @@ app.add_typer(keys_cmd.app, name="keys")
 purge_cmd.register(app)
 report_cmd.register(app)
 serve.register(app)
+run_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
