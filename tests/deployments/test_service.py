@@ -111,3 +111,28 @@ def test_fpir_estimate_scales_with_size() -> None:
     large, _ = expected_false_alerts_per_1000(0.3, 1000)
     assert large > small * 50
     assert expected_false_alerts_per_1000(0.3, 0)[0] == 0.0
+
+
+def test_shredded_key_bytes_are_gone_from_every_file(tmp_path: Path) -> None:
+    """SQLite: secure_delete + WAL checkpoint leave no copy of the destroyed wrapped key on disk."""
+    from overt.crypto.keys import MemoryKeyStore
+    from overt.store import Database
+
+    clock = FakeClock()
+    store = Store(Database(f"sqlite:///{tmp_path / 'o.db'}"), MemoryKeyStore(), clock=clock).open()
+    u = users(store)
+    add_entry(store, "CASE-1", 1)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now()))
+    svc.authorise(u["officer"], d.id)
+    with store.db.session() as s:
+        snap = s.scalars(select(SnapshotRow)).one()
+        key = s.get(DataKeyRow, snap.key_id)
+        assert key is not None
+        assert key.wrapped is not None
+        wrapped = bytes(key.wrapped)
+    assert any(wrapped in f.read_bytes() for f in tmp_path.iterdir())
+    svc.close(u["officer"], d.id)
+    store.db.dispose()
+    for f in tmp_path.iterdir():
+        assert wrapped not in f.read_bytes(), f.name

@@ -99,6 +99,8 @@ class AuditLog:
     def __init__(self, session: Session, clock: Clock) -> None:
         self._s = session
         self._clock = clock
+        self._head: tuple[int, str] | None = None  # cached within this transaction (we hold the lock)
+        self._head_row: MetaRow | None = None
 
     def append(
         self, actor: str, action: str, target: str = "", details: Mapping[str, DetailValue] | None = None
@@ -107,10 +109,13 @@ class AuditLog:
         for k, v in details.items():
             if not isinstance(v, str | int | float | bool | type(None)):
                 raise InputError(f"audit detail {k!r} must be a scalar")
-        if self._s.get_bind().dialect.name == "postgresql":
-            self._s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
-        last = self._s.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
-        seq, prev = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
+        if self._head is None:
+            if self._s.get_bind().dialect.name == "postgresql":
+                self._s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
+            last = self._s.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+            self._head = (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
+            self._head_row = self._s.get(MetaRow, HEAD_KEY)
+        seq, prev = self._head[0] + 1, self._head[1]
         at = self._clock.now().isoformat(timespec="microseconds")
         entry = AuditEntry(seq, at, actor, action, target, details, prev)
         entry = AuditEntry(seq, at, actor, action, target, details, prev, entry.compute_hash())
@@ -126,13 +131,14 @@ class AuditLog:
                 hash=entry.hash,
             )
         )
-        head = self._s.get(MetaRow, HEAD_KEY)
         value = json.dumps({"seq": seq, "hash": entry.hash})
-        if head is None:
-            self._s.add(MetaRow(key=HEAD_KEY, value=value))
+        if self._head_row is None:
+            self._head_row = MetaRow(key=HEAD_KEY, value=value)
+            self._s.add(self._head_row)
         else:
-            head.value = value
+            self._head_row.value = value
         self._s.flush()
+        self._head = (seq, entry.hash)
         return entry
 
     def entries(

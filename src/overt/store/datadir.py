@@ -125,7 +125,11 @@ def load_config(data_dir: Path) -> DataDirConfig:
 def write_config(data_dir: Path, cfg: DataDirConfig) -> None:
     p = data_dir / CONFIG_NAME
     tmp = p.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(cfg.model_dump(), indent=2) + "\n", encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(cfg.model_dump(), indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, p)
 
 
@@ -163,8 +167,16 @@ def init_data_dir(
     keys = keystore_for(data_dir, cfg)
     keys.load_kek()  # fail before writing the config if the env var / passphrase is missing
     write_config(data_dir, cfg)
+    db_file = data_dir / DB_FILE
+    if cfg.database_url is None and not db_file.exists():
+        # Create it 0600 before SQLite does: its -wal and -shm files take the database file's mode.
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     store = Store(Database(database_url(data_dir, cfg)), keys, clock=clock, policy=cfg.policy())
-    return store.open(create=True)
+    store.open(create=True)
+    for f in (db_file, data_dir / (DB_FILE + "-wal"), data_dir / (DB_FILE + "-shm")):
+        if f.exists():
+            os.chmod(f, 0o600)
+    return store
 
 
 def open_data_dir(data_dir: Path, *, database_url_: str | None = None, clock: Clock | None = None) -> Store:

@@ -332,6 +332,24 @@ class WatchlistRepository:
             q = q.where(WatchlistEntryRow.category.in_([c.value for c in categories]))
         return list(self._s.scalars(q))
 
+    def active_subjects(self, categories: tuple[Category, ...] | None = None) -> list[SnapshotSubject]:
+        """Decrypted (entry id, reference, category, template) of active entries, in one query."""
+        q = select(WatchlistEntryRow).where(WatchlistEntryRow.removed_at.is_(None)).order_by(WatchlistEntryRow.id)
+        if categories is not None:
+            q = q.where(WatchlistEntryRow.category.in_([c.value for c in categories]))
+        out = []
+        for row in self._s.scalars(q):
+            if row.details_blob is None or row.template_blob is None:
+                raise KeyDestroyedError(f"watch-list entry {row.id} has lost its data")
+            doc = json.loads(self._v.open(row.key_id, row.details_blob, Aad(ENTRIES, f"{row.id}/details")))
+            data = self._v.open(row.key_id, row.template_blob, Aad(ENTRIES, f"{row.id}/template"))
+            out.append(
+                SnapshotSubject(
+                    row.id, doc["subject_ref"], Category(row.category), template_from_bytes(data, row.model_id)
+                )
+            )
+        return out
+
     def due_for_review(self, today: date) -> list[WatchlistEntry]:
         q = (
             select(WatchlistEntryRow)

@@ -67,9 +67,7 @@ class Vault:
         row = self._s.get(DataKeyRow, key_id)
         if row is None or row.wrapped is None:
             return False
-        row.wrapped = bytes(len(row.wrapped))
-        self._s.flush()
-        row.wrapped = None
+        row.wrapped = None  # SQLite: secure_delete zeroes the old cell; checkpoint() clears the WAL
         row.destroyed_at = self._now
         self._s.flush()
         return True

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from overt.domain.templates import Template
-from overt.domain.watchlist import SnapshotSubject, WatchlistSnapshot
+from overt.domain.watchlist import WatchlistSnapshot
 from overt.errors import ConfigError, InputError
 from overt.store.store import Store, Tx
 
@@ -111,14 +111,8 @@ def look_alikes(subjects: list[tuple[int, Template]], min_similarity: float) -> 
 def freeze_snapshot(tx: Tx, deployment_id: int) -> tuple[WatchlistSnapshot, list[LookAlike]]:
     """Seal the deployment's snapshot: the active entries in its categories (inside ``tx``)."""
     d = tx.deployments.get(deployment_id)
-    ids = tx.watchlist.active_ids(d.plan.categories)
-    subjects = []
-    model_ids = set()
-    for eid in ids:
-        entry = tx.watchlist.get(eid)
-        template = tx.watchlist.template(eid)
-        model_ids.add(template.model_id)
-        subjects.append(SnapshotSubject(eid, entry.details.subject_ref, entry.provenance.category, template))
+    subjects = tx.watchlist.active_subjects(d.plan.categories)
+    model_ids = {s.template.model_id for s in subjects}
     if len(model_ids) > 1:
         raise InputError(f"watch list mixes templates of several models ({', '.join(sorted(model_ids))})")
     model_id = model_ids.pop() if model_ids else "none"
