@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from overt.domain.quality import QualityGate
 from overt.errors import InputError
@@ -34,14 +35,14 @@ def dev_data() -> Path:
     raise SystemExit("dev-data not found: set OVERT_DEV_DATA")
 
 
-def frames(path: Path) -> list[np.ndarray]:
+def frames(path: Path) -> list[npt.NDArray[np.uint8]]:
     cap = cv2.VideoCapture(str(path))
     out = []
     while True:
         ok, img = cap.read()
         if not ok:
             break
-        out.append(img)
+        out.append(np.asarray(img, np.uint8))
     cap.release()
     return out
 
@@ -81,17 +82,17 @@ def main() -> None:
     impostor: list[float] = []
     top1_wrong = 0
     per_clip: dict[str, dict[str, float]] = {}
-    for clip, vecs in probes.items():
-        if not vecs or clip not in enrolled:
+    for stem, vecs in probes.items():
+        if not vecs or stem not in enrolled:
             continue
         sims = np.stack(vecs) @ gallery.T
-        own = names.index(clip)
+        own = names.index(stem)
         g = sims[:, own]
         other = np.delete(sims, own, axis=1).max(axis=1)
         genuine.extend(g.tolist())
         impostor.extend(other.tolist())
         top1_wrong += int(np.sum(np.argmax(sims, axis=1) != own))
-        per_clip[clip] = {
+        per_clip[stem] = {
             "genuine_min": round(float(g.min()), 3),
             "genuine_p05": round(float(np.percentile(g, 5)), 3),
             "genuine_median": round(float(np.median(g)), 3),
@@ -119,7 +120,7 @@ def main() -> None:
     folder = root / "no_faces" / "dlib_video_frames"
     if folder.is_dir():
         no_face[folder.name] = sum(
-            len(engine.detector.detect(cv2.imread(str(p)))) for p in sorted(folder.glob("*.jpg"))
+            len(engine.detector.detect(np.asarray(cv2.imread(str(p)), np.uint8))) for p in sorted(folder.glob("*.jpg"))
         )
     report["no_face_detections"] = no_face
     print(json.dumps(report, indent=2))

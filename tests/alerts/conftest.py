@@ -22,6 +22,7 @@ def make_alert(alert_id: str = "a1", subject: str = "subject-7") -> Alert:
         track_id=3,
         frame_index=42,
         pts_s=1.68,
+        first_seen_pts_s=1.2,
         alerted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
         quality=FaceQuality(90.0, 40.0, 0.9, 120.0, 3.0, -2.0),
         xyxy=np.array([10, 20, 100, 120], np.float32),

@@ -83,8 +83,10 @@ def test_retries_until_the_server_accepts(tmp_path: Path, receiver: Receiver) ->
     assert wait_for(lambda: len(receiver.received) == 1)
     sink.close()
     assert receiver.attempts == 3  # two 503s, then delivered
-    assert receiver.received[0]["alert_id"] == "x1" and receiver.received[0]["subject"] == "subject-7"
-    assert sink.stats().delivered == 1 and sink.stats().spooled == 0
+    assert receiver.received[0]["alert_id"] == "x1"
+    assert receiver.received[0]["subject"] == "subject-7"
+    assert sink.stats().delivered == 1
+    assert sink.stats().spooled == 0
     assert sink.spool_size() == 0
 
 

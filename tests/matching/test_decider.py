@@ -17,11 +17,16 @@ def c(subject: str, sim: float) -> Candidate:
 def test_alerts_on_k_of_n_agreeing_probes_once() -> None:
     d = Decider(min_similarity=0.4, min_votes=2, window=3)
     first = d.observe(KEY, c("a", 0.6))
-    assert not first.alert and "1 of 2" in first.reason
+    assert not first.alert
+    assert "1 of 2" in first.reason
     second = d.observe(KEY, c("a", 0.5))
-    assert second.alert and second.subject == "a" and second.similarity == 0.5 and second.votes == 2
+    assert second.alert
+    assert second.subject == "a"
+    assert second.similarity == 0.5
+    assert second.votes == 2
     assert not d.observe(KEY, c("a", 0.7)).alert  # at most one alert per track and subject
-    assert d.has_alerted(KEY) and d.alerted_subjects(KEY) == frozenset({"a"})
+    assert d.has_alerted(KEY)
+    assert d.alerted_subjects(KEY) == frozenset({"a"})
 
 
 def test_abstains_below_threshold_and_on_disagreement() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overt.domain.frames import Frame
-from overt.sources.base import SourceStats
+from overt.sources.base import FrameSource, SourceStats
 
 
 class ListSource:
@@ -74,3 +74,36 @@ class BrokenSource(ListSource):
 
             raise VideoError("stream broke")
         return super().read(timeout_s)
+
+
+class LimitedSource:
+    """Wraps a source and ends it after ``max_frames`` frames (keeps dev-data tests short)."""
+
+    def __init__(self, inner: FrameSource, max_frames: int) -> None:
+        self.inner = inner
+        self.camera_id = inner.camera_id
+        self.live = inner.live
+        self.fps = getattr(inner, "fps", None)
+        self.max_frames = max_frames
+        self._n = 0
+
+    def start(self) -> None:
+        self.inner.start()
+        self.fps = getattr(self.inner, "fps", None)
+
+    def read(self, timeout_s: float) -> Frame | None:
+        if self._n >= self.max_frames:
+            return None
+        frame = self.inner.read(timeout_s)
+        if frame is not None:
+            self._n += 1
+        return frame
+
+    def stats(self) -> SourceStats:
+        s = self.inner.stats()
+        if self._n >= self.max_frames:
+            return SourceStats(s.camera_id, s.frames_read, s.frames_dropped, s.reconnects, False, True)
+        return s
+
+    def close(self) -> None:
+        self.inner.close()

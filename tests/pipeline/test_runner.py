@@ -37,7 +37,9 @@ def test_alerts_once_on_the_enrolled_face_among_bystanders(
     gdp_patches: list[npt.NDArray[np.uint8]],
     tmp_path: Path,
 ) -> None:
-    clip = SyntheticClip(960, 540, 12.5, 3.0, gdp_patches[:3], yao_patch, bystander_face_px=70, target_face_px=(80, 120))
+    clip = SyntheticClip(
+        960, 540, 12.5, 3.0, gdp_patches[:3], yao_patch, bystander_face_px=70, target_face_px=(80, 120)
+    )
     path = clip.write(tmp_path / "clip.mp4")
     mem = MemorySink()
     jsonl = tmp_path / "out" / "alerts.jsonl"
@@ -52,22 +54,26 @@ def test_alerts_once_on_the_enrolled_face_among_bystanders(
     counters = pipe.run()
     sink.close()
     assert counters.frames == clip.frame_count
-    assert counters.alerts == 1 and len(mem.alerts) == 1
+    assert counters.alerts == 1
+    assert len(mem.alerts) == 1
     alert = mem.alerts[0]
-    assert alert.subject == "subject-001" and alert.similarity >= pipe.min_similarity
+    assert alert.subject == "subject-001"
+    assert alert.similarity >= pipe.min_similarity
     assert clip.target_visible(alert.frame_index)
     assert alert.votes >= 2
     # Embedding is rate-limited per track: far fewer probes than tracked faces.
     assert counters.probes_embedded < counters.faces_seen / 2
-    crop = cv2.imdecode(np.frombuffer(alert.probe_crop_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    crop = np.asarray(cv2.imdecode(np.frombuffer(alert.probe_crop_jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
     assert crop.shape == (112, 112, 3)
     # The context thumbnail shows only the alerted face: the bystanders are blurred.
-    context = cv2.imdecode(np.frombuffer(alert.context_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    context = np.asarray(cv2.imdecode(np.frombuffer(alert.context_jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
     assert max(context.shape[:2]) <= 480
-    ctx_faces = engine.detector.detect(cv2.resize(context, (960, 540)))
+    ctx_faces = engine.detector.detect(np.asarray(cv2.resize(context, (960, 540)), np.uint8))
     assert len(ctx_faces) == 1
     row = json.loads(jsonl.read_text().splitlines()[0])
-    assert row["subject"] == "subject-001" and row["camera"] == "cam-1" and row["track_id"] == alert.track_id
+    assert row["subject"] == "subject-001"
+    assert row["camera"] == "cam-1"
+    assert row["track_id"] == alert.track_id
     # Annotated video: same frame count, and the only face left visible is the alerted one.
     cap = cv2.VideoCapture(str(tmp_path / "out" / "annotated.mp4"))
     visible = []
@@ -75,7 +81,7 @@ def test_alerts_once_on_the_enrolled_face_among_bystanders(
         ok, img = cap.read()
         if not ok:
             break
-        visible.append(len(engine.detector.detect(img)))
+        visible.append(len(engine.detector.detect(np.asarray(img, np.uint8))))
     cap.release()
     assert len(visible) == clip.frame_count
     assert max(visible) <= 1
@@ -97,7 +103,8 @@ def test_several_cameras_share_the_worker(
         [mem],
     )
     counters = pipe.run()
-    assert counters.frames == 2 * len(frames) and counters.cameras_done == 2
+    assert counters.frames == 2 * len(frames)
+    assert counters.cameras_done == 2
     assert sorted(a.camera_id for a in mem.alerts) == ["a", "b"]
 
 
@@ -112,7 +119,9 @@ def test_stop_event_ends_an_endless_source_promptly(
     t0 = time.monotonic()
     counters = pipe.run(stop)
     assert time.monotonic() - t0 < 5.0
-    assert counters.frames > 0 and counters.faces_seen == 0 and src.closed
+    assert counters.frames > 0
+    assert counters.faces_seen == 0
+    assert src.closed
 
 
 def test_a_broken_source_raises_its_error_without_hanging(
@@ -132,9 +141,7 @@ def test_a_broken_source_raises_its_error_without_hanging(
 
 
 def test_missing_file_is_a_clear_error(engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path) -> None:
-    pipe = Pipeline(
-        [open_source(str(tmp_path / "nope.mp4"))], engine, yao_gallery(engine, yaoming_bgr, tmp_path), []
-    )
+    pipe = Pipeline([open_source(str(tmp_path / "nope.mp4"))], engine, yao_gallery(engine, yaoming_bgr, tmp_path), [])
     with pytest.raises(VideoError, match="not found"):
         pipe.run()
 

@@ -30,14 +30,17 @@ def test_iou_matrix() -> None:
 
 def test_moving_faces_keep_their_ids() -> None:
     tr = IouTracker("cam")
-    ids_a, ids_b = set(), set()
+    ids_a: set[int] = set()
+    ids_b: set[int] = set()
     for i in range(50):
         d = dets([(10 + 3 * i, 10, 60 + 3 * i, 60), (400 - 2 * i, 200, 460 - 2 * i, 260)])
         u = step(tr, i, d)
         assert len(u.faces) == 2
         for f in u.faces:
             (ids_a if f.detection_index == 0 else ids_b).add(f.track_id)
-    assert len(ids_a) == 1 and len(ids_b) == 1 and ids_a != ids_b
+    assert len(ids_a) == 1
+    assert len(ids_b) == 1
+    assert ids_a != ids_b
     assert tr.tracks_started == 2
 
 
@@ -45,8 +48,10 @@ def test_first_frame_marks_new_and_carries_start_times() -> None:
     tr = IouTracker("cam")
     u0 = step(tr, 3, dets([(0, 0, 50, 50)]))
     u1 = step(tr, 4, dets([(2, 0, 52, 50)]))
-    assert u0.faces[0].is_new and not u1.faces[0].is_new
-    assert u1.faces[0].first_frame_index == 3 and u1.faces[0].hits == 2
+    assert u0.faces[0].is_new
+    assert not u1.faces[0].is_new
+    assert u1.faces[0].first_frame_index == 3
+    assert u1.faces[0].hits == 2
     assert u1.faces[0].first_seen_monotonic_s == 3.0
 
 
@@ -55,14 +60,17 @@ def test_missed_frames_are_tolerated_then_the_track_ends() -> None:
     tid = step(tr, 0, dets([(0, 0, 50, 50)])).faces[0].track_id
     for i in range(1, 4):
         u = step(tr, i, FaceDetections.empty())
-        assert u.ended == () and u.coasting_ids == (tid,)
+        assert u.ended == ()
+        assert u.coasting_ids == (tid,)
     u = step(tr, 4, dets([(1, 0, 51, 50)]))
     assert u.faces[0].track_id == tid  # came back within the tolerance
     for i in range(5, 9):
         u = step(tr, i, FaceDetections.empty())
-    assert u.ended == (tid,) and tr.active_count == 0
+    assert u.ended == (tid,)
+    assert tr.active_count == 0
     u = step(tr, 9, dets([(1, 0, 51, 50)]))
-    assert u.faces[0].track_id != tid and u.faces[0].is_new
+    assert u.faces[0].track_id != tid
+    assert u.faces[0].is_new
 
 
 def test_low_score_detections_extend_but_never_start_tracks() -> None:
@@ -79,14 +87,16 @@ def test_coast_predicts_with_velocity_and_ends_nothing() -> None:
     for i in range(5):
         step(tr, i, dets([(10 * i, 0, 10 * i + 50, 50)]))
     u = tr.coast(5)
-    assert not u.detected and u.ended == ()
+    assert not u.detected
+    assert u.ended == ()
     assert u.coasting_xyxy[0, 0] > 40  # moved on from x=40
 
 
 def test_end_all_drops_every_track() -> None:
     tr = IouTracker("cam")
     step(tr, 0, dets([(0, 0, 50, 50), (100, 0, 150, 50)]))
-    assert len(tr.end_all()) == 2 and tr.active_count == 0
+    assert len(tr.end_all()) == 2
+    assert tr.active_count == 0
 
 
 def test_invalid_settings() -> None:

@@ -37,6 +37,7 @@ def alert_to_json(alert: Alert, *, include_images: bool = True) -> dict[str, Any
         "track_id": alert.track_id,
         "frame_index": alert.frame_index,
         "pts_s": round(alert.pts_s, 3),
+        "first_seen_pts_s": round(alert.first_seen_pts_s, 3),
         "alerted_at": alert.alerted_at.isoformat(),
         "latency_ms": round(alert.latency_ms, 1),
         "votes": alert.votes,

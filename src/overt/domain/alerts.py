@@ -62,7 +62,8 @@ class Alert:
 
     ``probe_crop_jpeg`` is the aligned crop of the matching face, ``context_jpeg`` a small
     thumbnail of the frame in which every other face is blurred. ``latency_ms`` runs from the
-    capture of the first frame in which the face was visible to the decision.
+    capture of the first frame in which the face was visible (``first_seen_pts_s``, stream time)
+    to the decision.
     """
 
     alert_id: str
@@ -72,6 +73,7 @@ class Alert:
     track_id: int
     frame_index: int
     pts_s: float
+    first_seen_pts_s: float
     alerted_at: datetime
     quality: FaceQuality
     xyxy: npt.NDArray[np.float32]
@@ -92,6 +94,7 @@ class Alert:
         if self.track_id < 0 or self.frame_index < 0:
             raise InputError("track_id and frame_index must be >= 0")
         non_negative("pts_s", self.pts_s)
+        non_negative("first_seen_pts_s", self.first_seen_pts_s)
         if not math.isfinite(self.latency_ms):
             raise InputError("latency_ms must be finite")
         if self.alerted_at.tzinfo is None:

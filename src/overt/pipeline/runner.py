@@ -453,6 +453,7 @@ class Pipeline:
             track_id=tf.track_id,
             frame_index=probe.frame.index,
             pts_s=probe.frame.pts_s,
+            first_seen_pts_s=tf.first_pts_s,
             alerted_at=datetime.now(UTC),
             quality=probe.quality,
             xyxy=tf.xyxy,
