@@ -17,17 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from overt.api.schemas import AlertOut, IngestAlertIn, PendingOut, QualityOut
-from overt.api.tables import AlertDetailsRow, AlertReviewRepository
 from overt.audit.log import AuditLog
-from overt.domain.deployments import DeploymentState
 from overt.domain.users import User
 from overt.errors import GovernanceError, InputError, NotFoundError
+from overt.store.alert_log import adjudicate_alert, record_alert, view_alert_crop
+from overt.store.api_tables import AlertDetailsRow, AlertReviewRepository
 from overt.store.models import WatchlistEntryRow
-from overt.store.repositories import AlertRepository, DeploymentRepository, StoredAlert
+from overt.store.repositories import AlertRepository, DeploymentRepository, StoredAlert, Verdict
 from overt.store.store import Store
 from overt.store.vault import Vault
 
 JPEG_MAGIC = b"\xff\xd8"
+ENGAGED = ("engaged", "arrested")
 
 
 @dataclass
@@ -109,13 +110,9 @@ class AlertService:
             c = self._ctx(s)
             return self._out(c, c.alerts.get(alert_id))
 
-    def crop(self, actor: str, alert_id: int) -> bytes:
-        """The probe crop, decrypted; the view is audited in the same transaction."""
-        with self.store.db.session() as s:
-            c = self._ctx(s)
-            data = c.alerts.crop(alert_id)
-            c.audit.append(actor, "alert.viewed", f"alert:{alert_id}", {"image": "probe"})
-            return data
+    def crop(self, user: User, alert_id: int) -> bytes:
+        """The probe crop, decrypted; the view is audited (governed path in ``store.alert_log``)."""
+        return view_alert_crop(self.store, user, alert_id)
 
     def watchlist_image(self, actor: str, alert_id: int) -> bytes:
         """The watch-list image of the matched entry (for adjudication); audited."""
@@ -139,43 +136,32 @@ class AlertService:
             raise InputError("verdict must be true_match or false_match")
         if verdict == "false_match" and outcome not in (None, "no_action"):
             raise InputError("a false alert has no outcome other than no_action")
-        engaged = outcome in ("engaged", "arrested")
+        v: Verdict = "true_match" if verdict == "true_match" else "false_match"
         with self.store.db.session() as s:
             c = self._ctx(s)
             a = c.alerts.get(alert_id)
             if a.adjudication is not None:
                 raise InputError(f"alert {alert_id} was already adjudicated ({a.adjudication})")
             pending = c.reviews.get(alert_id)
-            counted = True
+            if pending is None and self.second_person and v == "true_match":
+                c.reviews.propose(alert_id, v, engaged=outcome in ENGAGED, outcome=outcome, by=user.name, now=c.now)
+                c.audit.append(user.name, "alert.verdict_proposed", f"alert:{alert_id}", {"verdict": v})
+                return self._out(c, c.alerts.get(alert_id)), False
             if pending is not None:
                 if pending.proposed_by == user.name:
                     raise GovernanceError("a second person must confirm this verdict (you proposed it)")
-                if pending.verdict != verdict:
-                    c.reviews.clear(alert_id)
+                c.reviews.clear(alert_id)
+                if pending.verdict != v:
                     c.audit.append(
                         user.name, "alert.verdict_disputed", f"alert:{alert_id}", {"proposed": pending.verdict}
                     )
                     return self._out(c, c.alerts.get(alert_id)), False
-                c.reviews.clear(alert_id)
                 outcome = outcome or pending.outcome
-                engaged = outcome in ("engaged", "arrested")
-                c.alerts.adjudicate(alert_id, verdict, by=user.name, now=c.now, engaged=engaged, outcome=outcome)  # type: ignore[arg-type]
                 c.audit.append(
-                    user.name,
-                    "alert.adjudicated",
-                    f"alert:{alert_id}",
-                    {"verdict": verdict, "outcome": outcome, "confirms": pending.proposed_by},
+                    user.name, "alert.verdict_confirmed", f"alert:{alert_id}", {"proposed_by": pending.proposed_by}
                 )
-            elif self.second_person and verdict == "true_match":
-                c.reviews.propose(alert_id, verdict, engaged=engaged, outcome=outcome, by=user.name, now=c.now)
-                c.audit.append(user.name, "alert.verdict_proposed", f"alert:{alert_id}", {"verdict": verdict})
-                counted = False
-            else:
-                c.alerts.adjudicate(alert_id, verdict, by=user.name, now=c.now, engaged=engaged, outcome=outcome)  # type: ignore[arg-type]
-                c.audit.append(
-                    user.name, "alert.adjudicated", f"alert:{alert_id}", {"verdict": verdict, "outcome": outcome}
-                )
-            return self._out(c, c.alerts.get(alert_id)), counted
+        adjudicate_alert(self.store, user, alert_id, v, engaged=outcome in ENGAGED, outcome=outcome)
+        return self.get(alert_id), True
 
     # -- ingest ------------------------------------------------------------------------------------
 
@@ -197,36 +183,24 @@ class AlertService:
             entry_id = None
         with self.store.db.session() as s:
             dup = s.scalar(select(AlertDetailsRow.alert_id).where(AlertDetailsRow.remote_id == body.alert_id))
-            if dup is not None:
-                return int(dup), True
-            c = self._ctx(s)
-            d = c.deployments.get(deployment_id)
-            # Keep a late alert (decided while the deployment ran, delivered after): the audit says so.
-            late = d.state is not DeploymentState.ACTIVE
-            a = c.alerts.add(
-                deployment_id=deployment_id,
-                camera_id=body.camera,
-                entry_id=entry_id,
-                similarity=body.similarity,
-                raised_at=body.alerted_at,
-                crop=crop,
-                track_id=str(body.track_id),
-            )
-            doc = {
-                "quality": body.quality.model_dump() if body.quality else None,
-                "latency_ms": body.latency_ms,
-                "frame_index": body.frame_index,
-            }
+        if dup is not None:
+            return int(dup), True
+        a = record_alert(  # refuses a deployment that is not active; seals the crop; audits
+            self.store,
+            deployment_id=deployment_id,
+            camera_id=body.camera,
+            entry_id=entry_id,
+            similarity=body.similarity,
+            raised_at=body.alerted_at,
+            crop_jpeg=crop,
+            track_id=str(body.track_id),
+        )
+        doc = {
+            "quality": body.quality.model_dump() if body.quality else None,
+            "latency_ms": body.latency_ms,
+            "frame_index": body.frame_index,
+            "source": actor,
+        }
+        with self.store.db.session() as s:
             s.add(AlertDetailsRow(alert_id=a.id, remote_id=body.alert_id, details_json=json.dumps(doc)))
-            c.audit.append(
-                actor,
-                "alert.raised",
-                f"alert:{a.id}",
-                {
-                    "deployment": deployment_id,
-                    "camera": body.camera,
-                    "similarity": round(body.similarity, 4),
-                    "late": late,
-                },
-            )
-            return a.id, False
+        return a.id, False

@@ -11,9 +11,9 @@ from starlette.responses import Response
 from overt.api.security import CSRF_FIELD, CSRF_HEADER, DEVICE, SESSION_COOKIE, Principal, csrf_ok
 from overt.api.sessions import LoginLimiter, Session, SessionStore
 from overt.api.settings import ApiSettings
-from overt.api.tables import ApiToken, ApiTokenRepository
 from overt.domain.users import Role, User
 from overt.errors import AuthError
+from overt.store.api_tables import ApiToken, ApiTokenRepository
 from overt.store.store import Store
 from overt.users.service import UserService
 

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Request
 from overt.api.auth import Authenticator
 from overt.api.schemas import TokenCreated, TokenIn, TokenOut, UserIn, UserOut
 from overt.api.security import allow, current_user
-from overt.api.tables import ApiToken, ApiTokenRepository
 from overt.audit.log import AuditLog
 from overt.domain.users import Permission, User, parse_role
 from overt.errors import InputError
+from overt.store.api_tables import ApiToken, ApiTokenRepository
 from overt.store.repositories import DeploymentRepository, UserRepository
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])

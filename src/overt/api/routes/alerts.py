@@ -39,9 +39,9 @@ def get_alert(alert_id: int, request: Request) -> AlertOut:
 
 
 @router.get("/alerts/{alert_id}/crop.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
-def alert_crop(alert_id: int, request: Request, p: Principal = Depends(current_principal)) -> Response:
+def alert_crop(alert_id: int, request: Request, user: User = Depends(current_user)) -> Response:
     """The probe crop (decrypted for this view; the view is audited)."""
-    return Response(services(request).alerts.crop(p.name, alert_id), media_type="image/jpeg", headers=NO_STORE)
+    return Response(services(request).alerts.crop(user, alert_id), media_type="image/jpeg", headers=NO_STORE)
 
 
 @router.get("/alerts/{alert_id}/watchlist.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)

@@ -1,4 +1,4 @@
-"""Tables of the API layer (migration ``0002_api``): API tokens and pending alert reviews.
+"""Tables of the API layer (migration ``0002_api``): API tokens, pending alert reviews, alert details.
 
 A token is stored only as its SHA-256 (tokens are 256-bit random strings, so a plain hash is
 enough: there is nothing to brute-force). Revoked and expired tokens stay for the record.
