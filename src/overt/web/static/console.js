@@ -36,6 +36,7 @@ async function api(method, path, body) {
 }
 
 const fmtTime = (iso) => iso ? new Date(iso).toLocaleString() : "—";
+const rate = (x) => (x == null ? "—" : x === 0 ? "0" : x < 0.001 ? x.toExponential(1) : x.toFixed(3));
 const pct = (x) => (x == null ? "—" : (100 * x).toFixed(1) + "%");
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -211,7 +212,7 @@ async function loadDeployment(id) {
   const s = d.snapshot;
   facts($("#snapshot"), [
     ["Entries", s ? s.entry_count : "not authorised yet"],
-    ["Expected false alerts per 1,000 faces", d.expected_false_alerts_per_1000 == null ? "—" : d.expected_false_alerts_per_1000.toFixed(3)],
+    ["Expected false alerts per 1,000 faces", rate(d.expected_false_alerts_per_1000)],
     ["Model", s ? s.model_id : "—"],
     ["State", s ? (s.destroyed_at ? `destroyed ${fmtTime(s.destroyed_at)}` : "sealed, live") : "—"],
   ]);
@@ -245,7 +246,7 @@ async function initDeployment() {
       if (b.dataset.act === "close" && !window.confirm("Close this deployment? Its watch-list snapshot is destroyed.")) return;
       try {
         const r = await api("POST", `/api/v1/deployments/${id}/${b.dataset.act}`, b.dataset.act === "stop" ? { reason: "stopped by operator" } : undefined);
-        if (b.dataset.act === "authorise") flash(`Authorised with ${r.watchlist_size} entries; expect ${r.expected_false_alerts_per_1000.toFixed(3)} false alerts per 1,000 faces (${r.estimate_basis}).`, "ok");
+        if (b.dataset.act === "authorise") flash(`Authorised with ${r.watchlist_size} entries; expect ${rate(r.expected_false_alerts_per_1000)} false alerts per 1,000 faces (${r.estimate_basis}).`, "ok");
         else flash(`Done: ${b.dataset.act}.`, "ok");
       } catch (e) { flash(e.message); }
       await loadDeployment(id);
@@ -328,8 +329,8 @@ async function initReport() {
     ["Date", r.date], ["Place", r.place], ["Purpose", r.purpose], ["Legal basis", r.legal_basis], ["State", r.state],
     ["Planned", `${fmtTime(r.planned_start)} → ${fmtTime(r.planned_end)} (${r.planned_hours} h)`], ["Active", r.active_hours == null ? "—" : `${r.active_hours} h`],
     ["Watch-list size", r.watchlist_size], ["Threshold", r.min_similarity],
-    ["Expected false alerts / 1,000 faces", r.expected_false_alerts_per_1000 == null ? "—" : r.expected_false_alerts_per_1000.toFixed(3)],
-    ["Observed false alerts / 1,000 faces", r.observed_false_alerts_per_1000 == null ? "—" : r.observed_false_alerts_per_1000.toFixed(3)],
+    ["Expected false alerts / 1,000 faces", rate(r.expected_false_alerts_per_1000)],
+    ["Observed false alerts / 1,000 faces", rate(r.observed_false_alerts_per_1000)],
     ["Faces processed", r.faces_processed], ["Authorised by", r.authorised_by],
   ]);
   bars($("#chart-alerts"), [["Alerts", r.alerts], ["True", r.true_alerts, "ok"], ["False", r.false_alerts, "bad"], ["Unadjudicated", r.unadjudicated_alerts, "muted"], ["Engagements", r.engagements]]);
