@@ -57,5 +57,5 @@ def test_overt_serve_runs_and_logs_in(tmp_path: Path) -> None:
 
 
 def test_insecure_cookies_refused_off_loopback(tmp_path: Path) -> None:
-    rc = main(["serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0", "--insecure-cookies"])  # noqa: S104
+    rc = main(["serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0", "--insecure-cookies"])
     assert rc != 0

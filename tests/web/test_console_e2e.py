@@ -229,7 +229,7 @@ def test_operator_sees_the_alert_live_adjudicates_and_opens_the_report(browser: 
     # adjudicate: a true match, arrested
     card.query_selector("select.outcome").select_option("arrested")
     card.query_selector("button.confirm").click()
-    queue.wait_for_selector(f"#alert-{alert_id}[data-state='true_match']")
+    queue.wait_for_selector(f"#alert-{alert_id}[data-state='true_match']", state="attached")
     queue.check("#show-done")
     assert "Confirmed match · arrested" in queue.inner_text(f"#alert-{alert_id} .state")
     shot(queue, "10-alert-adjudicated")

@@ -7,11 +7,16 @@ details only to roles that manage the list; images are separate, audited endpoin
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from overt.domain.watchlist import Category
+
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive row id.")]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 class In(BaseModel):
@@ -56,7 +61,9 @@ class TokenIn(In):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["device", "user"]
     user_name: str | None = Field(default=None, max_length=64, description="For kind=user: who the token acts as.")
-    deployment_id: int | None = Field(default=None, ge=1, description="For kind=device: the deployment it posts to.")
+    deployment_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="For kind=device: the deployment it posts to."
+    )
     days: int | None = Field(default=None, ge=1, le=3650, description="Lifetime in days (default from settings).")
 
 
@@ -249,10 +256,10 @@ class IngestAlertIn(BaseModel):
     subject: str = Field(min_length=1, max_length=64, description="The snapshot's entry id.")
     similarity: float = Field(ge=-1, le=1)
     camera: str = Field(min_length=1, max_length=64)
-    track_id: int | str
+    track_id: int | str = Field(union_mode="left_to_right")
     alerted_at: datetime
     latency_ms: float | None = None
-    frame_index: int | None = None
+    frame_index: int | None = Field(default=None, ge=0, le=2**53)
     quality: IngestQuality | None = None
     probe_crop_jpeg_b64: str | None = Field(default=None, max_length=4_000_000)
     context_jpeg_b64: str | None = Field(

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from overt import __version__
 from overt.api.deps import services
+from overt.api.schemas import Id
 from overt.api.security import SESSION_COOKIE, Principal, allow, current_principal
 from overt.domain.users import Permission, Role
 
@@ -93,7 +94,7 @@ def deployments_page(request: Request, p: Principal = Depends(current_principal)
         Permission.CREATE_DEPLOYMENT, Permission.AUTHORISE_DEPLOYMENT, Permission.RUN_DEPLOYMENT, Permission.REPORT
     ),
 )
-def deployment_page(deployment_id: int, request: Request, p: Principal = Depends(current_principal)) -> Response:
+def deployment_page(deployment_id: Id, request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "deployment.html", p, deployment_id=deployment_id)
 
 
@@ -108,7 +109,7 @@ def reports_page(request: Request, p: Principal = Depends(current_principal)) ->
 
 
 @router.get("/reports/{deployment_id}", response_class=HTMLResponse, **allow(Permission.REPORT, roles=(Role.OPERATOR,)))
-def report_page(deployment_id: int, request: Request, p: Principal = Depends(current_principal)) -> Response:
+def report_page(deployment_id: Id, request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "report.html", p, deployment_id=deployment_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from overt.api.auth import Authenticator
-from overt.api.schemas import TokenCreated, TokenIn, TokenOut, UserIn, UserOut
+from overt.api.schemas import Id, TokenCreated, TokenIn, TokenOut, UserIn, UserOut
 from overt.api.security import allow, current_user
 from overt.audit.log import AuditLog
 from overt.domain.users import Permission, User, parse_role
@@ -93,7 +93,7 @@ def create_token(body: TokenIn, request: Request, user: User = Depends(current_u
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, **MANAGE)
-def revoke_token(token_id: int, request: Request, user: User = Depends(current_user)) -> TokenOut:
+def revoke_token(token_id: Id, request: Request, user: User = Depends(current_user)) -> TokenOut:
     store = _auth(request).store
     with store.db.session() as s:
         tok = ApiTokenRepository(s).revoke(token_id, now=store.clock.now())

@@ -7,11 +7,11 @@ import contextlib
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
 from overt.api.deps import services
-from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, IngestAlertIn, IngestOut
+from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, OvertError
@@ -26,7 +26,10 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 @router.get("/alerts", response_model=list[AlertOut], **VIEW)
 def list_alerts(
-    request: Request, deployment_id: int | None = None, open_only: bool = False, limit: int = 200
+    request: Request,
+    deployment_id: QueryId = None,
+    open_only: bool = False,
+    limit: int = Query(default=200, ge=1, le=1000),
 ) -> list[AlertOut]:
     return services(request).alerts.list(
         deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000))
@@ -34,18 +37,18 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, **VIEW)
-def get_alert(alert_id: int, request: Request) -> AlertOut:
+def get_alert(alert_id: Id, request: Request) -> AlertOut:
     return services(request).alerts.get(alert_id)
 
 
 @router.get("/alerts/{alert_id}/crop.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
-def alert_crop(alert_id: int, request: Request, user: User = Depends(current_user)) -> Response:
+def alert_crop(alert_id: Id, request: Request, user: User = Depends(current_user)) -> Response:
     """The probe crop (decrypted for this view; the view is audited)."""
     return Response(services(request).alerts.crop(user, alert_id), media_type="image/jpeg", headers=NO_STORE)
 
 
 @router.get("/alerts/{alert_id}/watchlist.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
-def alert_watchlist_image(alert_id: int, request: Request, p: Principal = Depends(current_principal)) -> Response:
+def alert_watchlist_image(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> Response:
     """The matched entry's watch-list image, for side-by-side adjudication (audited)."""
     data = services(request).alerts.watchlist_image(p.name, alert_id)
     return Response(data, media_type="image/jpeg", headers=NO_STORE)
@@ -53,7 +56,7 @@ def alert_watchlist_image(alert_id: int, request: Request, p: Principal = Depend
 
 @router.post("/alerts/{alert_id}/adjudication", response_model=AdjudicationOut, **allow(Permission.ADJUDICATE))
 def adjudicate(
-    alert_id: int, body: AdjudicationIn, request: Request, user: User = Depends(current_user)
+    alert_id: Id, body: AdjudicationIn, request: Request, user: User = Depends(current_user)
 ) -> AdjudicationOut:
     """Confirm or reject an alert, with the outcome. With two-person confirmation on, a true
     match needs a second operator's matching verdict before it counts."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from overt.api.deps import services
-from overt.api.schemas import AuthorisationOut, DeploymentIn, DeploymentOut, LiveOut, SnapshotOut, StopIn
+from overt.api.schemas import AuthorisationOut, DeploymentIn, DeploymentOut, Id, LiveOut, SnapshotOut, StopIn
 from overt.api.security import allow, current_user
 from overt.deployments.service import DeploymentView
 from overt.domain.deployments import DeploymentPlan, DeploymentState
@@ -91,12 +91,12 @@ def create_deployment(body: DeploymentIn, request: Request, user: User = Depends
 
 
 @router.get("/{deployment_id}", response_model=DeploymentOut, **VIEW)
-def get_deployment(deployment_id: int, request: Request) -> DeploymentOut:
+def get_deployment(deployment_id: Id, request: Request) -> DeploymentOut:
     return _out(request, services(request).deployments.show(deployment_id))
 
 
 @router.post("/{deployment_id}/authorise", response_model=AuthorisationOut, **allow(Permission.AUTHORISE_DEPLOYMENT))
-def authorise(deployment_id: int, request: Request, user: User = Depends(current_user)) -> AuthorisationOut:
+def authorise(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> AuthorisationOut:
     svc = services(request).deployments
     r = svc.authorise(user, deployment_id)
     return AuthorisationOut(
@@ -109,14 +109,14 @@ def authorise(deployment_id: int, request: Request, user: User = Depends(current
 
 
 @router.post("/{deployment_id}/notice", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))
-def confirm_notice(deployment_id: int, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
+def confirm_notice(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
     svc = services(request).deployments
     svc.confirm_notice(user, deployment_id)
     return _out(request, svc.show(deployment_id))
 
 
 @router.post("/{deployment_id}/start", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))
-def start(deployment_id: int, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
+def start(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
     svc = services(request).deployments
     svc.start(user, deployment_id)
     return _out(request, svc.show(deployment_id))
@@ -124,7 +124,7 @@ def start(deployment_id: int, request: Request, user: User = Depends(current_use
 
 @router.post("/{deployment_id}/stop", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))
 def stop(
-    deployment_id: int, request: Request, body: StopIn | None = None, user: User = Depends(current_user)
+    deployment_id: Id, request: Request, body: StopIn | None = None, user: User = Depends(current_user)
 ) -> DeploymentOut:
     svc = services(request).deployments
     svc.stop(user, deployment_id, (body or StopIn()).reason)
@@ -132,14 +132,14 @@ def stop(
 
 
 @router.post("/{deployment_id}/close", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))
-def close(deployment_id: int, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
+def close(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
     svc = services(request).deployments
     svc.close(user, deployment_id)
     return _out(request, svc.show(deployment_id))
 
 
 @router.get("/{deployment_id}/live", response_model=LiveOut, **allow(Permission.RUN_DEPLOYMENT, Permission.ADJUDICATE))
-def live(deployment_id: int, request: Request) -> LiveOut:
+def live(deployment_id: Id, request: Request) -> LiveOut:
     """Camera state for the live view: connected or not, and whether a redacted frame exists."""
     svc = services(request)
     v = svc.deployments.show(deployment_id)
@@ -170,7 +170,7 @@ def live(deployment_id: int, request: Request) -> LiveOut:
     responses={200: {"content": {"image/jpeg": {}}}, 404: {}},
     **allow(Permission.RUN_DEPLOYMENT, Permission.ADJUDICATE),
 )
-def live_frame(deployment_id: int, request: Request) -> Response:
+def live_frame(deployment_id: Id, request: Request) -> Response:
     """The latest redacted frame (every face that is not an alert is blurred)."""
     svc = services(request)
     svc.deployments.show(deployment_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from overt.api.deps import services
+from overt.api.schemas import Id
 from overt.api.security import Principal, allow, current_principal
 from overt.domain.users import Permission, Role
 from overt.errors import InputError
@@ -20,12 +21,12 @@ REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; fram
 
 
 @router.get("/deployments/{deployment_id}", response_model=dict[str, Any], **REPORT)
-def report_json(deployment_id: int, request: Request, p: Principal = Depends(current_principal)) -> dict[str, Any]:
+def report_json(deployment_id: Id, request: Request, p: Principal = Depends(current_principal)) -> dict[str, Any]:
     return to_json(deployment_report(services(request).store, deployment_id, actor=p.name))
 
 
 @router.get("/deployments/{deployment_id}/html", response_class=HTMLResponse, **REPORT)
-def report_html(deployment_id: int, request: Request, p: Principal = Depends(current_principal)) -> HTMLResponse:
+def report_html(deployment_id: Id, request: Request, p: Principal = Depends(current_principal)) -> HTMLResponse:
     html = render_html(deployment_report(services(request).store, deployment_id, actor=p.name))
     return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 

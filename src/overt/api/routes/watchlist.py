@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from overt.api.deps import services
-from overt.api.schemas import EnrolmentOut, EntryOut, QualityOut, RemoveIn
+from overt.api.schemas import EnrolmentOut, EntryOut, Id, QualityOut, RemoveIn
 from overt.api.security import allow, current_user
 from overt.domain.users import Permission, Role, User
 from overt.domain.watchlist import Category, EntryDetails, EntryProvenance, WatchlistEntry
@@ -144,7 +144,7 @@ async def add_entry(
 
 
 @router.delete("/entries/{entry_id}", status_code=204, **allow(Permission.MANAGE_WATCHLIST))
-def remove_entry(entry_id: int, body: RemoveIn, request: Request, user: User = Depends(current_user)) -> Response:
+def remove_entry(entry_id: Id, body: RemoveIn, request: Request, user: User = Depends(current_user)) -> Response:
     """Remove an entry: its key is destroyed with its image and template (a tombstone stays)."""
     WatchlistService(services(request).store, cast(Any, _NoEngine())).remove(user, entry_id, body.reason)
     return Response(status_code=204)
@@ -156,7 +156,7 @@ def remove_entry(entry_id: int, body: RemoveIn, request: Request, user: User = D
     responses={200: {"content": {"image/jpeg": {}}}},
     **allow(roles=(Role.WATCHLIST_MANAGER,)),
 )
-def entry_image(entry_id: int, request: Request, user: User = Depends(current_user)) -> Response:
+def entry_image(entry_id: Id, request: Request, user: User = Depends(current_user)) -> Response:
     """The entry's image (watch-list managers only; audited)."""
     store = services(request).store
     with store.transaction() as tx:
