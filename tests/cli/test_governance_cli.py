@@ -107,14 +107,28 @@ def test_full_governed_flow_and_nothing_readable_on_disk(
     gallery = load_snapshot_gallery(store, int(dep))
     assert [ref for ref, _ in gallery] == ["CASE-XJ-4471"]
     template = gallery[0][1][0]
+    from overt.store.alert_log import record_alert
+
+    a = record_alert(
+        store, deployment_id=int(dep), camera_id="cam-1", entry_id=entry_id, similarity=0.71,
+        raised_at=datetime.now(UTC), crop_jpeg=image.read_bytes(),
+    )  # fmt: skip
     with store.transaction() as tx:
-        a = tx.alerts.add(
-            deployment_id=int(dep), camera_id="cam-1", entry_id=entry_id, similarity=0.71,
-            raised_at=tx.clock.now(), crop=image.read_bytes(),
-        )  # fmt: skip
-        tx.alerts.adjudicate(a.id, "true_match", by="op", now=tx.clock.now(), engaged=True, outcome="arrested")
         tx.deployments.add_faces_processed(int(dep), 1234)
     store.db.dispose()
+    rc, out, err = run(capsys, monkeypatch, "op", "alert", "list", "--json")
+    assert rc == 0, err
+    assert json.loads(out)[0]["has_image"] is True
+    rc, out, err = run(
+        capsys, monkeypatch, "op", "alert", "adjudicate", str(a.id), "--verdict", "true", "--engaged",
+        "--outcome", "arrested",
+    )  # fmt: skip
+    assert rc == 0, err
+    exported = tmp_path / "export.jpg"
+    rc, out, err = run(capsys, monkeypatch, "op", "alert", "export", str(a.id), "--out", str(exported))
+    assert rc == 0, err
+    assert exported.read_bytes() == image.read_bytes()
+    exported.unlink()
 
     rc, out, err = run(capsys, monkeypatch, "op", "deployment", "close", dep)
     assert rc == 0, err

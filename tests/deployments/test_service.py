@@ -136,3 +136,27 @@ def test_shredded_key_bytes_are_gone_from_every_file(tmp_path: Path) -> None:
     store.db.dispose()
     for f in tmp_path.iterdir():
         assert wrapped not in f.read_bytes(), f.name
+
+
+def test_entries_overdue_for_review_are_left_out(store: Store, clock: FakeClock) -> None:
+    from datetime import date
+
+    from overt.domain.watchlist import EntryDetails, EntryProvenance
+    from tests.gov_helpers import template
+
+    u = users(store)
+    add_entry(store, "FRESH", 1)
+    with store.transaction() as tx:
+        tx.watchlist.add(
+            EntryDetails("STALE", "r", "s"),
+            EntryProvenance(Category.WANTED_BY_COURT, "b", date(2024, 1, 1), date(2026, 1, 1)),  # due today
+            image=b"i",
+            template=template(2),
+            added_by="wm",
+            now=clock.now(),
+        )
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now()))
+    res = svc.authorise(u["officer"], d.id)
+    assert res.watchlist_size == 1
+    assert res.overdue_excluded == 1

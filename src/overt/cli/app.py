@@ -11,6 +11,7 @@ import typer
 
 from overt import __version__
 from overt.cli import (
+    alert_cmd,
     audit_cmd,
     compare,
     demo,
@@ -68,6 +69,7 @@ app.add_typer(user_cmd.app, name="user")
 app.add_typer(deployment_cmd.app, name="deployment")
 app.add_typer(watchlist_governed.app, name="watchlist")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(alert_cmd.app, name="alert")
 app.add_typer(keys_cmd.app, name="keys")
 purge_cmd.register(app)
 report_cmd.register(app)

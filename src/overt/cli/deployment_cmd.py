@@ -141,6 +141,10 @@ def authorise_cmd(
         f"entries {w.entry_a} and {w.entry_b} cannot be told apart at the threshold (similarity {w.similarity:.2f})"
         for w in res.look_alikes
     ]
+    if res.overdue_excluded:
+        warnings.append(
+            f"{res.overdue_excluded} entries left out: their review date has passed (overt watchlist review)"
+        )
     if as_json:
         print_json(
             {

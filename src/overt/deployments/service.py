@@ -39,6 +39,7 @@ class AuthorisationResult:
     expected_false_alerts_per_1000: float
     estimate_basis: str
     look_alikes: tuple[LookAlike, ...]
+    overdue_excluded: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,8 @@ class DeploymentService:
         with self._tx() as (tx, _):
             d = tx.deployments.get(deployment_id).authorise(actor.name, tx.clock.now())
             tx.deployments.save(d)
-            snap, warn = freeze_snapshot(tx, d.id)
+            frozen = freeze_snapshot(tx, d.id)
+            snap, warn = frozen.snapshot, frozen.look_alikes
             profile = self.profile(d.plan.calibration_profile) if d.plan.calibration_profile else None
             fa, basis = expected_false_alerts_per_1000(d.plan.min_similarity, len(snap), profile)
             d = tx.deployments.save(replace(d, plan=replace(d.plan, expected_false_alerts_per_1000=fa)))
@@ -118,9 +120,14 @@ class DeploymentService:
                 actor.name,
                 "deployment.authorised",
                 f"deployment:{d.id}",
-                {"watchlist_size": len(snap), "expected_false_alerts_per_1000": round(fa, 4), "look_alikes": len(warn)},
+                {
+                    "watchlist_size": len(snap),
+                    "expected_false_alerts_per_1000": round(fa, 4),
+                    "look_alikes": len(warn),
+                    "overdue_excluded": frozen.overdue_excluded,
+                },
             )
-            return AuthorisationResult(d, len(snap), fa, basis, tuple(warn))
+            return AuthorisationResult(d, len(snap), fa, basis, warn, frozen.overdue_excluded)
 
     def confirm_notice(self, actor: User, deployment_id: int) -> Deployment:
         actor.require(Permission.RUN_DEPLOYMENT)

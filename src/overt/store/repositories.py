@@ -332,9 +332,16 @@ class WatchlistRepository:
             q = q.where(WatchlistEntryRow.category.in_([c.value for c in categories]))
         return list(self._s.scalars(q))
 
-    def active_subjects(self, categories: tuple[Category, ...] | None = None) -> list[SnapshotSubject]:
-        """Decrypted (entry id, reference, category, template) of active entries, in one query."""
+    def active_subjects(
+        self, categories: tuple[Category, ...] | None = None, *, reviewed_after: date | None = None
+    ) -> list[SnapshotSubject]:
+        """Decrypted (entry id, reference, category, template) of active entries, in one query.
+
+        ``reviewed_after``: only entries whose review date is after it (not overdue).
+        """
         q = select(WatchlistEntryRow).where(WatchlistEntryRow.removed_at.is_(None)).order_by(WatchlistEntryRow.id)
+        if reviewed_after is not None:
+            q = q.where(WatchlistEntryRow.review_on > reviewed_after)
         if categories is not None:
             q = q.where(WatchlistEntryRow.category.in_([c.value for c in categories]))
         out = []

@@ -11,6 +11,15 @@ from overt.store.store import Store
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LEN = 8
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_verify(password: str) -> None:
+    """Spend the same time on unknown users as on known ones (no user probing by timing)."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash("overt-dummy-password")
+    verify_password(_DUMMY_HASH, password)
 
 
 def hash_password(password: str) -> str:
@@ -53,6 +62,8 @@ class UserService:
         """The user, if the password is right; one message for every failure (no user probing)."""
         with self.store.transaction() as tx:
             got = tx.users.get_with_hash(name)
+            if got is None:
+                _dummy_verify(password)
             ok = got is not None and verify_password(got[1], password)
             if got is None or not ok or got[0].disabled:
                 tx.audit.append(name if got else "?", "auth.failed", f"user:{got[0].id}" if got else "", {})

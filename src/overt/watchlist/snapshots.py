@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -101,17 +100,24 @@ def look_alikes(subjects: list[tuple[int, Template]], min_similarity: float) -> 
     ids = [i for i, _ in subjects]
     mat = np.stack([t.vector for _, t in subjects])
     sims = mat @ mat.T
-    out = []
-    for a, b in combinations(range(len(ids)), 2):
-        if sims[a, b] >= min_similarity:
-            out.append(LookAlike(ids[a], ids[b], float(sims[a, b])))
-    return out
+    rows, cols = np.nonzero(np.triu(sims >= min_similarity, k=1))
+    return [LookAlike(ids[a], ids[b], float(sims[a, b])) for a, b in zip(rows, cols, strict=True)]
 
 
-def freeze_snapshot(tx: Tx, deployment_id: int) -> tuple[WatchlistSnapshot, list[LookAlike]]:
-    """Seal the deployment's snapshot: the active entries in its categories (inside ``tx``)."""
+@dataclass(frozen=True, slots=True)
+class FrozenSnapshot:
+    snapshot: WatchlistSnapshot
+    look_alikes: tuple[LookAlike, ...]
+    overdue_excluded: int
+    """Entries in the deployment's categories left out because their review date has passed."""
+
+
+def freeze_snapshot(tx: Tx, deployment_id: int) -> FrozenSnapshot:
+    """Seal the deployment's snapshot: active, reviewed entries in its categories (inside ``tx``)."""
     d = tx.deployments.get(deployment_id)
-    subjects = tx.watchlist.active_subjects(d.plan.categories)
+    today = tx.clock.now().date()
+    subjects = tx.watchlist.active_subjects(d.plan.categories, reviewed_after=today)
+    overdue = len(tx.watchlist.active_ids(d.plan.categories)) - len(subjects)
     model_ids = {s.template.model_id for s in subjects}
     if len(model_ids) > 1:
         raise InputError(f"watch list mixes templates of several models ({', '.join(sorted(model_ids))})")
@@ -119,7 +125,7 @@ def freeze_snapshot(tx: Tx, deployment_id: int) -> tuple[WatchlistSnapshot, list
     snap = WatchlistSnapshot(deployment_id, model_id, tuple(subjects))
     tx.snapshots.create(snap, now=tx.clock.now())
     warn = look_alikes([(s.entry_id, s.template) for s in subjects], d.plan.min_similarity)
-    return snap, warn
+    return FrozenSnapshot(snap, tuple(warn), overdue)
 
 
 def load_snapshot_gallery(store: Store, deployment_id: int) -> list[tuple[str, list[Template]]]:

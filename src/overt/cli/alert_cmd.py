@@ -1,0 +1,132 @@
+"""``overt alert list|adjudicate|retain|export``: the human side of alerts, every step audited."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from overt.cli._common import JSON_OPTION, out_console, print_json
+from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
+from overt.domain.users import Permission
+from overt.domain.watchlist import parse_datetime
+from overt.errors import InputError
+from overt.retention import retain_alert
+from overt.store.alert_log import adjudicate_alert, view_alert_crop
+from overt.store.repositories import StoredAlert
+
+app = typer.Typer(help="Alerts: review, adjudicate, retain as evidence, export.", no_args_is_help=True)
+
+
+def alert_dict(a: StoredAlert) -> dict[str, object]:
+    return {
+        "id": a.id,
+        "deployment_id": a.deployment_id,
+        "camera_id": a.camera_id,
+        "entry_id": a.entry_id,
+        "similarity": round(a.similarity, 4),
+        "track_id": a.track_id,
+        "raised_at": iso(a.raised_at),
+        "has_image": a.has_crop,
+        "adjudication": a.adjudication,
+        "engaged": a.engaged,
+        "outcome": a.outcome,
+        "retained_until": iso(a.retained_until),
+    }
+
+
+@app.command("list")
+def list_cmd(
+    deployment: int | None = typer.Option(None, "--deployment", help="Only this deployment."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List stored alerts (ids and scores; no images)."""
+    store, _ = open_store(data_dir_, database_url)
+    actor = acting_user(store, user)
+    actor.require(Permission.ADJUDICATE)
+    with store.transaction() as tx:
+        alerts = tx.alerts.find(deployment)
+        tx.audit.append(actor.name, "alert.listed", f"deployment:{deployment}" if deployment else "", {})
+    rows = [alert_dict(a) for a in alerts]
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("id", "deployment", "camera", "entry", "similarity", "raised", "adjudication")
+    for r in rows:
+        t.add_row(*(str(r[k]) for k in ("id", "deployment_id", "camera_id", "entry_id", "similarity", "raised_at")),
+                  str(r["adjudication"] or "-"))  # fmt: skip
+    out_console().print(t)
+
+
+@app.command("adjudicate")
+def adjudicate_cmd(
+    alert_id: int = typer.Argument(...),
+    verdict: str = typer.Option(..., "--verdict", help="true (the right person) or false (someone else)."),
+    engaged: bool = typer.Option(False, "--engaged", help="Officers engaged the person."),
+    outcome: str | None = typer.Option(None, "--outcome", help="Short outcome code, e.g. arrest, no_action."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record the operator's decision on an alert (feeds the transparency report)."""
+    v = {"true": "true_match", "false": "false_match"}.get(verdict.strip().lower())
+    if v is None:
+        raise InputError("--verdict must be true or false")
+    if outcome is not None and (len(outcome) > 64 or not outcome.replace("_", "").replace("-", "").isalnum()):
+        raise InputError("--outcome must be a short code (letters, digits, '_' or '-')")
+    store, _ = open_store(data_dir_, database_url)
+    a = adjudicate_alert(store, acting_user(store, user), alert_id, v, engaged=engaged, outcome=outcome)  # type: ignore[arg-type]
+    if as_json:
+        print_json(alert_dict(a))
+    else:
+        out_console().print(f"alert {alert_id}: {a.adjudication}")
+
+
+@app.command("retain")
+def retain_cmd(
+    alert_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why it is kept as evidence."),
+    until: str = typer.Option(..., "--until", help="Keep until (ISO 8601 with timezone)."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Hold an alert and its image as evidence beyond the retention period."""
+    store, _ = open_store(data_dir_, database_url)
+    when = parse_datetime("--until", until)
+    retain_alert(store, acting_user(store, user), alert_id, reason=reason, until=when)
+    if as_json:
+        print_json({"id": alert_id, "retained_until": when.isoformat()})
+    else:
+        out_console().print(f"alert {alert_id} retained until {when.isoformat()}")
+
+
+@app.command("export")
+def export_cmd(
+    alert_id: int = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", help="Write the decrypted probe image here (0600)."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Export an alert's probe image (decrypted; audited as alert.exported)."""
+    store, _ = open_store(data_dir_, database_url)
+    actor = acting_user(store, user)
+    data = view_alert_crop(store, actor, alert_id)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    with store.transaction() as tx:
+        tx.audit.append(actor.name, "alert.exported", f"alert:{alert_id}", {"bytes": len(data)})
+    if as_json:
+        print_json({"id": alert_id, "out": str(out), "bytes": len(data)})
+    else:
+        out_console().print(f"alert {alert_id}: image written to {out}")
