@@ -114,7 +114,11 @@ class PipelineConfig(_Strict):
     """
 
     detect_every_n_frames: int = Field(
-        default=1, ge=1, le=10, description="Run the detector on every n-th frame; tracks coast in between."
+        default=2,
+        ge=1,
+        le=10,
+        description="Run the detector on every n-th frame; tracks coast in between (2 halves the detector's"
+        " cost for ~40 ms more decision delay at 25 fps; BENCHMARKS.md).",
     )
     track_high_score: float = Field(default=0.5, gt=0, lt=1, description="Detector score that may start a track.")
     track_low_score: float = Field(

@@ -84,7 +84,8 @@ def test_nobody_on_the_watch_list_leaves_no_trace(
     printed = capsys.readouterr()
 
     assert counters.alerts == 0
-    assert counters.faces_seen >= 15 * clip.frame_count  # the faces were there and were seen
+    assert counters.tracks_started >= 15  # the faces were there and were seen...
+    assert counters.faces_seen >= 15 * clip.frame_count // 2
     assert counters.probes_embedded >= 15  # ... and embedded, then dropped
     written = sorted(p for p in data.rglob("*") if p.is_file())
     assert [p.name for p in written] == ["alerts.jsonl", "annotated.mp4"]

@@ -104,3 +104,12 @@ def test_invalid_settings() -> None:
         IouTracker("cam", high_score=0.3, low_score=0.5)
     with pytest.raises(ConfigError):
         IouTracker("cam", max_missed_frames=-1)
+
+
+def test_fast_motion_without_overlap_keeps_the_track() -> None:
+    tr = IouTracker("cam")
+    tid = step(tr, 0, dets([(0, 0, 90, 90)])).faces[0].track_id
+    u = step(tr, 2, dets([(65, 5, 155, 95)]))  # moved 65 px between detections: IoU ~0.15
+    assert [f.track_id for f in u.faces] == [tid]
+    u = step(tr, 4, dets([(400, 0, 490, 90)]))  # far away: a different face
+    assert u.faces[0].track_id != tid

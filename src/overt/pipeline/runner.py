@@ -356,7 +356,9 @@ class Pipeline:
         rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate]] = []
         faces_seen = rejected = 0
         for cam, frame in batch:
-            detect_now = cam.seen % cfg.detect_every_n_frames == 0
+            # An annotated camera is detected on every frame: a face that appears on a skipped frame
+            # would otherwise be written unblurred for that frame.
+            detect_now = cam.annotator is not None or cam.seen % cfg.detect_every_n_frames == 0
             cam.seen += 1
             if detect_now:
                 dets = detector.detect(frame.image, score_threshold=cfg.track_low_score)

@@ -35,6 +35,23 @@ def iou_matrix(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.ND
     return out
 
 
+def centre_closeness(
+    a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], max_shift: float
+) -> npt.NDArray[np.float32]:
+    """1 - (centre distance / (max_shift * box side)) for boxes of similar size (ratio 0.6-1.6), else 0."""
+    if a.size == 0 or b.size == 0:
+        return np.zeros((a.shape[0], b.shape[0]), np.float32)
+    ca = (a[:, :2] + a[:, 2:]) / 2
+    cb = (b[:, :2] + b[:, 2:]) / 2
+    side_a = np.sqrt(np.maximum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), 1e-6))
+    side_b = np.sqrt(np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 1e-6))
+    dist = np.linalg.norm(ca[:, None, :] - cb[None, :, :], axis=2) / (max_shift * side_a[:, None])
+    ratio = side_b[None, :] / side_a[:, None]
+    ok = (ratio > 0.6) & (ratio < 1.6)
+    out: npt.NDArray[np.float32] = np.where(ok, np.clip(1.0 - dist, 0.0, 1.0), 0.0).astype(np.float32)
+    return out
+
+
 def _greedy_match(iou: npt.NDArray[np.float32], min_iou: float) -> list[tuple[int, int]]:
     """Pairs (row, col) by decreasing IoU, each row and column used once, IoU >= ``min_iou``."""
     pairs: list[tuple[int, int]] = []
@@ -126,7 +143,10 @@ class IouTracker:
     ``high_score``: a detection at or above it may start a track (strict below);
     ``low_score``: detections in [low, high) only extend existing tracks;
     ``match_iou``/``low_match_iou``: minimum IoU with the predicted box in each pass;
-    ``max_missed_frames``: frames a track survives without a detection.
+    ``max_missed_frames``: frames a track survives without a detection;
+    ``max_centre_shift``: third pass for boxes that no longer overlap (fast motion, skipped
+    detections): a confident detection of similar size whose centre lies within this many box
+    sides of a leftover track's prediction continues it.
     """
 
     def __init__(
@@ -138,6 +158,7 @@ class IouTracker:
         match_iou: float = 0.3,
         low_match_iou: float = 0.5,
         max_missed_frames: int = 15,
+        max_centre_shift: float = 1.0,
     ) -> None:
         if not 0.0 < low_score <= high_score < 1.0:
             raise ConfigError("tracker needs 0 < low_score <= high_score < 1")
@@ -151,6 +172,7 @@ class IouTracker:
         self.match_iou = match_iou
         self.low_match_iou = low_match_iou
         self.max_missed_frames = max_missed_frames
+        self.max_centre_shift = max_centre_shift
         self._tracks: list[_Track] = []
         self._next_id = 1
         self.tracks_started = 0
@@ -190,6 +212,14 @@ class IouTracker:
         if left and low.size:
             for r, c in _greedy_match(iou_matrix(predicted[left], detections.xyxy[low]), self.low_match_iou):
                 assigned[left[r]] = int(low[c])
+        # Pass 3: fast motion or a skipped detection frame can leave no overlap at all; let a
+        # confident detection close to a leftover track's prediction, of similar size, continue it.
+        left = [i for i in range(len(tracks)) if i not in assigned]
+        free_high = np.array([d for d in high if int(d) not in set(assigned.values())], np.intp)
+        if left and free_high.size:
+            closeness = centre_closeness(predicted[left], detections.xyxy[free_high], self.max_centre_shift)
+            for r, c in _greedy_match(closeness, 1e-6):
+                assigned[left[r]] = int(free_high[c])
         used = set(assigned.values())
         out: list[TrackedFace] = []
         survivors: list[_Track] = []
