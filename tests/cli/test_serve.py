@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from overt.api.testing import free_port
 from overt.cli.app import main
@@ -59,3 +60,13 @@ def test_overt_serve_runs_and_logs_in(tmp_path: Path) -> None:
 def test_insecure_cookies_refused_off_loopback(tmp_path: Path) -> None:
     rc = main(["serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0", "--insecure-cookies"])
     assert rc != 0
+
+
+def test_overt_run_edge_mode_needs_a_device_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERT_PASSWORD", "first-admin-pw")
+    assert main(["init", "--data-dir", str(tmp_path / "d"), "--admin", "chief"]) == 0
+    monkeypatch.delenv("OVERT_DEVICE_TOKEN", raising=False)
+    argv = ["run", "--data-dir", str(tmp_path / "d"), "--deployment", "1", "--source", "x.mp4"]
+    assert main([*argv, "--server", "https://central.example"]) == 2  # no token: a config error
+    monkeypatch.setenv("OVERT_DEVICE_TOKEN", "ovt_x")
+    assert main([*argv, "--server", "http://central.example"]) == 2  # plain HTTP off loopback refused

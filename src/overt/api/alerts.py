@@ -21,7 +21,7 @@ from overt.audit.log import AuditLog
 from overt.domain.users import User
 from overt.errors import GovernanceError, InputError, NotFoundError
 from overt.store.alert_log import adjudicate_alert, record_alert, view_alert_crop
-from overt.store.api_tables import AlertDetailsRow, AlertReviewRepository
+from overt.store.api_tables import AlertDetailsRow, AlertReviewRepository, AlertReviewRow
 from overt.store.models import WatchlistEntryRow
 from overt.store.repositories import AlertRepository, DeploymentRepository, StoredAlert, Verdict
 from overt.store.store import Store
@@ -61,7 +61,7 @@ class AlertService:
 
     # -- views -----------------------------------------------------------------------------------
 
-    def _out(self, c: _Ctx, a: StoredAlert) -> AlertOut:
+    def _out(self, c: _Ctx, a: StoredAlert, *, has_pending: bool = True) -> AlertOut:
         det = c.s.get(AlertDetailsRow, a.id)
         doc = json.loads(det.details_json) if det is not None else {}
         q = doc.get("quality") or {}
@@ -69,7 +69,7 @@ class AlertService:
         if a.entry_id is not None:
             row = c.s.get(WatchlistEntryRow, a.entry_id)
             category = row.category if row is not None else None
-        pending = c.reviews.get(a.id)
+        pending = c.reviews.get(a.id) if has_pending else None
         return AlertOut(
             id=a.id,
             deployment_id=a.deployment_id,
@@ -103,7 +103,13 @@ class AlertService:
             if open_only:
                 found = [a for a in found if a.adjudication is None]
             found = sorted(found, key=lambda a: a.id, reverse=True)[:limit]
-            return [self._out(c, a) for a in found]
+            # load the related rows in three queries (the identity map then answers _out's lookups)
+            ids = [a.id for a in found]
+            entries = {a.entry_id for a in found if a.entry_id is not None}
+            list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
+            list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
+            pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
+            return [self._out(c, a, has_pending=a.id in pending) for a in found]
 
     def get(self, alert_id: int) -> AlertOut:
         with self.store.db.session() as s:

@@ -37,8 +37,13 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, **VIEW)
-def get_alert(alert_id: Id, request: Request) -> AlertOut:
-    return services(request).alerts.get(alert_id)
+def get_alert(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> AlertOut:
+    """One alert's facts (no image); the view is audited."""
+    svc = services(request)
+    alert = svc.alerts.get(alert_id)
+    with svc.store.transaction() as tx:
+        tx.audit.append(p.name, "alert.viewed", f"alert:{alert_id}", {"image": False})
+    return alert
 
 
 @router.get("/alerts/{alert_id}/crop.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
