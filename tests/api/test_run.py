@@ -102,6 +102,8 @@ def test_starting_the_deployment_runs_the_pipeline_and_pushes_its_alert(
     assert alert["quality"]["size_px"] > 0
     assert op.get(f"/api/v1/alerts/{alert['id']}/crop.jpg").content.startswith(b"\xff\xd8")
     assert op.get(f"/api/v1/deployments/{dep}/live.jpg").content.startswith(b"\xff\xd8")
+    assert sup.preview is not None
+    assert sup.preview.published >= 1  # redacted frames reach the live view, not only alert thumbnails
     deadline = time.monotonic() + 60
     while sup.status.running and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from overt.alerts.sinks import AlertSink, alert_to_json
 from overt.api.alerts import AlertService
@@ -28,6 +30,7 @@ from overt.domain.alerts import Alert
 from overt.errors import OvertError
 from overt.matching.gallery import Gallery, build_gallery
 from overt.pipeline import Pipeline
+from overt.pipeline.redact import thumbnail_jpeg
 from overt.sources import open_source
 from overt.store.store import Store
 
@@ -63,6 +66,33 @@ class StoreAlertSink:
             self.notifier.publish_threadsafe(alert_id)
 
     def close(self, timeout_s: float = 5.0) -> None:
+        return None
+
+
+class LivePreview:
+    """Receives the pipeline's redacted frames (every non-matching face blurred) for the console's
+    live view: a few per second, as a JPEG thumbnail held in memory only (``LiveHub``)."""
+
+    def __init__(self, live: LiveHub, deployment_id: int, *, every_s: float = 0.5, longer_side_px: int = 640) -> None:
+        self.live = live
+        self.deployment_id = deployment_id
+        self.every_s = every_s
+        self.longer_side_px = longer_side_px
+        self.fps = 25.0
+        self.frames = 0
+        self.published = 0
+        self._last = 0.0
+
+    def write(self, frame: npt.NDArray[np.uint8]) -> None:
+        self.frames += 1
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        self.live.update_frame(self.deployment_id, thumbnail_jpeg(frame, self.longer_side_px))
+        self.published += 1
+
+    def close(self) -> None:
         return None
 
 
@@ -126,6 +156,7 @@ class PipelineSupervisor:
         self._sink: AlertSink | None = None
         self._exhausted = False
         self._faces_recorded = 0
+        self.preview: LivePreview | None = None
 
     def start(self) -> PipelineSupervisor:
         self._thread.start()
@@ -185,12 +216,26 @@ class PipelineSupervisor:
         if self._sink is None:  # one sink for the supervisor's life: an edge spool outlives each run
             self._sink = self.sink_factory()
         self._pipeline = Pipeline(cams, engine, gallery, [self._sink], config=self.pipeline_config)  # type: ignore[arg-type]
+        if self.live is not None:
+            self._attach_previews(self._pipeline)
         self._faces_recorded = 0
         self._pipeline.start()
         self.status.running = True
         self.status.runs += 1
         self.status.history.append("started")
         self._camera(True, "camera connected")
+
+    def _attach_previews(self, p: Pipeline) -> None:
+        """Feed the live view from the pipeline's redaction (its per-camera frame writer slot).
+
+        The pipeline has no public frame hook yet; it writes redacted frames to a camera's
+        ``annotator`` (normally a video file). Only the first camera is previewed.
+        """
+        cams = getattr(p, "_cams", None)
+        if not cams or not hasattr(cams[0], "annotator") or cams[0].annotator is not None or self.live is None:
+            return
+        self.preview = LivePreview(self.live, self.deployment_id)
+        cams[0].annotator = self.preview
 
     def _record_faces(self, p: Pipeline) -> None:
         faces = p.counters().tracks_started
