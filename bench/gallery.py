@@ -78,10 +78,13 @@ def main() -> None:
     probes = unit(centres[pick] + 0.035 * rng.standard_normal((args.probes, 512)).astype(np.float32))
     truth = [f"s{i}" for i in pick]
     rows = []
+    print(f"{len(subjects)} templates ready", flush=True)
     exact, t_build = timed(lambda: ExactGallery(subjects, vecs, model_id="m"))
+    print(f"exact built in {t_build:.1f} s", flush=True)
     galleries: list[tuple[str, Gallery | UsearchGallery, float]] = [("exact (numpy)", exact, t_build)]
     g, t_build = timed(lambda: FaissHnswGallery(subjects, vecs, model_id="m"))
     galleries.append(("faiss HNSW (M=32, efSearch=96)", g, t_build))
+    print(f"faiss built in {t_build:.1f} s", flush=True)
     u, t_build = timed(lambda: UsearchGallery(subjects, vecs, model_id="m"))
     galleries.append(("usearch HNSW (M=32, ef=96)", u, t_build))
     exact_top = [r[0].subject for r in exact.search(probes, k=1)]
