@@ -189,3 +189,26 @@ def test_websocket_refuses_strangers(running: Running) -> None:
         c.recv(timeout=2)
     with pytest.raises(Exception, match=r"403|1008|rejected|policy|closed"), _ws(running, "aud") as aud:
         aud.recv(timeout=2)
+
+
+def _drain(conn: ClientConnection) -> None:
+    """Read until the server closes the stream (raises then); a timeout means it never did."""
+    while True:
+        json.loads(conn.recv(timeout=5))
+
+
+def test_websocket_stream_ends_at_logout(running: Running, setup: dict[str, int]) -> None:
+    c = running.login("op")
+    sid = c.cookies[SESSION_COOKIE]
+    host = running.url.split("://", 1)[1]
+    dev = device_client(running, setup["deployment"])
+    with connect(
+        f"ws://{host}/api/v1/ws/alerts",
+        additional_headers={"Cookie": f"{SESSION_COOKIE}={sid}", "Origin": running.url},
+    ) as conn:
+        assert c.post("/api/v1/auth/logout").status_code == 204
+        dev.post("/api/v1/ingest/alerts", json=alert_body(setup["entry"]))
+        with pytest.raises(Exception, match=r"1008|closed|revoked"):
+            _drain(conn)
+    dev.close()
+    c.close()

@@ -7,10 +7,10 @@ import contextlib
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
-from overt.api.deps import services
+from overt.api.deps import Services, services
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
@@ -85,6 +85,15 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     return IngestOut(alert_id=alert_id, duplicate=dup)
 
 
+def _still_allowed(svc: Services, ws: WebSocket) -> bool:
+    """Re-check the caller before each push: a logout, expiry or revoked token ends the stream."""
+    try:
+        p = svc.auth.authenticate(ws)
+    except HTTPException:
+        return False
+    return p is not None and p.can(Permission.ADJUDICATE)
+
+
 @router.websocket("/ws/alerts")
 @ws_allow(Permission.ADJUDICATE)
 async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) -> None:
@@ -109,6 +118,9 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
                 recv = asyncio.create_task(ws.receive_text())
                 continue
             kind, alert_id = get.result()
+            if not await asyncio.to_thread(_still_allowed, svc, ws):
+                await ws.close(code=1008, reason="session ended or credentials revoked")
+                return
             try:
                 alert = await asyncio.to_thread(svc.alerts.get, alert_id)
             except OvertError:  # deleted meanwhile (purge): skip it
