@@ -37,3 +37,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Regenerate the committed OpenAPI snapshot after an intended API change (tests/api/test_openapi.py diffs it).
+.PHONY: openapi
+openapi: setup
+	$(BIN)/python -m overt.api.openapi_dump tests/api/openapi.json

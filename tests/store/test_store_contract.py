@@ -54,7 +54,7 @@ def _add_entry(store: Store, ref: str, seed: int) -> int:
 
 def test_migrations_are_idempotent(store: Store) -> None:
     store.db.migrate()
-    assert store.db.current_revision() == store.db.head_revision() == "0001"
+    assert store.db.current_revision() == store.db.head_revision() is not None
 
 
 def test_users(store: Store) -> None:

@@ -24,6 +24,8 @@ from overt.cli import (
     models,
     purge_cmd,
     report_cmd,
+    run_cmd,
+    serve,
     user_cmd,
     watch,
     watchlist,
@@ -73,6 +75,8 @@ app.add_typer(alert_cmd.app, name="alert")
 app.add_typer(keys_cmd.app, name="keys")
 purge_cmd.register(app)
 report_cmd.register(app)
+serve.register(app)
+run_cmd.register(app)
 
 # typer >= 0.20 vendors its own copy of click: catch that copy's exceptions as well as click's.
 _USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)

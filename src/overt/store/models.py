@@ -199,3 +199,7 @@ class AuditRow(Base):
     details_json: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The API layer's tables (migration 0002_api) share this metadata, so autogenerate sees one schema.
+from overt.store import api_tables as _api_tables  # noqa: E402, F401

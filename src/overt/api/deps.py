@@ -1,0 +1,48 @@
+"""The services one app instance holds (``app.state.services``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from overt.api.alerts import AlertService
+from overt.api.auth import Authenticator
+from overt.api.live import LiveHub
+from overt.api.notifier import AlertNotifier
+from overt.api.settings import ApiSettings
+from overt.deployments.service import DeploymentService
+from overt.store.store import Store
+
+
+@dataclass
+class Services:
+    settings: ApiSettings
+    store: Store
+    auth: Authenticator
+    deployments: DeploymentService
+    alerts: AlertService
+    notifier: AlertNotifier
+    live: LiveHub
+    engine_factory: Any = None
+    """Callable returning the face engine for enrolment (loaded on first use)."""
+    _engine: Any = field(default=None, repr=False)
+
+    def engine(self) -> Any:
+        if self._engine is None:
+            if self.engine_factory is None:
+                from overt.config import EngineConfig
+                from overt.vision.engine import FaceEngine
+
+                self._engine = FaceEngine.from_config(EngineConfig())
+            else:
+                self._engine = self.engine_factory()
+        return self._engine
+
+
+def services(conn: HTTPConnection) -> Services:
+    svc = conn.app.state.services
+    if not isinstance(svc, Services):  # pragma: no cover - wiring error
+        raise RuntimeError("app.state.services is not set")
+    return svc

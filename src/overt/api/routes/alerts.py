@@ -1,0 +1,135 @@
+"""Alerts: list, view, images (audited), adjudication, WebSocket push, and edge ingest."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
+
+from overt.api.deps import Services, services
+from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
+from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
+from overt.domain.users import Permission, User
+from overt.errors import AuthError, OvertError
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+VIEW = allow(Permission.ADJUDICATE, Permission.REPORT)
+IMAGES = allow(Permission.ADJUDICATE)
+JPEG: dict[str, Any] = {"content": {"image/jpeg": {}}}
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/alerts", response_model=list[AlertOut], **VIEW)
+def list_alerts(
+    request: Request,
+    deployment_id: QueryId = None,
+    open_only: bool = False,
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> list[AlertOut]:
+    return services(request).alerts.list(
+        deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000))
+    )
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertOut, **VIEW)
+def get_alert(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> AlertOut:
+    """One alert's facts (no image); the view is audited."""
+    svc = services(request)
+    alert = svc.alerts.get(alert_id)
+    with svc.store.transaction() as tx:
+        tx.audit.append(p.name, "alert.viewed", f"alert:{alert_id}", {"image": False})
+    return alert
+
+
+@router.get("/alerts/{alert_id}/crop.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
+def alert_crop(alert_id: Id, request: Request, user: User = Depends(current_user)) -> Response:
+    """The probe crop (decrypted for this view; the view is audited)."""
+    return Response(services(request).alerts.crop(user, alert_id), media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/alerts/{alert_id}/watchlist.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
+def alert_watchlist_image(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> Response:
+    """The matched entry's watch-list image, for side-by-side adjudication (audited)."""
+    data = services(request).alerts.watchlist_image(p.name, alert_id)
+    return Response(data, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.post("/alerts/{alert_id}/adjudication", response_model=AdjudicationOut, **allow(Permission.ADJUDICATE))
+def adjudicate(
+    alert_id: Id, body: AdjudicationIn, request: Request, user: User = Depends(current_user)
+) -> AdjudicationOut:
+    """Confirm or reject an alert, with the outcome. With two-person confirmation on, a true
+    match needs a second operator's matching verdict before it counts."""
+    svc = services(request)
+    alert, counted = svc.alerts.adjudicate(user, alert_id, body.verdict, body.outcome)
+    svc.notifier.publish_update(alert_id)
+    return AdjudicationOut(alert=alert, counted=counted)
+
+
+@router.post("/ingest/alerts", response_model=IngestOut, status_code=201, **allow(device=True))
+def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(current_principal)) -> IngestOut:
+    """An edge pipeline posts an alert (device token, bound to one deployment). Idempotent on alert_id."""
+    if p.deployment_id is None:
+        raise AuthError("this token is not bound to a deployment")
+    svc = services(request)
+    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, body)
+    if not dup:
+        svc.notifier.publish(alert_id)
+        if body.context_jpeg_b64:
+            svc.live.update_frame_b64(p.deployment_id, body.context_jpeg_b64)
+    return IngestOut(alert_id=alert_id, duplicate=dup)
+
+
+def _still_allowed(svc: Services, ws: WebSocket) -> bool:
+    """Re-check the caller before each push: a logout, expiry or revoked token ends the stream."""
+    try:
+        p = svc.auth.authenticate(ws)
+    except HTTPException:
+        return False
+    return p is not None and p.can(Permission.ADJUDICATE)
+
+
+@router.websocket("/ws/alerts")
+@ws_allow(Permission.ADJUDICATE)
+async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) -> None:
+    """Pushes ``{"type": "alert", "alert": AlertOut}`` for each new alert and
+    ``{"type": "update", ...}`` when one is adjudicated. Session cookie or bearer token."""
+    svc = services(ws)
+    origin = ws.headers.get("origin")
+    host = ws.headers.get("host")
+    if origin is not None and host is not None and origin.split("://", 1)[-1] != host:
+        await ws.close(code=1008, reason="cross-origin WebSocket refused")
+        return
+    await ws.accept()
+    q = svc.notifier.subscribe()
+    try:
+        recv = asyncio.create_task(ws.receive_text())
+        while True:
+            get = asyncio.create_task(q.get())
+            done, _ = await asyncio.wait({get, recv}, return_when=asyncio.FIRST_COMPLETED)
+            if recv in done:
+                get.cancel()
+                recv.result()  # raises WebSocketDisconnect when the client leaves
+                recv = asyncio.create_task(ws.receive_text())
+                continue
+            kind, alert_id = get.result()
+            if not await asyncio.to_thread(_still_allowed, svc, ws):
+                await ws.close(code=1008, reason="session ended or credentials revoked")
+                return
+            try:
+                alert = await asyncio.to_thread(svc.alerts.get, alert_id)
+            except OvertError:  # deleted meanwhile (purge): skip it
+                log.info("alert %d vanished before it was pushed", alert_id)
+                continue
+            await ws.send_json({"type": kind, "alert": alert.model_dump(mode="json")})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        svc.notifier.unsubscribe(q)
+        with contextlib.suppress(Exception):
+            recv.cancel()

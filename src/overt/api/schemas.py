@@ -1,0 +1,287 @@
+"""Request and response bodies of the REST API (pydantic; ``extra="forbid"`` on input).
+
+Nothing here carries a template. Watch-list entries carry provenance and the encrypted
+details only to roles that manage the list; images are separate, audited endpoints.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from overt.domain.watchlist import Category
+
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive row id.")]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class LoginIn(In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    via: Literal["session", "token"]
+    csrf_token: str | None = None
+
+
+class CsrfOut(BaseModel):
+    csrf_token: str
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    disabled: bool
+
+
+class UserIn(In):
+    name: str = Field(min_length=2, max_length=64)
+    role: Literal["admin", "authorising_officer", "watchlist_manager", "operator", "auditor"]
+    password: str = Field(min_length=8, max_length=1024)
+
+
+class TokenIn(In):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["device", "user"]
+    user_name: str | None = Field(default=None, max_length=64, description="For kind=user: who the token acts as.")
+    deployment_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="For kind=device: the deployment it posts to."
+    )
+    days: int | None = Field(default=None, ge=1, le=3650, description="Lifetime in days (default from settings).")
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    user_name: str | None
+    deployment_id: int | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret, shown once; only its hash is stored.")
+
+
+class DeploymentIn(In):
+    purpose: str = Field(min_length=1, max_length=2000)
+    legal_basis: str = Field(min_length=1, max_length=2000)
+    place: str = Field(min_length=1, max_length=2000)
+    planned_start: datetime
+    planned_end: datetime
+    criteria: str = Field(min_length=1, max_length=2000)
+    categories: list[Category] = Field(min_length=1, max_length=10)
+    min_similarity: float = Field(gt=0, lt=1)
+    threshold_justification: str = Field(min_length=1, max_length=2000)
+    notice_confirmed: bool = False
+    calibration_profile: str | None = Field(default=None, max_length=128)
+
+
+class SnapshotOut(BaseModel):
+    entry_count: int
+    model_id: str
+    created_at: datetime
+    destroyed_at: datetime | None
+
+
+class DeploymentOut(BaseModel):
+    id: int
+    state: str
+    purpose: str
+    legal_basis: str
+    place: str
+    planned_start: datetime
+    planned_end: datetime
+    criteria: str
+    categories: list[str]
+    min_similarity: float
+    threshold_justification: str
+    notice_confirmed: bool
+    expected_false_alerts_per_1000: float | None
+    created_by: str
+    created_at: datetime
+    authorised_by: str | None
+    authorised_at: datetime | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    stop_reason: str | None
+    closed_at: datetime | None
+    expired: bool = Field(description="Its planned end has passed.")
+    faces_processed: int
+    alerts_raised: int
+    snapshot: SnapshotOut | None
+
+
+class AuthorisationOut(BaseModel):
+    deployment: DeploymentOut
+    watchlist_size: int
+    expected_false_alerts_per_1000: float
+    estimate_basis: str
+    look_alikes: int
+
+
+class StopIn(In):
+    reason: str = Field(default="stopped by operator", min_length=1, max_length=64)
+
+
+class QualityOut(BaseModel):
+    size_px: float | None = None
+    det_score: float | None = None
+    sharpness: float | None = None
+    yaw_deg: float | None = None
+    roll_deg: float | None = None
+
+
+class PendingOut(BaseModel):
+    verdict: str
+    engaged: bool
+    outcome: str | None
+    proposed_by: str
+    proposed_at: datetime
+
+
+class AlertOut(BaseModel):
+    id: int
+    deployment_id: int
+    camera_id: str
+    entry_id: int | None
+    category: str | None
+    similarity: float
+    track_id: str | None
+    raised_at: datetime
+    has_crop: bool
+    quality: QualityOut
+    latency_ms: float | None
+    adjudication: str | None
+    engaged: bool | None
+    outcome: str | None
+    pending: PendingOut | None
+
+
+Outcome = Literal["engaged", "arrested", "no_action"]
+
+
+class AdjudicationIn(In):
+    verdict: Literal["true_match", "false_match"]
+    outcome: Outcome | None = Field(default=None, description="For a true match: what happened.")
+
+
+class AdjudicationOut(BaseModel):
+    alert: AlertOut
+    counted: bool = Field(description="False while the verdict awaits a second person's confirmation.")
+
+
+class EntryOut(BaseModel):
+    id: int
+    category: str
+    legal_basis: str
+    taken_on: date
+    review_on: date
+    under_18: bool
+    added_by: str
+    added_at: datetime
+    model_id: str
+    removed_at: datetime | None
+    subject_ref: str | None = Field(default=None, description="Only for watch-list managers.")
+
+
+class EnrolmentOut(BaseModel):
+    entry_id: int
+    warnings: list[str]
+    quality: QualityOut
+
+
+class RemoveIn(In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    details: dict[str, str | int | float | bool | None]
+    hash: str
+
+
+class AuditProblemOut(BaseModel):
+    seq: int
+    kind: str
+    message: str
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    head_hash: str
+    problems: list[AuditProblemOut]
+
+
+class IngestQuality(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    size_px: float = Field(ge=0)
+    det_score: float = Field(ge=0, le=1)
+    sharpness: float = Field(ge=0)
+    yaw_deg: float = Field(ge=-180, le=180)
+    roll_deg: float = Field(ge=-180, le=180)
+
+
+class IngestAlertIn(BaseModel):
+    """The JSON an edge pipeline's webhook sink posts (``overt.alerts.sinks.alert_to_json``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    alert_id: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=64, description="The snapshot's entry id.")
+    similarity: float = Field(ge=-1, le=1)
+    camera: str = Field(min_length=1, max_length=64)
+    track_id: int | str = Field(union_mode="left_to_right")
+    alerted_at: datetime
+    latency_ms: float | None = None
+    frame_index: int | None = Field(default=None, ge=0, le=2**53)
+    quality: IngestQuality | None = None
+    probe_crop_jpeg_b64: str | None = Field(default=None, max_length=4_000_000)
+    context_jpeg_b64: str | None = Field(
+        default=None, max_length=4_000_000, description="Redacted frame thumbnail (bystanders blurred); kept in memory."
+    )
+
+
+class IngestOut(BaseModel):
+    alert_id: int
+    duplicate: bool
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class LiveOut(BaseModel):
+    deployment_id: int
+    state: str
+    expired: bool
+    camera_connected: bool
+    camera_message: str
+    has_frame: bool
+    frame_age_s: float | None

@@ -1,0 +1,31 @@
+"""Typed settings of the API server (``overt serve`` / ``overt run`` build them from flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ApiSettings(BaseModel):
+    """How the API server behaves. Secure defaults; loosen only for plain-HTTP localhost tests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path | None = Field(default=None, description="Overt data directory (None: the store is given).")
+    secure_cookies: bool = Field(
+        default=True, description="Mark cookies Secure (HTTPS only). Turn off only for plain-HTTP localhost."
+    )
+    session_idle_timeout_s: float = Field(default=30 * 60, gt=0, description="Idle time after which a session ends.")
+    session_absolute_timeout_s: float = Field(default=12 * 3600, gt=0, description="Longest life of a session.")
+    login_free_failures: int = Field(default=5, ge=1, description="Failed logins per user+address before backoff.")
+    login_backoff_s: float = Field(default=30.0, gt=0, description="First backoff; doubles with each failure.")
+    login_backoff_max_s: float = Field(default=900.0, gt=0, description="Longest backoff.")
+    alert_poll_s: float = Field(
+        default=0.25, gt=0, description="How often the store is polled for alerts written by another process."
+    )
+    second_person_confirmation: bool = Field(
+        default=False, description="A true-match verdict counts only once a second operator confirms it."
+    )
+    token_default_days: int = Field(default=90, ge=1, le=3650, description="Default lifetime of a new API token.")
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted image upload.")

@@ -1,0 +1,127 @@
+"""``overt run``: one deployment's pipeline and the server together; or edge mode (``--server``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from overt.cli._common import JSON_OPTION, err_console, print_json, state
+from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
+from overt.cli.serve import HOST_OPTION, INSECURE_OPTION, PORT_OPTION, SECOND_OPTION
+from overt.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_cmd(
+        ctx: typer.Context,
+        deployment: int = typer.Option(..., "--deployment", min=1, help="The deployment whose cameras to watch."),
+        source: list[str] = typer.Option(
+            ..., "--source", help="Video file, image folder, rtsp://, http(s):// or webcam:N (repeat per camera)."
+        ),
+        data_dir: Path | None = DATA_DIR_OPTION,
+        database_url: str | None = DB_URL_OPTION,
+        host: str = HOST_OPTION,
+        port: int = PORT_OPTION,
+        insecure_cookies: bool = INSECURE_OPTION,
+        second_person: bool = SECOND_OPTION,
+        realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
+        server: str | None = typer.Option(
+            None, "--server", help="Edge mode: post alerts to this central server (https://host) instead of serving."
+        ),
+        token_env: str = typer.Option(
+            "OVERT_DEVICE_TOKEN", "--token-env", help="Edge mode: environment variable holding the device token."
+        ),
+        spool: Path | None = typer.Option(
+            None, "--spool", help="Edge mode: undelivered alerts wait here (default: <data-dir>/spool/alerts.jsonl)."
+        ),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Run the deployment's pipeline while it is active (start and stop it from the console or
+        ``overt deployment start|stop``) and serve the console; with ``--server``, post alerts to
+        a central server with a device token, keeping them in a spool while it is unreachable."""
+        from overt.api.supervisor import PipelineSupervisor
+
+        st = state(ctx)
+        store, d = open_store(data_dir, database_url)
+        store_ = store
+        cfg = st.config
+        stop = threading.Event()
+
+        def _on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        if server is not None:
+            from overt.alerts.webhook import WebhookSink
+
+            token = os.environ.get(token_env, "").strip()
+            if not token:
+                raise ConfigError(f"edge mode needs the device token in ${token_env}")
+            url = server.rstrip("/") + "/api/v1/ingest/alerts"
+            spool_path = spool or (d / "spool" / "alerts.jsonl")
+            if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
+                raise ConfigError("edge mode sends alerts over HTTPS only (http:// is allowed for localhost)")
+            sup = PipelineSupervisor(
+                store_,
+                deployment,
+                source,
+                engine_factory=st.engine,
+                sink_factory=lambda: WebhookSink(
+                    url, spool_path, headers={"Authorization": f"Bearer {token}"}, spool_retry_s=5.0
+                ),
+                pipeline_config=cfg.pipeline,
+                source_config=cfg.sources,
+                realtime=realtime,
+            ).start()
+            old = signal.signal(signal.SIGINT, _on_signal)
+            signal.signal(signal.SIGTERM, _on_signal)
+            if as_json:
+                print_json({"mode": "edge", "server": server, "deployment": deployment, "spool": str(spool_path)})
+            else:
+                err_console().print(f"Edge: deployment {deployment} -> {server} (spool {spool_path}); Ctrl-C stops")
+            try:
+                stop.wait()
+            finally:
+                sup.stop()
+                signal.signal(signal.SIGINT, old)
+            return
+
+        import uvicorn
+
+        from overt.api.app import create_app
+        from overt.api.settings import ApiSettings
+        from overt.api.supervisor import StoreAlertSink
+
+        if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError("--insecure-cookies is only allowed on a loopback address")
+        settings = ApiSettings(
+            data_dir=d, secure_cookies=not insecure_cookies, second_person_confirmation=second_person
+        )
+        app = create_app(settings, store=store_, engine_factory=st.engine)
+        svc = app.state.services
+        sup = PipelineSupervisor(
+            store_,
+            deployment,
+            source,
+            engine_factory=svc.engine,
+            sink_factory=lambda: StoreAlertSink(svc.alerts, deployment, notifier=svc.notifier, live=svc.live),
+            live=svc.live,
+            pipeline_config=cfg.pipeline,
+            source_config=cfg.sources,
+            realtime=realtime,
+        ).start()
+        if as_json:
+            print_json({"mode": "local", "url": f"http://{host}:{port}", "deployment": deployment})
+        else:
+            err_console().print(
+                f"Overt console on [bold]http://{host}:{port}[/], deployment {deployment} (Ctrl-C stops)"
+            )
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="warning", ws="websockets-sansio")
+        finally:
+            sup.stop()
