@@ -12,8 +12,8 @@ import typer
 from overt import __version__
 from overt.cli import (
     alert_cmd,
-    calibrate,
     audit_cmd,
+    calibrate,
     compare,
     demo,
     deployment_cmd,
