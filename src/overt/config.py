@@ -151,7 +151,7 @@ class PipelineConfig(_Strict):
         default="auto", description="exact numpy search, HNSW (faiss-cpu), or auto by size."
     )
     ann_min_templates: int = Field(
-        default=200_000, ge=1, description="auto uses HNSW from this many templates on (BENCHMARKS.md)."
+        default=50_000, ge=1, description="auto uses HNSW from this many templates on (BENCHMARKS.md)."
     )
     queue_frames: int = Field(default=4, ge=1, description="Frames buffered per camera between reader and worker.")
     read_timeout_s: float = Field(default=1.0, gt=0, description="Longest wait for one frame from a source.")

@@ -20,13 +20,12 @@ from overt.errors import ConfigError, InputError
 
 GalleryBackend = Literal["auto", "exact", "faiss_hnsw"]
 
-ANN_MIN_TEMPLATES = 200_000
+ANN_MIN_TEMPLATES = 50_000
 """From this many templates on, ``auto`` uses the ANN index.
 
-Measured at 100k 512-d templates (BENCHMARKS.md, gallery section): exact search costs 8.7 ms per
-probe (1.7 ms batched), affordable at the pipeline's few probes per second, while HNSW at
-efSearch 96 answers in 1.0 ms but misses 3 % of exact rank-1 answers. A missed rank-1 is a
-missed alert, so exact search is kept up to twice that size.
+Measured at 100k 512-d templates (BENCHMARKS.md, gallery section): exact search costs ~19 ms per
+single probe (it reads every template), HNSW at efSearch 256 answers in 2.5 ms with the same
+rank-1 answers as exact search (1000/1000). At 50k exact search is ~10 ms a round.
 """
 
 
@@ -151,7 +150,7 @@ class FaissHnswGallery:
         model_id: str,
         m: int = 32,
         ef_construction: int = 80,
-        ef_search: int = 96,
+        ef_search: int = 256,
         oversample: int = 4,
     ) -> None:
         try:
