@@ -109,6 +109,16 @@ def snapshot_gallery(store: Store, deployment_id: int, *, backend: str = "auto")
     return build_gallery(subjects, vectors, model_id=snap.model_id, backend=backend)  # type: ignore[arg-type]
 
 
+def deployment_pipeline_config(store: Store, deployment_id: int, base: PipelineConfig) -> PipelineConfig:
+    """The pipeline settings with the deployment's authorised alert threshold (``min_similarity``).
+
+    The threshold was justified and authorised with the deployment: the pipeline must use it, not
+    the model's default.
+    """
+    view = DeploymentService(store).show(deployment_id)
+    return base.model_copy(update={"min_similarity": view.deployment.plan.min_similarity})
+
+
 @dataclass
 class SupervisorStatus:
     running: bool = False
@@ -215,7 +225,8 @@ class PipelineSupervisor:
         ]
         if self._sink is None:  # one sink for the supervisor's life: an edge spool outlives each run
             self._sink = self.sink_factory()
-        self._pipeline = Pipeline(cams, engine, gallery, [self._sink], config=self.pipeline_config)  # type: ignore[arg-type]
+        config = deployment_pipeline_config(self.store, self.deployment_id, self.pipeline_config)
+        self._pipeline = Pipeline(cams, engine, gallery, [self._sink], config=config)  # type: ignore[arg-type]
         if self.live is not None:
             self._attach_previews(self._pipeline)
         self._faces_recorded = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -14,12 +16,15 @@ from rich.text import Text
 
 from overt.alerts import AlertSink, JsonlSink, StreamSink, WebhookSink
 from overt.cli._common import JSON_OPTION, err_console, print_json, state
+from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
 from overt.cli.watchlist import print_report, report_json
-from overt.errors import ConfigError, InputError
+from overt.deployments.service import DeploymentService
+from overt.errors import ConfigError, GovernanceError, InputError
 from overt.pipeline import Counters, Pipeline
 from overt.sources import open_source
 from overt.sources.base import FrameSource
 from overt.watchlist import enrol_folder
+from overt.watchlist.enrol import EnrolmentReport
 
 
 def status_line(c: Counters) -> Text:
@@ -44,8 +49,21 @@ def register(app: typer.Typer) -> None:
         source: list[str] = typer.Option(
             ..., "--source", help="Video file, image folder, rtsp://, http(s):// or webcam:N."
         ),
-        watchlist: Path = typer.Option(..., "--watchlist", help="Folder with one sub-folder of images per subject."),
-        alerts_jsonl: Path = typer.Option(..., "--alerts-jsonl", help="Append alerts here, one JSON line each."),
+        watchlist: Path | None = typer.Option(
+            None, "--watchlist", help="Folder with one sub-folder of images per subject (simple, unmanaged list)."
+        ),
+        deployment: int | None = typer.Option(
+            None,
+            "--deployment",
+            min=1,
+            help="Watch for this ACTIVE deployment: its sealed watch-list snapshot, alerts into its store; "
+            "stops when the deployment stops or reaches its end time.",
+        ),
+        data_dir: Path | None = DATA_DIR_OPTION,
+        database_url: str | None = DB_URL_OPTION,
+        alerts_jsonl: Path | None = typer.Option(
+            None, "--alerts-jsonl", help="Append alerts here, one JSON line each (required with --watchlist)."
+        ),
         annotate: Path | None = typer.Option(
             None, "--annotate", help="Write a video with bystanders blurred and alerts boxed (one per camera)."
         ),
@@ -59,23 +77,55 @@ def register(app: typer.Typer) -> None:
         """Watch the sources; alert when a tracked face matches the watch list. Ctrl-C stops cleanly."""
         st = state(ctx)
         cfg = st.config
+        if (watchlist is None) == (deployment is None):
+            raise ConfigError("give exactly one of --watchlist DIR or --deployment ID")
+        if watchlist is not None and alerts_jsonl is None:
+            raise ConfigError("--watchlist needs --alerts-jsonl FILE")
         engine = st.engine()
-        report = enrol_folder(watchlist, engine)
-        if not report.accepted:
-            if not as_json:
-                print_report(report)
-            raise InputError(f"no image in {watchlist} could be enrolled: the watch list is empty")
-        gallery = report.watchlist.gallery(
-            backend=cfg.pipeline.gallery_backend, ann_min_templates=cfg.pipeline.ann_min_templates
-        )
+        sinks: list[AlertSink] = []
+        report: EnrolmentReport | None = None
+        still_active: Callable[[], bool] = lambda: True  # noqa: E731
+        deployments: DeploymentService | None = None
+        if deployment is not None:
+            from overt.api.alerts import AlertService
+            from overt.api.supervisor import StoreAlertSink, deployment_pipeline_config, snapshot_gallery
+
+            store, _ = open_store(data_dir, database_url)
+            deployments = DeploymentService(store)
+            if not deployments.is_active(deployment):  # also applies the automatic stop at the end time
+                raise GovernanceError(
+                    f"deployment {deployment} is not active: authorise it and start it first (overt deployment start)"
+                )
+            gallery = snapshot_gallery(store, deployment, backend=cfg.pipeline.gallery_backend)
+            pipeline_config = deployment_pipeline_config(store, deployment, cfg.pipeline)
+            sinks.append(StoreAlertSink(AlertService(store), deployment))
+            dep_id, svc = deployment, deployments
+            still_active = lambda: svc.is_active(dep_id)  # noqa: E731
+        elif watchlist is not None:
+            pipeline_config = cfg.pipeline
+            report = enrol_folder(watchlist, engine)
+            if not report.accepted:
+                if not as_json:
+                    print_report(report)
+                raise InputError(f"no image in {watchlist} could be enrolled: the watch list is empty")
+            gallery = report.watchlist.gallery(
+                backend=cfg.pipeline.gallery_backend, ann_min_templates=cfg.pipeline.ann_min_templates
+            )
+        else:  # excluded above; keeps the type checker sure `gallery` is bound
+            raise ConfigError("give exactly one of --watchlist DIR or --deployment ID")
         camera_ids = [f"cam-{i}" for i in range(1, len(source) + 1)]
         if annotate is not None and annotate.suffix.lower() not in (".mp4", ".avi", ".mkv", ".mov"):
             raise ConfigError("--annotate needs a video file name (.mp4, .avi, .mkv or .mov)")
-        sinks: list[AlertSink] = [JsonlSink(alerts_jsonl)]
+        if alerts_jsonl is not None:
+            sinks.append(JsonlSink(alerts_jsonl))
         if not as_json:
             sinks.append(StreamSink(sys.stdout))
         if webhook:
-            spool = webhook_spool or alerts_jsonl.with_name(alerts_jsonl.name + ".webhook-spool")
+            spool = webhook_spool or (
+                alerts_jsonl.with_name(alerts_jsonl.name + ".webhook-spool")
+                if alerts_jsonl is not None
+                else Path("overt-webhook-spool.jsonl")
+            )
             sinks.append(WebhookSink(webhook, spool))
         sources: list[FrameSource] = []
         try:
@@ -86,7 +136,7 @@ def register(app: typer.Typer) -> None:
                 engine,
                 gallery,
                 sinks,
-                config=cfg.pipeline,
+                config=pipeline_config,
                 annotate=annotate_paths(annotate, camera_ids) if annotate else None,
             )
             stop = threading.Event()
@@ -100,7 +150,7 @@ def register(app: typer.Typer) -> None:
             previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
             try:
                 pipeline.start()
-                counters = _follow(pipeline, stop, show=not as_json)
+                counters = _follow(pipeline, stop, show=not as_json, still_active=still_active)
             finally:
                 pipeline.close()
                 if previous is not None:
@@ -110,12 +160,15 @@ def register(app: typer.Typer) -> None:
                 s.close()
             for sink in sinks:
                 sink.close()
+        if deployments is not None and deployment is not None:
+            deployments.record_faces_processed(deployment, counters.tracks_started)
         summary: dict[str, object] = {
             "interrupted": interrupted.is_set(),
             "min_similarity": pipeline.min_similarity,
             "counters": counters.as_dict(),
-            "alerts_jsonl": str(alerts_jsonl),
-            "watchlist": report_json(report),
+            "alerts_jsonl": None if alerts_jsonl is None else str(alerts_jsonl),
+            "deployment": deployment,
+            "watchlist": None if report is None else report_json(report),
         }
         if as_json:
             print_json(summary)
@@ -126,22 +179,36 @@ def register(app: typer.Typer) -> None:
                 f"[bold]watch[/bold] {'interrupted' if interrupted.is_set() else 'finished'}: "
                 f"{counters.frames} frames in {counters.elapsed_s:.1f} s ({fps:.1f} fps), "
                 f"{counters.faces_seen} faces in {counters.tracks_started} tracks, {counters.alerts} alert(s), "
-                f"{counters.frames_dropped} frame(s) dropped; "
-                f"rejected enrolment images: {len(report.rejected)}"
+                f"{counters.frames_dropped} frame(s) dropped"
+                + (f"; rejected enrolment images: {len(report.rejected)}" if report is not None else "")
             )
         if interrupted.is_set():
             raise typer.Exit(130)
 
 
-def _follow(pipeline: Pipeline, stop: threading.Event, *, show: bool) -> Counters:
-    """Wait for the pipeline (or the stop event), with a live status line on a terminal."""
+def _follow(
+    pipeline: Pipeline, stop: threading.Event, *, show: bool, still_active: Callable[[], bool] = lambda: True
+) -> Counters:
+    """Wait for the pipeline (or the stop event, or the deployment's end), with a live status line."""
     con = err_console()
+    last_check = time.monotonic()
+
+    def running() -> bool:
+        nonlocal last_check
+        if pipeline.wait(0.25) or stop.is_set():
+            return False
+        if time.monotonic() - last_check >= 1.0:
+            last_check = time.monotonic()
+            if not still_active():
+                return False
+        return True
+
     if not (show and con.is_terminal):
-        while not pipeline.wait(0.25) and not stop.is_set():
+        while running():
             pass
         return pipeline.close()
     with Live(status_line(pipeline.counters()), console=con, refresh_per_second=4) as live:
-        while not pipeline.wait(0.25) and not stop.is_set():
+        while running():
             live.update(status_line(pipeline.counters()))
         counters = pipeline.close()
         live.update(status_line(counters))

@@ -1,0 +1,80 @@
+"""``overt watch --deployment ID``: the live pipeline for one governed deployment.
+
+The deployment's sealed watch-list snapshot is the gallery, its authorised threshold is the
+pipeline's ``min_similarity``, alerts go into its store (crop sealed), faces processed are
+counted for the transparency report, and a deployment that is not active is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from overt.cli.app import main
+from overt.config import EngineConfig
+from overt.deployments.service import DeploymentService
+from overt.pipeline.synthetic import SyntheticClip, face_patches
+from overt.samples import sample_image
+from overt.store.models import AlertRow
+from overt.vision.engine import FaceEngine
+from overt.vision.imageio import read_image
+from tests.api.conftest import Running, start_server
+from tests.api.helpers import active_deployment, enrol_yaoming
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def governed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Path]]:
+    root = tmp_path_factory.mktemp("watchdep")
+    engine = FaceEngine.from_config(EngineConfig())
+    yao = read_image(sample_image("yaoming"))
+    gdp = read_image(sample_image("gdp"))
+    target = face_patches(yao, engine.detect(yao))[0]
+    bystanders = face_patches(gdp, engine.detect(gdp))[:3]
+    clip = SyntheticClip(960, 540, 12.5, 3.0, bystanders, target, bystander_face_px=70, target_face_px=(80, 120))
+    clip_path = clip.write(root / "clip.mp4")
+    running = start_server(root / "data")
+    enrol_yaoming(running)
+    yield running, clip_path
+    running.server.stop()
+    running.store.db.dispose()
+
+
+def test_watch_for_an_active_deployment_stores_its_alert(
+    governed: tuple[Running, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, clip = governed
+    dep = active_deployment(running, start=True)
+    argv = ["watch", "--deployment", str(dep), "--data-dir", str(running.data_dir), "--source", str(clip), "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["deployment"] == dep
+    assert out["min_similarity"] == pytest.approx(0.45)  # the deployment's authorised threshold
+    assert out["counters"]["alerts"] >= 1
+    with running.store.db.session() as s:
+        rows = s.scalars(select(AlertRow).where(AlertRow.deployment_id == dep)).all()
+    assert len(rows) == out["counters"]["alerts"]
+    view = DeploymentService(running.store).show(dep)
+    assert view.deployment.counters.faces_processed >= 1
+
+
+def test_watch_refuses_a_deployment_that_is_not_active(
+    governed: tuple[Running, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, clip = governed
+    dep = active_deployment(running, start=False)
+    argv = ["watch", "--deployment", str(dep), "--data-dir", str(running.data_dir), "--source", str(clip)]
+    assert main(argv) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "not active" in err[0]
+
+
+def test_watch_needs_exactly_one_watch_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch", "--source", "x.mp4"]) == 2
+    assert "exactly one of --watchlist" in capsys.readouterr().err
