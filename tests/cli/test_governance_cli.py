@@ -88,6 +88,12 @@ def test_full_governed_flow_and_nothing_readable_on_disk(
     )  # fmt: skip
     assert rc == 0, err
     dep = str(json.loads(out)["id"])
+    rc, out, err = run(
+        capsys, monkeypatch, "op", "deployment", "set-threshold", dep, "--min-similarity", "0.42",
+        "--justification", "calibrated at FPIR 1/6000", "--json",
+    )  # fmt: skip
+    assert rc == 0, err
+    assert json.loads(out)["min_similarity"] == 0.42
     rc, _, err = run(capsys, monkeypatch, "op", "deployment", "authorise", dep)
     assert rc == 7  # operators may not authorise
     rc, out, err = run(capsys, monkeypatch, "officer", "deployment", "authorise", dep, "--json")

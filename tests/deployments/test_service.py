@@ -160,3 +160,21 @@ def test_entries_overdue_for_review_are_left_out(store: Store, clock: FakeClock)
     res = svc.authorise(u["officer"], d.id)
     assert res.watchlist_size == 1
     assert res.overdue_excluded == 1
+
+
+def test_threshold_changes_only_before_authorisation_and_is_audited(store: Store, clock: FakeClock) -> None:
+    u = users(store)
+    add_entry(store, "CASE-1", 1)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now() + timedelta(hours=1)))
+    changed = svc.change_threshold(u["op"], d.id, 0.52, "calibrated at FPIR 1/6000 for 1,000 subjects")
+    assert changed.plan.min_similarity == pytest.approx(0.52)
+    assert svc.show(d.id).deployment.plan.threshold_justification.startswith("calibrated")
+    svc.authorise(u["officer"], d.id)
+    with pytest.raises(GovernanceError, match="cannot change"):
+        svc.change_threshold(u["op"], d.id, 0.3, "lower")
+    assert svc.show(d.id).deployment.plan.min_similarity == pytest.approx(0.52)
+    with store.transaction() as tx:
+        entries = [e for e in tx.audit.entries() if e.action == "deployment.threshold_changed"]
+        assert tx.audit.verify().ok
+    assert len(entries) == 1

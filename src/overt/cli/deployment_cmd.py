@@ -1,4 +1,4 @@
-"""``overt deployment create|authorise|confirm-notice|start|stop|close|show|list|tick``."""
+"""``overt deployment create|set-threshold|authorise|confirm-notice|start|stop|close|show|list|tick``."""
 
 from __future__ import annotations
 
@@ -197,6 +197,25 @@ _simple("confirm-notice", "Record that public notice/signage is in place.")
 _simple("start", "Start an authorised deployment inside its window.")
 _simple("stop", "Stop an active deployment (it may start again inside its window).")
 _simple("close", "Close a deployment for good; destroys its watch-list snapshot key.")
+
+
+@app.command("set-threshold")
+def set_threshold_cmd(
+    deployment_id: int = typer.Argument(...),
+    min_similarity: float = typer.Option(
+        ..., "--min-similarity", help="New alert threshold (strict below: lower scores never alert)."
+    ),
+    justification: str = typer.Option(..., "--justification", help="Why this threshold (e.g. the calibration)."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change a draft deployment's alert threshold (audited; impossible once authorised)."""
+    store, d_dir = open_store(data_dir_, database_url)
+    actor = acting_user(store, user)
+    d = DeploymentService(store, data_dir=d_dir).change_threshold(actor, deployment_id, min_similarity, justification)
+    _show(d, as_json, msg=f"deployment {d.id}: threshold {d.plan.min_similarity}")
 
 
 @app.command("show")

@@ -106,6 +106,22 @@ class DeploymentService:
             )
             return d
 
+    def change_threshold(
+        self, actor: User, deployment_id: int, min_similarity: float, justification: str
+    ) -> Deployment:
+        """Change a draft's alert threshold (audited with the old and new values)."""
+        actor.require(Permission.CREATE_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            old = tx.deployments.get(deployment_id)
+            d = tx.deployments.save(old.change_threshold(min_similarity, justification))
+            tx.audit.append(
+                actor.name,
+                "deployment.threshold_changed",
+                f"deployment:{d.id}",
+                {"from": old.plan.min_similarity, "to": d.plan.min_similarity},
+            )
+            return d
+
     def authorise(self, actor: User, deployment_id: int) -> AuthorisationResult:
         actor.require(Permission.AUTHORISE_DEPLOYMENT)
         with self._tx() as (tx, _):

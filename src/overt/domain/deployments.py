@@ -103,6 +103,20 @@ class Deployment:
 
     # -- guards and transitions (each returns a new Deployment or raises GovernanceError) --
 
+    def change_threshold(self, min_similarity: float, justification: str) -> Deployment:
+        """A new alert threshold, before authorisation only: the officer authorises THIS threshold.
+
+        After authorisation the threshold is part of what was authorised and cannot change; a
+        different threshold needs a new deployment (and a new authorisation).
+        """
+        if self.state is not DeploymentState.DRAFT:
+            raise GovernanceError(
+                f"deployment {self.id} is {self.state.value}; its authorised threshold cannot change "
+                "(create a new deployment for a different threshold)"
+            )
+        plan = replace(self.plan, min_similarity=min_similarity, threshold_justification=justification)
+        return replace(self, plan=plan)
+
     def authorise(self, by: str, now: datetime) -> Deployment:
         if self.state is not DeploymentState.DRAFT:
             raise GovernanceError(f"deployment {self.id} is {self.state.value}; only a draft can be authorised")

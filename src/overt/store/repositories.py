@@ -158,8 +158,12 @@ class DeploymentRepository:
         return _deployment(self._row(deployment_id))
 
     def save(self, d: Deployment) -> Deployment:
-        """Persist a state transition (the plan is immutable except notice confirmation)."""
+        """Persist a state transition (the plan is immutable except notice confirmation, and the
+        threshold of a draft: domain ``Deployment.change_threshold`` guards that)."""
         row = self._row(d.id)
+        if d.state is DeploymentState.DRAFT:
+            row.min_similarity = d.plan.min_similarity
+            row.threshold_justification = d.plan.threshold_justification
         row.state = d.state.value
         row.notice_confirmed = d.plan.notice_confirmed
         row.expected_false_alerts_per_1000 = d.plan.expected_false_alerts_per_1000
