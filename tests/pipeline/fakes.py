@@ -107,3 +107,26 @@ class LimitedSource:
 
     def close(self) -> None:
         self.inner.close()
+
+
+class ReconnectingSource(ListSource):
+    """A live camera, paced at ``fps``, whose stream drops and is reopened before frame ``reconnect_at``."""
+
+    live = True
+
+    def __init__(
+        self, camera_id: str, images: Iterable[npt.NDArray[np.uint8]], *, reconnect_at: int, fps: float = 10.0
+    ) -> None:
+        super().__init__(camera_id, images, fps=fps)
+        self.reconnect_at = reconnect_at
+        self._reconnects = 0
+
+    def read(self, timeout_s: float) -> Frame | None:
+        time.sleep(1.0 / self.fps)
+        if self._read == self.reconnect_at:
+            self._reconnects += 1
+        return super().read(timeout_s)
+
+    def stats(self) -> SourceStats:
+        s = super().stats()
+        return SourceStats(s.camera_id, s.frames_read, 0, self._reconnects, s.connected, s.exhausted)

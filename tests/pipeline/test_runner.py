@@ -21,7 +21,7 @@ from overt.sources import open_source
 from overt.vision.engine import FaceEngine
 from overt.watchlist import enrol_folder
 from tests.pipeline.conftest import altered, write_watchlist
-from tests.pipeline.fakes import BrokenSource, ListSource
+from tests.pipeline.fakes import BrokenSource, ListSource, ReconnectingSource
 
 
 def yao_gallery(engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -106,6 +106,25 @@ def test_several_cameras_share_the_worker(
     assert counters.frames == 2 * len(frames)
     assert counters.cameras_done == 2
     assert sorted(a.camera_id for a in mem.alerts) == ["a", "b"]
+
+
+def test_a_reconnect_ends_the_tracks_so_the_face_alerts_again(
+    engine: FaceEngine,
+    yaoming_bgr: npt.NDArray[np.uint8],
+    yao_patch: npt.NDArray[np.uint8],
+    tmp_path: Path,
+) -> None:
+    # The face stands still across the outage: without the reset it would stay one track (one alert).
+    clip = SyntheticClip(640, 360, 10, 2.0, [yao_patch], bystander_face_px=110)
+    frames = list(clip.frames())
+    mem = MemorySink()
+    src = ReconnectingSource("cam", frames + frames, reconnect_at=len(frames))
+    counters = Pipeline([src], engine, yao_gallery(engine, yaoming_bgr, tmp_path), [mem]).run()
+    assert counters.tracks_started == 2
+    assert [a.subject for a in mem.alerts] == ["subject-001", "subject-001"]
+    first, second = mem.alerts
+    assert first.track_id != second.track_id
+    assert first.frame_index < len(frames) <= second.frame_index
 
 
 def test_stop_event_ends_an_endless_source_promptly(

@@ -73,6 +73,10 @@ class _Camera:
     reader_done: bool = False
     finished: bool = False
     seen: int = 0
+    # Index of the first frame after the source's latest reconnect (written by the reader) and
+    # the last such index the worker acted on: tracks never span an outage.
+    resume_index: int = -1
+    resumed_index: int = -1
 
     @property
     def camera_id(self) -> str:
@@ -256,6 +260,7 @@ class Pipeline:
         try:
             cam.source.start()
             n = 0
+            reconnects = 0
             while not self._stop.is_set():
                 frame = cam.source.read(timeout)
                 if frame is None:
@@ -264,6 +269,10 @@ class Pipeline:
                     continue
                 n += 1
                 if cam.source.live:
+                    seen_reconnects = cam.source.stats().reconnects
+                    if seen_reconnects != reconnects:
+                        reconnects = seen_reconnects
+                        cam.resume_index = frame.index  # set before the frame is queued
                     while True:
                         try:
                             cam.queue.put_nowait(frame)
@@ -356,6 +365,13 @@ class Pipeline:
         rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate]] = []
         faces_seen = rejected = 0
         for cam, frame in batch:
+            if cam.resumed_index < cam.resume_index <= frame.index:
+                # The stream was reopened: whoever is in view now is not known to be who was
+                # in view before the outage, so every track of this camera ends here.
+                cam.resumed_index = cam.resume_index
+                for tid in cam.tracker.end_all():
+                    self._end_track(cam, tid)
+                log.info("camera %s reconnected: its tracks end", cam.camera_id)
             # An annotated camera is detected on every frame: a face that appears on a skipped frame
             # would otherwise be written unblurred for that frame.
             detect_now = cam.annotator is not None or cam.seen % cfg.detect_every_n_frames == 0
