@@ -107,6 +107,14 @@ class ProbeQualityConfig(_Strict):
     min_sharpness: float = Field(default=15.0, ge=0, description="Laplacian variance of the 112 px aligned crop.")
     max_abs_yaw_deg: float = Field(default=45.0, ge=0, description="Head turn, degrees from frontal.")
     max_abs_roll_deg: float = Field(default=30.0, ge=0, description="Head tilt, degrees from upright.")
+    min_recognisability: float | None = Field(
+        default=20.0,
+        ge=0,
+        description="Mean raw (pre-normalisation) embedding norm of a track's probes, calibrated for"
+        " arcface_w600k_mbf: real faces measured 19.6-29.4 (40 px and blurred included), the cartoon bunny"
+        " 8.2-19.9 (BENCHMARKS.md, recognisability). Tracks below are counted as faces_unrecognisable and"
+        " never matched. None turns it off; embedders that report no norm (dlib) are not gated.",
+    )
 
 
 class PipelineConfig(_Strict):

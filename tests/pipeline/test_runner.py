@@ -4,6 +4,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,9 @@ import numpy.typing as npt
 import pytest
 
 from overt.alerts import JsonlSink, MemorySink
-from overt.config import PipelineConfig
+from overt.config import PipelineConfig, ProbeQualityConfig
+from overt.domain.detections import FaceDetections
+from overt.domain.templates import Template
 from overt.errors import ConfigError, VideoError
 from overt.matching import build_gallery
 from overt.pipeline import Pipeline
@@ -20,6 +23,7 @@ from overt.pipeline.synthetic import SyntheticClip
 from overt.sources import open_source
 from overt.vision.engine import FaceEngine
 from overt.watchlist import enrol_folder
+from tests.fakes import FakeDetector, FakeEmbedder, detections
 from tests.pipeline.conftest import altered, write_watchlist
 from tests.pipeline.fakes import BrokenSource, ListSource, ReconnectingSource
 
@@ -174,3 +178,65 @@ def test_invalid_wiring(engine: FaceEngine) -> None:
         Pipeline([ListSource("a", []), ListSource("a", [])], engine, g2, [])
     with pytest.raises(ConfigError):
         Pipeline([ListSource("a", [])], engine, g2, [], config=PipelineConfig(min_votes=4, vote_window=3))
+
+
+class NormFakeEmbedder(FakeEmbedder):
+    """FakeEmbedder that also reports a raw norm: 25 for bright crops (a "real face"), 10 for dark ones."""
+
+    def embed_with_norms(
+        self, crops: Sequence[npt.NDArray[np.uint8]]
+    ) -> tuple[list[Template], npt.NDArray[np.float32]]:
+        norms = np.array([25.0 if float(c.mean()) > 100 else 10.0 for c in crops], np.float32)
+        return self.embed(crops), norms
+
+
+def _two_face_scene() -> tuple[npt.NDArray[np.uint8], FaceDetections]:
+    """A bright textured face on the left, a dark one (the 'cartoon') on the right."""
+    rng = np.random.default_rng(7)
+    img = np.full((240, 480, 3), 128, np.uint8)
+    img[40:200, 40:200] = rng.integers(150, 250, (160, 160, 3), dtype=np.uint8)
+    img[40:200, 280:440] = rng.integers(0, 60, (160, 160, 3), dtype=np.uint8)
+    rel = [(0.3, 0.4), (0.7, 0.4), (0.5, 0.58), (0.35, 0.78), (0.65, 0.78)]
+    boxes = [(40.0, 40.0, 200.0, 200.0), (280.0, 40.0, 440.0, 200.0)]
+    lms = [[[x1 + u * (x2 - x1), y1 + v * (y2 - y1)] for u, v in rel] for x1, y1, x2, y2 in boxes]
+    return img, detections([list(b) for b in boxes], [0.9, 0.9], lms)
+
+
+@pytest.mark.parametrize("min_recognisability", [20.0, None])
+def test_unrecognisable_faces_are_counted_apart_and_never_matched(min_recognisability: float | None) -> None:
+    img, dets = _two_face_scene()
+    embedder = NormFakeEmbedder()
+    engine = FaceEngine(FakeDetector(queue=[dets]), embedder)
+    # The watch list holds the dark face: only the recognisability gate stops it from alerting.
+    dark = embedder.vector(embedder.align(img, dets.xyxy[1], dets.landmarks5[1]))
+    gallery = build_gallery(["subject-dark"], dark[None, :], model_id=embedder.model_id)
+    config = PipelineConfig(
+        detect_every_n_frames=1, probe_quality=ProbeQualityConfig(min_recognisability=min_recognisability)
+    )
+    mem = MemorySink()
+    n = 20
+    counters = Pipeline([ListSource("cam", [img] * n)], engine, gallery, [mem], config=config).run()
+    assert counters.probes_rejected == 0
+    if min_recognisability is None:
+        assert counters.faces_seen == 2 * n
+        assert counters.faces_unrecognisable == 0
+        assert [a.subject for a in mem.alerts] == ["subject-dark"]
+    else:
+        # Every frame: the bright face is processed, the dark one is counted apart.
+        assert counters.faces_seen == n
+        assert counters.faces_unrecognisable == n
+        assert counters.alerts == 0
+        assert mem.alerts == []
+        assert 0 < counters.probes_embedded < n  # only the bright track's probes
+
+
+def test_embedders_without_norms_are_not_gated() -> None:
+    img, dets = _two_face_scene()
+    embedder = FakeEmbedder()  # reports no norm: the gate cannot judge, so it lets faces through
+    engine = FaceEngine(FakeDetector(queue=[dets]), embedder)
+    gallery = build_gallery(["nobody"], np.ones((1, 256), np.float32) / 16.0, model_id=embedder.model_id)
+    counters = Pipeline(
+        [ListSource("cam", [img] * 10)], engine, gallery, [], config=PipelineConfig(detect_every_n_frames=1)
+    ).run()
+    assert counters.faces_seen == 20
+    assert counters.faces_unrecognisable == 0

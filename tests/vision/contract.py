@@ -19,7 +19,7 @@ from overt.domain.detections import FaceDetections
 from overt.domain.templates import Template, cosine_similarity
 from overt.errors import InputError
 from overt.vision.detectors.base import Detector
-from overt.vision.embedders.base import Embedder
+from overt.vision.embedders.base import Embedder, embed_with_norms
 from overt.vision.imageio import decode_image, to_bgr_uint8
 
 Image = npt.NDArray[np.uint8]
@@ -253,6 +253,22 @@ class EmbedderContract:
 
     def test_empty_batch(self, embedder: Embedder) -> None:
         assert embedder.embed([]) == []
+
+    def test_embed_with_norms_agrees_with_embed(
+        self, embedder: Embedder, embed_detector: Detector, gdp_bgr: Image
+    ) -> None:
+        """Every embedder goes through ``embed_with_norms``: same templates, norms positive or NaN."""
+        dets = embed_detector.detect(gdp_bgr)
+        crops = [embedder.align(gdp_bgr, d.xyxy[0], d.landmarks5[0]) for d in dets]
+        templates, norms = embed_with_norms(embedder, crops)
+        assert norms.dtype == np.float32
+        assert norms.shape == (len(crops),)
+        for a, b in zip(templates, embedder.embed(crops), strict=True):
+            np.testing.assert_allclose(a.vector, b.vector, atol=1e-4)
+        assert np.all(np.isnan(norms)) or np.all(norms > 0)
+        empty_templates, empty_norms = embed_with_norms(embedder, [])
+        assert empty_templates == []
+        assert empty_norms.shape == (0,)
 
     def test_rejects_wrong_crops(self, embedder: Embedder) -> None:
         size = embedder.crop_size_px

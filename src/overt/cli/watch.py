@@ -30,7 +30,8 @@ from overt.watchlist.enrol import EnrolmentReport
 def status_line(c: Counters) -> Text:
     lat = "-" if c.alert_latency_ms_p95 is None else f"{c.alert_latency_ms_p50:.0f}/{c.alert_latency_ms_p95:.0f} ms"
     return Text(
-        f"{c.fps:5.1f} fps | frames {c.frames} | dropped {c.frames_dropped} | faces {c.faces_seen} | "
+        f"{c.fps:5.1f} fps | frames {c.frames} | dropped {c.frames_dropped} | faces {c.faces_seen} "
+        f"(+{c.faces_unrecognisable} unrecognisable) | "
         f"tracks {c.tracks_active} active / {c.tracks_started} | alerts {c.alerts} | latency p50/p95 {lat} | "
         f"cameras done {c.cameras_done}/{c.cameras}"
     )
@@ -178,7 +179,8 @@ def register(app: typer.Typer) -> None:
             con.print(
                 f"[bold]watch[/bold] {'interrupted' if interrupted.is_set() else 'finished'}: "
                 f"{counters.frames} frames in {counters.elapsed_s:.1f} s ({fps:.1f} fps), "
-                f"{counters.faces_seen} faces in {counters.tracks_started} tracks, {counters.alerts} alert(s), "
+                f"{counters.faces_seen} faces ({counters.faces_unrecognisable} more unrecognisable) in "
+                f"{counters.tracks_started} tracks, {counters.alerts} alert(s), "
                 f"{counters.frames_dropped} frame(s) dropped"
                 + (f"; rejected enrolment images: {len(report.rejected)}" if report is not None else "")
             )

@@ -14,9 +14,16 @@ import numpy as np
 class Counters:
     """A snapshot of the pipeline's counters.
 
-    ``faces_seen``: face detections that belonged to a track, summed over frames;
-    ``probes_embedded``: faces that passed the quality gate and were embedded;
-    ``probes_rejected``: tracked faces below the probe quality gate;
+    Every tracked face detection of every frame lands in exactly one of ``faces_seen``,
+    ``probes_rejected`` and ``faces_unrecognisable``:
+
+    ``faces_seen``: tracked faces that passed the probe gate (quality and recognisability),
+    summed over frames: the faces the pipeline processed;
+    ``probes_rejected``: tracked faces below the probe quality gate (size, sharpness, pose);
+    ``faces_unrecognisable``: tracked faces that passed the quality gate but whose track's mean
+    raw embedding norm is below ``min_recognisability`` (cartoons, animals, motion-blurred
+    glimpses): never matched, never alerted;
+    ``probes_embedded``: faces of ``faces_seen`` that were embedded and matched;
     ``frames_dropped``: frames discarded by drop-oldest (sources and pipeline queues);
     ``alert_latency_ms_*``: capture of the first frame of the track to the alert.
     """
@@ -29,6 +36,7 @@ class Counters:
     tracks_active: int
     probes_embedded: int
     probes_rejected: int
+    faces_unrecognisable: int
     alerts: int
     fps: float
     alert_latency_ms_p50: float | None
@@ -57,6 +65,7 @@ class CounterBoard:
         self.tracks_active = 0
         self.probes_embedded = 0
         self.probes_rejected = 0
+        self.faces_unrecognisable = 0
         self.alerts = 0
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._recent: deque[tuple[float, int]] = deque(maxlen=64)
@@ -106,6 +115,7 @@ class CounterBoard:
                 tracks_active=self.tracks_active,
                 probes_embedded=self.probes_embedded,
                 probes_rejected=self.probes_rejected,
+                faces_unrecognisable=self.faces_unrecognisable,
                 alerts=self.alerts,
                 fps=round(fps, 2),
                 alert_latency_ms_p50=round(float(np.percentile(lat, 50)), 1) if lat.size else None,

@@ -36,6 +36,7 @@ from overt.domain.alerts import Alert
 from overt.domain.detections import FaceDetections
 from overt.domain.frames import Frame
 from overt.domain.quality import FaceQuality, QualityGate
+from overt.domain.templates import Template
 from overt.errors import ConfigError, OvertError
 from overt.matching.decider import Decider, default_min_similarity
 from overt.matching.gallery import Gallery
@@ -44,6 +45,7 @@ from overt.pipeline.redact import AnnotatedVideoWriter, LabelledBox, encode_jpeg
 from overt.sources.base import FrameSource
 from overt.tracking.tracker import IouTracker, TrackedFace, TrackUpdate
 from overt.vision.align import align_face
+from overt.vision.embedders.base import embed_with_norms
 from overt.vision.quality import measure_quality
 
 if TYPE_CHECKING:
@@ -59,6 +61,19 @@ class _ProbeState:
     last_embed_pts_s: float = -math.inf
     best_score: float = -1.0
     embedded: int = 0
+    norm_sum: float = 0.0
+    norm_count: int = 0
+
+    def add_norm(self, norm: float) -> None:
+        if math.isfinite(norm):
+            self.norm_sum += norm
+            self.norm_count += 1
+
+    def recognisable(self, min_norm: float | None) -> bool:
+        """Mean raw embedding norm of the track's probes at least ``min_norm`` (True when unmeasured)."""
+        if min_norm is None or self.norm_count == 0:
+            return True
+        return self.norm_sum / self.norm_count >= min_norm
 
 
 @dataclass(slots=True)
@@ -94,6 +109,7 @@ class _Probe:
     face: TrackedFace
     quality: FaceQuality
     crop: npt.NDArray[np.uint8]
+    state: _ProbeState
 
 
 class Pipeline:
@@ -363,7 +379,8 @@ class Pipeline:
         embedder = self.engine.embedder
         probes: list[_Probe] = []
         rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate]] = []
-        faces_seen = rejected = 0
+        rejected = 0
+        passed: list[_ProbeState] = []  # one per face that passed the quality gate this round
         for cam, frame in batch:
             if cam.resumed_index < cam.resume_index <= frame.index:
                 # The stream was reopened: whoever is in view now is not known to be who was
@@ -386,7 +403,6 @@ class Pipeline:
                 update = cam.tracker.coast(frame.index)
             for tid in update.ended:
                 self._end_track(cam, tid)
-            faces_seen += len(update.faces)
             for tf in update.faces:
                 i = tf.detection_index
                 lms = dets.landmarks5[i]
@@ -395,6 +411,7 @@ class Pipeline:
                     rejected += 1
                     continue
                 st = cam.probes.setdefault(tf.track_id, _ProbeState())
+                passed.append(st)
                 score = quality.score()
                 if not self._should_embed(st, score, frame.pts_s):
                     continue
@@ -402,15 +419,32 @@ class Pipeline:
                 st.best_score = max(st.best_score, score)
                 st.embedded += 1
                 crop = embedder.align(frame.image, dets.xyxy[i], lms)
-                probes.append(_Probe(cam, frame, dets, update, tf, quality, crop))
+                probes.append(_Probe(cam, frame, dets, update, tf, quality, crop, st))
             rounds.append((cam, frame, dets, update))
-        self._board.add(frames=len(batch), faces_seen=faces_seen, probes_rejected=rejected, probes_embedded=len(probes))
+        # A track's first face past the quality gate is always embedded, so every face in
+        # ``passed`` is judged by its track's mean norm, including this round's probe.
+        templates: list[Template] = []
+        if probes:
+            templates, norms = embed_with_norms(embedder, [p.crop for p in probes])
+            for probe, norm in zip(probes, norms, strict=True):
+                probe.state.add_norm(float(norm))
+        min_norm = cfg.probe_quality.min_recognisability
+        kept = [i for i, p in enumerate(probes) if p.state.recognisable(min_norm)]
+        probes = [probes[i] for i in kept]
+        templates = [templates[i] for i in kept]
+        faces_seen = sum(st.recognisable(min_norm) for st in passed)
+        self._board.add(
+            frames=len(batch),
+            faces_seen=faces_seen,
+            probes_rejected=rejected,
+            faces_unrecognisable=len(passed) - faces_seen,
+            probes_embedded=len(probes),
+        )
         self._board.set(
             tracks_started=sum(c.tracker.tracks_started for c in self._cams),
             tracks_active=sum(c.tracker.active_count for c in self._cams),
         )
         if probes:
-            templates = embedder.embed([p.crop for p in probes])
             vectors = np.stack([t.vector for t in templates])
             results = self.gallery.search(vectors, k=1)
             for probe, candidates in zip(probes, results, strict=True):

@@ -9,6 +9,7 @@ from overt.domain.templates import cosine_similarity
 from overt.errors import ConfigError
 from overt.vision.detectors.scrfd import ScrfdDetector
 from overt.vision.embedders.arcface import ArcFaceEmbedder
+from overt.vision.embedders.base import ReportsFeatureNorms
 from overt.vision.models import ModelRegistry
 from tests.vision.contract import EmbedderContract
 
@@ -56,3 +57,23 @@ def test_not_an_embedder_model() -> None:
         ArcFaceEmbedder(model_id="scrfd_500m_bnkps")
     with pytest.raises(ConfigError):
         ArcFaceEmbedder(max_batch=0)
+
+
+def test_raw_norm_of_real_faces(
+    embedder: ArcFaceEmbedder, embed_detector: ScrfdDetector, yaoming_bgr: np.ndarray, gdp_bgr: np.ndarray
+) -> None:
+    """The pre-normalisation norm: real faces that pass the probe gate measured 19.6-29.4 on dev
+    data (BENCHMARKS.md, recognisability); the min_recognisability default is 20."""
+    assert isinstance(embedder, ReportsFeatureNorms)
+    d = embed_detector.detect(yaoming_bgr)
+    templates, norms = embedder.embed_with_norms([embedder.align(yaoming_bgr, d.xyxy[0], d.landmarks5[0])])
+    assert norms.shape == (1,)
+    assert float(norms[0]) == pytest.approx(24.4, abs=0.5)
+    assert abs(float(np.linalg.norm(templates[0].vector)) - 1.0) < 1e-5
+    # gdp.jpg: three 62-64 px faces, then two 24-28 px blurred ones (below the probe quality
+    # gate): recognisability falls with size and blur.
+    dets = embed_detector.detect(gdp_bgr)
+    sizes = np.minimum(dets.xyxy[:, 2] - dets.xyxy[:, 0], dets.xyxy[:, 3] - dets.xyxy[:, 1])
+    _, gdp_norms = embedder.embed_with_norms([embedder.align(gdp_bgr, x.xyxy[0], x.landmarks5[0]) for x in dets])
+    assert np.all(gdp_norms[sizes >= 40] > 22)
+    assert np.all(gdp_norms[sizes < 30] < 20)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from overt.vision.embedders.base import Embedder
+from overt.vision.embedders.base import Embedder, ReportsFeatureNorms, embed_with_norms
 
-__all__ = ["Embedder"]
+__all__ = ["Embedder", "ReportsFeatureNorms", "embed_with_norms"]

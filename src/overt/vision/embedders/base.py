@@ -31,3 +31,27 @@ class Embedder(Protocol):
     ) -> npt.NDArray[np.uint8]: ...
 
     def embed(self, crops: Sequence[npt.NDArray[np.uint8]]) -> list[Template]: ...
+
+
+@runtime_checkable
+class ReportsFeatureNorms(Protocol):
+    """An embedder that also reports each raw feature's L2 norm before normalisation.
+
+    The norm tracks how recognisable the input is as a face (cf. MagFace): cartoons and
+    non-human detections score low. Its scale is the model's own.
+    """
+
+    def embed_with_norms(
+        self, crops: Sequence[npt.NDArray[np.uint8]]
+    ) -> tuple[list[Template], npt.NDArray[np.float32]]: ...
+
+
+def embed_with_norms(
+    embedder: Embedder, crops: Sequence[npt.NDArray[np.uint8]]
+) -> tuple[list[Template], npt.NDArray[np.float32]]:
+    """``embedder.embed(crops)`` plus raw feature norms; NaN where the embedder reports none."""
+    if isinstance(embedder, ReportsFeatureNorms):
+        templates, norms = embedder.embed_with_norms(crops)
+        return templates, np.asarray(norms, np.float32)
+    templates = embedder.embed(crops)
+    return templates, np.full(len(templates), np.nan, np.float32)
