@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -81,31 +80,6 @@ def gallery(
     return report.watchlist.gallery()
 
 
-def describe_status(srv: RtspServer, timeout_s: float = 1.0) -> int | None:
-    """The status code of an RTSP DESCRIBE of the server's stream (200 once a publisher is on)."""
-    request = f"DESCRIBE {srv.url()} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n".encode()
-    try:
-        with socket.create_connection(("127.0.0.1", srv.client_port), timeout=timeout_s) as conn:
-            conn.sendall(request)
-            head = conn.recv(256).split(b"\r\n", 1)[0].split()
-    except OSError:
-        return None
-    return int(head[1]) if len(head) > 1 and head[1].isdigit() else None
-
-
-def publishing(srv: RtspServer, timeout_s: float = 10.0) -> bool:
-    """Wait until the publisher is on the server (and still running half a second later)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if srv.publisher is None or srv.publisher.poll() is not None:
-            return False
-        if describe_status(srv) == 200:
-            time.sleep(0.5)
-            return srv.publisher.poll() is None
-        time.sleep(0.1)
-    return False
-
-
 @pytest.fixture
 def rtsp_server(tmp_path: Path, face_clip: Path) -> Iterator[RtspServer]:
     """A server with the clip on: a client that comes while the publisher is still announcing,
@@ -115,7 +89,7 @@ def rtsp_server(tmp_path: Path, face_clip: Path) -> Iterator[RtspServer]:
         srv = RtspServer(tmp_path)
         srv.start()
         srv.publish(face_clip)
-        if publishing(srv):
+        if srv.wait_published():
             break
         log.warning("RTSP publisher not on the server (attempt %d): %s", attempt + 1, publisher_log(tmp_path))
         srv.close()
