@@ -110,10 +110,11 @@ class ProbeQualityConfig(_Strict):
     min_recognisability: float | None = Field(
         default=20.0,
         ge=0,
-        description="Mean raw (pre-normalisation) embedding norm of a track's probes, calibrated for"
-        " arcface_w600k_mbf: real faces measured 19.6-29.4 (40 px and blurred included), the cartoon bunny"
-        " 8.2-19.9 (BENCHMARKS.md, recognisability). Tracks below are counted as faces_unrecognisable and"
-        " never matched. None turns it off; embedders that report no norm (dlib) are not gated.",
+        description="Mean raw (pre-normalisation) embedding norm of a track's probes (strict below), calibrated"
+        " for arcface_w600k_mbf: clean real faces measured 20.0-29.4 down to 40 px, the cartoon bunny 8.0-19.9;"
+        " costs 3 % of small blurred real faces (BENCHMARKS.md, recognisability gate). Faces of tracks below"
+        " count as faces_unrecognisable and are never matched. None turns it off; embedders that report no"
+        " norm (dlib) are not gated.",
     )
 
 

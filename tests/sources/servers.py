@@ -194,6 +194,33 @@ class RtspServer:
         )
         log.close()
 
+    def describe_status(self, path: str = "live", timeout_s: float = 1.0) -> int | None:
+        """The status code of an RTSP DESCRIBE of ``path`` (200 once a publisher has announced it)."""
+        request = f"DESCRIBE {self.url(path)} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n".encode()
+        try:
+            with socket.create_connection(("127.0.0.1", self.client_port), timeout=timeout_s) as conn:
+                conn.sendall(request)
+                head = conn.recv(256).split(b"\r\n", 1)[0].split()
+        except OSError:
+            return None
+        return int(head[1]) if len(head) > 1 and head[1].isdigit() else None
+
+    def wait_published(self, path: str = "live", timeout_s: float = 10.0) -> bool:
+        """Wait until the publisher is on the server (and still running half a second later).
+
+        A reader that connects while ffmpeg is still announcing can leave this server without
+        a stream for every later reader; tests start their readers after this.
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.publisher is None or self.publisher.poll() is not None:
+                return False
+            if self.describe_status(path) == 200:
+                time.sleep(0.5)
+                return self.publisher.poll() is None
+            time.sleep(0.1)
+        return False
+
     def kill_publisher(self, *, hard: bool = False) -> None:
         """SIGTERM (ffmpeg tears its session down) or, ``hard``, SIGKILL.
 

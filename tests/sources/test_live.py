@@ -95,6 +95,8 @@ def rtsp_server(tmp_path: Path, rtsp_clip: Path) -> Iterator[RtspServer]:
     srv.start()
     try:
         srv.publish(rtsp_clip)
+        if not srv.wait_published():
+            pytest.fail("the ffmpeg publisher did not get on rtsp-server-perl within 10 s")
         yield srv
     finally:
         srv.close()

@@ -102,8 +102,9 @@ class ArcFaceEmbedder:
     ) -> tuple[list[Template], npt.NDArray[np.float32]]:
         """Templates and the L2 norm of each raw feature before normalisation.
 
-        The raw norm tracks how recognisable the input is (cf. MagFace): for w600k_mbf, real
-        faces measure about 18-30 and cartoon or non-human faces about 9-20 (BENCHMARKS.md).
+        The raw norm tracks how recognisable the input is as a face (cf. MagFace): for w600k_mbf,
+        real faces of 40 px and more measure about 20-29, cartoon and animal faces 8-20, blurred or
+        heavily compressed real faces 14-20 (BENCHMARKS.md, recognisability gate).
         """
         if not crops:
             return [], np.zeros(0, np.float32)
