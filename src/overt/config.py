@@ -60,7 +60,9 @@ class ArcFaceEmbedderConfig(_Strict):
 
     type: Literal["arcface"] = "arcface"
     model_id: str = Field(default="arcface_w600k_mbf", description="Registered embedder model id.")
-    max_batch: int = Field(default=8, ge=1, description="Faces per inference batch (8: fastest per face on CPU).")
+    max_batch: int = Field(
+        default=32, ge=1, description="Faces per inference batch (32: 6.7 ms/face on 2 idle cores, 8: 8.4 ms)."
+    )
 
 
 class DlibEmbedderConfig(_Strict):

@@ -28,7 +28,7 @@ class ArcFaceEmbedder:
         *,
         model_id: str = "arcface_w600k_mbf",
         threads: int = 0,
-        max_batch: int = 8,
+        max_batch: int = 32,
     ) -> None:
         self._registry = registry or ModelRegistry()
         spec = self._registry.get(model_id)
