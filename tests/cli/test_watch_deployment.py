@@ -17,13 +17,11 @@ from sqlalchemy import select
 from overt.cli.app import main
 from overt.config import EngineConfig
 from overt.deployments.service import DeploymentService
-from overt.pipeline.synthetic import SyntheticClip, face_patches
-from overt.samples import sample_image
 from overt.store.models import AlertRow
 from overt.vision.engine import FaceEngine
-from overt.vision.imageio import read_image
 from tests.api.conftest import Running, start_server
 from tests.api.helpers import active_deployment, enrol_yaoming
+from tests.api.test_run import make_clip
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +29,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def governed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Path]]:
     root = tmp_path_factory.mktemp("watchdep")
-    engine = FaceEngine.from_config(EngineConfig())
-    yao = read_image(sample_image("yaoming"))
-    gdp = read_image(sample_image("gdp"))
-    target = face_patches(yao, engine.detect(yao))[0]
-    bystanders = face_patches(gdp, engine.detect(gdp))[:3]
-    clip = SyntheticClip(960, 540, 12.5, 3.0, bystanders, target, bystander_face_px=70, target_face_px=(80, 120))
-    clip_path = clip.write(root / "clip.mp4")
+    clip_path = make_clip(FaceEngine.from_config(EngineConfig()), root / "clip.mp4")
     running = start_server(root / "data")
     enrol_yaoming(running)
     yield running, clip_path
