@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 
 from overt.api.security import SESSION_COOKIE
-from overt.store.api_tables import ApiTokenRepository
+from overt.store.repositories import ApiTokenRepository
 from tests.api.conftest import PASSWORDS, Running
 
 
@@ -134,7 +134,7 @@ def test_api_tokens_work_expire_and_revoke(running: Running) -> None:
         db_bytes = (running.data_dir / "overt.db").read_bytes()
         assert secret.encode() not in db_bytes
         # expired: move its expiry into the past
-        from overt.store.api_tables import ApiTokenRow
+        from overt.store.models import ApiTokenRow
 
         with running.store.db.session() as s:
             row = s.get(ApiTokenRow, tok["id"])

@@ -113,10 +113,10 @@ def test_full_governed_flow_and_nothing_readable_on_disk(
     gallery = load_snapshot_gallery(store, int(dep))
     assert [ref for ref, _ in gallery] == ["CASE-XJ-4471"]
     template = gallery[0][1][0]
-    from overt.store.alert_log import record_alert
+    from overt.alerts.review import AlertService
 
-    a = record_alert(
-        store, deployment_id=int(dep), camera_id="cam-1", entry_id=entry_id, similarity=0.71,
+    a = AlertService(store).record(
+        deployment_id=int(dep), camera_id="cam-1", entry_id=entry_id, similarity=0.71,
         raised_at=datetime.now(UTC), crop_jpeg=image.read_bytes(),
     )  # fmt: skip
     with store.transaction() as tx:

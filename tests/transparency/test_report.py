@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from overt.alerts.review import AlertService
 from overt.deployments import DeploymentService
 from overt.domain.clock import FakeClock
 from overt.store import Store
-from overt.store.alert_log import adjudicate_alert, record_alert
 from overt.transparency.report import deployment_report, period_report, render_html, to_json
 from tests.gov_helpers import add_entry, plan, users
 
@@ -20,11 +20,12 @@ def test_deployment_and_period_reports(store: Store, clock: FakeClock) -> None:
         svc.authorise(u["officer"], d.id)
         svc.start(u["op"], d.id)
         for verdict in ("true_match", "false_match", None):
-            a = record_alert(
-                store, deployment_id=d.id, camera_id="c", entry_id=1, similarity=0.6, raised_at=clock.now()
+            a = AlertService(store).record(
+                deployment_id=d.id, camera_id="c", entry_id=1, similarity=0.6, raised_at=clock.now()
             )
             if verdict:
-                adjudicate_alert(store, u["op"], a.id, verdict, engaged=verdict == "true_match", outcome="arrest")
+                outcome = "arrest" if verdict == "true_match" else "no_action"
+                AlertService(store).adjudicate(u["op"], a.id, verdict, outcome, engaged=verdict == "true_match")
         svc.record_faces_processed(d.id, 2000)
         clock.advance(timedelta(hours=1))
         svc.close(u["op"], d.id)
@@ -33,7 +34,7 @@ def test_deployment_and_period_reports(store: Store, clock: FakeClock) -> None:
     r = deployment_report(store, ids[0])
     assert (r.alerts, r.true_alerts, r.false_alerts, r.unadjudicated_alerts) == (3, 1, 1, 1)
     assert r.engagements == 1
-    assert r.outcomes == {"arrest": 2}
+    assert r.outcomes == {"arrest": 1, "no_action": 1}
     assert r.watchlist_size == 1
     assert r.active_hours == 1.0
     assert r.observed_false_alerts_per_1000 == 0.5

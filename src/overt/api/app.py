@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from overt import __version__
-from overt.api.alerts import AlertService
+from overt.alerts.review import AlertService
 from overt.api.auth import Authenticator
 from overt.api.deps import Services
 from overt.api.live import LiveHub

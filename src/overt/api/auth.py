@@ -13,7 +13,7 @@ from overt.api.sessions import LoginLimiter, Session, SessionStore
 from overt.api.settings import ApiSettings
 from overt.domain.users import Role, User
 from overt.errors import AuthError
-from overt.store.api_tables import ApiToken, ApiTokenRepository
+from overt.store.repositories import ApiToken, ApiTokenRepository
 from overt.store.store import Store
 from overt.users.service import UserService
 

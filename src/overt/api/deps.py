@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
-from overt.api.alerts import AlertService
+from overt.alerts.review import AlertService
 from overt.api.auth import Authenticator
 from overt.api.live import LiveHub
 from overt.api.notifier import AlertNotifier

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from overt.alerts.sinks import AlertSink, alert_to_json
-from overt.api.alerts import AlertService
+from overt.alerts.review import AlertService, IncomingAlert
+from overt.alerts.sinks import AlertSink
 from overt.api.live import LiveHub
 from overt.api.notifier import AlertNotifier
-from overt.api.schemas import IngestAlertIn
 from overt.config import PipelineConfig, SourceConfig
 from overt.deployments.service import DeploymentService
 from overt.domain.alerts import Alert
@@ -55,8 +54,7 @@ class StoreAlertSink:
         self.stored = 0
 
     def emit(self, alert: Alert) -> None:
-        body = IngestAlertIn.model_validate(alert_to_json(alert))
-        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, body)
+        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, IncomingAlert.from_alert(alert))
         if dup:
             return
         self.stored += 1

@@ -8,13 +8,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from overt.alerts.review import AlertService, AlertView
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
 from overt.domain.users import Permission
 from overt.domain.watchlist import parse_datetime
 from overt.errors import InputError
 from overt.retention import retain_alert
-from overt.store.alert_log import adjudicate_alert, view_alert_crop
 from overt.store.repositories import StoredAlert
 
 app = typer.Typer(help="Alerts: review, adjudicate, retain as evidence, export.", no_args_is_help=True)
@@ -34,6 +34,23 @@ def alert_dict(a: StoredAlert) -> dict[str, object]:
         "engaged": a.engaged,
         "outcome": a.outcome,
         "retained_until": iso(a.retained_until),
+    }
+
+
+def view_dict(a: AlertView) -> dict[str, object]:
+    return {
+        "id": a.id,
+        "deployment_id": a.deployment_id,
+        "camera_id": a.camera_id,
+        "entry_id": a.entry_id,
+        "similarity": round(a.similarity, 4),
+        "track_id": a.track_id,
+        "raised_at": iso(a.raised_at),
+        "has_image": a.has_crop,
+        "adjudication": a.adjudication,
+        "engaged": a.engaged,
+        "outcome": a.outcome,
+        "pending": None if a.pending is None else {"verdict": a.pending.verdict, "proposed_by": a.pending.proposed_by},
     }
 
 
@@ -67,11 +84,18 @@ def list_cmd(
 def adjudicate_cmd(
     alert_id: int = typer.Argument(...),
     verdict: str = typer.Option(..., "--verdict", help="true (the right person) or false (someone else)."),
-    engaged: bool = typer.Option(False, "--engaged", help="Officers engaged the person."),
+    engaged: bool | None = typer.Option(
+        None, "--engaged/--not-engaged", help="Officers engaged the person (default: what --outcome says)."
+    ),
     outcome: str | None = typer.Option(None, "--outcome", help="Short outcome code, e.g. arrest, no_action."),
     data_dir_: Path | None = DATA_DIR_OPTION,
     database_url: str | None = DB_URL_OPTION,
     user: str | None = USER_OPTION,
+    second_person: bool = typer.Option(
+        False,
+        "--second-person",
+        help="A true match counts only once a second operator confirms it (a pending proposal always binds).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record the operator's decision on an alert (feeds the transparency report)."""
@@ -81,11 +105,16 @@ def adjudicate_cmd(
     if outcome is not None and (len(outcome) > 64 or not outcome.replace("_", "").replace("-", "").isalnum()):
         raise InputError("--outcome must be a short code (letters, digits, '_' or '-')")
     store, _ = open_store(data_dir_, database_url)
-    a = adjudicate_alert(store, acting_user(store, user), alert_id, v, engaged=engaged, outcome=outcome)  # type: ignore[arg-type]
+    service = AlertService(store, second_person=second_person)
+    a, counted = service.adjudicate(acting_user(store, user), alert_id, v, outcome, engaged=engaged)
     if as_json:
-        print_json(alert_dict(a))
-    else:
+        print_json({**view_dict(a), "counted": counted})
+    elif counted:
         out_console().print(f"alert {alert_id}: {a.adjudication}")
+    elif a.pending is not None:
+        out_console().print(f"alert {alert_id}: {a.pending.verdict} proposed; a second person must confirm it")
+    else:
+        out_console().print(f"alert {alert_id}: verdict disputed; the alert is open again")
 
 
 @app.command("retain")
@@ -120,12 +149,12 @@ def export_cmd(
     """Export an alert's probe image (decrypted; audited as alert.exported)."""
     store, _ = open_store(data_dir_, database_url)
     actor = acting_user(store, user)
-    data = view_alert_crop(store, actor, alert_id)
+    service = AlertService(store)
+    data = service.crop(actor, alert_id)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-    with store.transaction() as tx:
-        tx.audit.append(actor.name, "alert.exported", f"alert:{alert_id}", {"bytes": len(data)})
+    service.exported(actor, alert_id, len(data))
     if as_json:
         print_json({"id": alert_id, "out": str(out), "bytes": len(data)})
     else:

@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
         still_active: Callable[[], bool] = lambda: True  # noqa: E731
         deployments: DeploymentService | None = None
         if deployment is not None:
-            from overt.api.alerts import AlertService
+            from overt.alerts.review import AlertService
             from overt.api.supervisor import StoreAlertSink, deployment_pipeline_config, snapshot_gallery
 
             store, _ = open_store(data_dir, database_url)

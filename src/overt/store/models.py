@@ -201,5 +201,39 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-# The API layer's tables (migration 0002_api) share this metadata, so autogenerate sees one schema.
-from overt.store import api_tables as _api_tables  # noqa: E402, F401
+class ApiTokenRow(Base):
+    """An API token, stored only as its SHA-256 (migration ``0002_api``)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deployment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AlertReviewRow(Base):
+    """A first adjudication waiting for a second person's confirmation."""
+
+    __tablename__ = "alert_reviews"
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    verdict: Mapped[str] = mapped_column(String(16))
+    engaged: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertDetailsRow(Base):
+    """Non-biometric facts of an alert the console shows: face quality, latency, frame index."""
+
+    __tablename__ = "alert_details"
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    remote_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    details_json: Mapped[str] = mapped_column(Text)

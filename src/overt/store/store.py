@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from overt.audit.log import AuditLog
 from overt.crypto.envelope import kek_fingerprint
 from overt.crypto.keys import KeyStore
@@ -20,6 +22,7 @@ from overt.store.db import Database
 from overt.store.models import MetaRow
 from overt.store.repositories import (
     AlertRepository,
+    AlertReviewRepository,
     DeploymentRepository,
     SnapshotRepository,
     UserRepository,
@@ -55,6 +58,8 @@ class Tx:
     watchlist: WatchlistRepository
     snapshots: SnapshotRepository
     alerts: AlertRepository
+    reviews: AlertReviewRepository
+    session: Session = field(repr=False)
     clock: Clock = field(repr=False)
     policy: Policy = field(default_factory=Policy)
 
@@ -110,6 +115,8 @@ class Store:
                 watchlist=WatchlistRepository(s, vault),
                 snapshots=SnapshotRepository(s, vault),
                 alerts=AlertRepository(s, vault, deployments),
+                reviews=AlertReviewRepository(s),
+                session=s,
                 clock=self.clock,
                 policy=self.policy,
             )

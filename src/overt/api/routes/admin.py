@@ -10,8 +10,7 @@ from overt.api.security import allow, current_user
 from overt.audit.log import AuditLog
 from overt.domain.users import Permission, User, parse_role
 from overt.errors import InputError
-from overt.store.api_tables import ApiToken, ApiTokenRepository
-from overt.store.repositories import DeploymentRepository, UserRepository
+from overt.store.repositories import ApiToken, ApiTokenRepository, DeploymentRepository, UserRepository
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 MANAGE = allow(Permission.MANAGE_USERS)

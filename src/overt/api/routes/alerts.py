@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import logging
 from typing import Any
@@ -10,11 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
+from overt.alerts.review import AlertQuality, AlertView, IncomingAlert, entry_id_of
 from overt.api.deps import Services, services
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
-from overt.errors import AuthError, OvertError
+from overt.errors import AuthError, InputError, OvertError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -24,6 +27,33 @@ JPEG: dict[str, Any] = {"content": {"image/jpeg": {}}}
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
+def alert_out(view: AlertView) -> AlertOut:
+    return AlertOut.model_validate(view, from_attributes=True)
+
+
+def incoming(body: IngestAlertIn) -> IncomingAlert:
+    """The posted JSON as the review service's input (base64 decoded; the service checks the rest)."""
+    crop: bytes | None = None
+    if body.probe_crop_jpeg_b64:
+        try:
+            crop = base64.b64decode(body.probe_crop_jpeg_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise InputError("probe_crop_jpeg_b64 is not base64") from None
+    q = body.quality
+    return IncomingAlert(
+        remote_id=body.alert_id,
+        camera_id=body.camera,
+        entry_id=entry_id_of(body.subject),
+        similarity=body.similarity,
+        track_id=str(body.track_id),
+        raised_at=body.alerted_at,
+        crop_jpeg=crop,
+        quality=None if q is None else AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
+        latency_ms=body.latency_ms,
+        frame_index=body.frame_index,
+    )
+
+
 @router.get("/alerts", response_model=list[AlertOut], **VIEW)
 def list_alerts(
     request: Request,
@@ -31,19 +61,16 @@ def list_alerts(
     open_only: bool = False,
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> list[AlertOut]:
-    return services(request).alerts.list(
+    found = services(request).alerts.list(
         deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000))
     )
+    return [alert_out(a) for a in found]
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, **VIEW)
 def get_alert(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> AlertOut:
     """One alert's facts (no image); the view is audited."""
-    svc = services(request)
-    alert = svc.alerts.get(alert_id)
-    with svc.store.transaction() as tx:
-        tx.audit.append(p.name, "alert.viewed", f"alert:{alert_id}", {"image": False})
-    return alert
+    return alert_out(services(request).alerts.view(p.name, alert_id))
 
 
 @router.get("/alerts/{alert_id}/crop.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)
@@ -68,7 +95,7 @@ def adjudicate(
     svc = services(request)
     alert, counted = svc.alerts.adjudicate(user, alert_id, body.verdict, body.outcome)
     svc.notifier.publish_update(alert_id)
-    return AdjudicationOut(alert=alert, counted=counted)
+    return AdjudicationOut(alert=alert_out(alert), counted=counted)
 
 
 @router.post("/ingest/alerts", response_model=IngestOut, status_code=201, **allow(device=True))
@@ -77,7 +104,7 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     if p.deployment_id is None:
         raise AuthError("this token is not bound to a deployment")
     svc = services(request)
-    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, body)
+    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body))
     if not dup:
         svc.notifier.publish(alert_id)
         if body.context_jpeg_b64:
@@ -126,7 +153,7 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
             except OvertError:  # deleted meanwhile (purge): skip it
                 log.info("alert %d vanished before it was pushed", alert_id)
                 continue
-            await ws.send_json({"type": kind, "alert": alert.model_dump(mode="json")})
+            await ws.send_json({"type": kind, "alert": alert_out(alert).model_dump(mode="json")})
     except WebSocketDisconnect:
         pass
     finally:

@@ -4,34 +4,35 @@ from datetime import timedelta
 
 import pytest
 
+from overt.alerts.review import AlertService
 from overt.deployments import DeploymentService
 from overt.domain.clock import FakeClock
 from overt.errors import AuthError, GovernanceError
 from overt.retention import purge, retain_alert
 from overt.store import Store
-from overt.store.alert_log import adjudicate_alert, record_alert, view_alert_crop
 from tests.gov_helpers import plan, users
 
 
 def test_alert_path_is_governed_and_audited(store: Store, clock: FakeClock) -> None:
     u = users(store)
     svc = DeploymentService(store)
+    alerts = AlertService(store)
     d = svc.create(u["op"], plan(clock.now(), hours=2))
     kw = {"deployment_id": d.id, "camera_id": "cam", "entry_id": 1, "similarity": 0.6, "crop_jpeg": b"jpeg"}
     with pytest.raises(GovernanceError, match="refused"):
-        record_alert(store, raised_at=clock.now(), **kw)  # type: ignore[arg-type]
+        alerts.record(raised_at=clock.now(), **kw)  # type: ignore[arg-type]
     svc.authorise(u["officer"], d.id)
     svc.start(u["op"], d.id)
-    a = record_alert(store, raised_at=clock.now(), **kw)  # type: ignore[arg-type]
+    a = alerts.record(raised_at=clock.now(), **kw)  # type: ignore[arg-type]
     with pytest.raises(AuthError):
-        view_alert_crop(store, u["aud"], a.id)
-    assert view_alert_crop(store, u["op"], a.id) == b"jpeg"
-    adjudicate_alert(store, u["op"], a.id, "false_match")
-    b = record_alert(store, raised_at=clock.now(), **kw)  # type: ignore[arg-type]
+        alerts.crop(u["aud"], a.id)
+    assert alerts.crop(u["op"], a.id) == b"jpeg"
+    alerts.adjudicate(u["op"], a.id, "false_match")
+    b = alerts.record(raised_at=clock.now(), **kw)  # type: ignore[arg-type]
     retain_alert(store, u["op"], b.id, reason="complaint received", until=clock.now() + timedelta(days=7))
     clock.advance(timedelta(hours=3))  # past the end: auto-stopped, alerts refused
     with pytest.raises(GovernanceError, match="refused"):
-        record_alert(store, raised_at=clock.now(), **kw)  # type: ignore[arg-type]
+        alerts.record(raised_at=clock.now(), **kw)  # type: ignore[arg-type]
     clock.advance(timedelta(hours=23))  # 24 h after the planned end
     r = purge(store, "admin")
     assert r.alerts == (a.id,)

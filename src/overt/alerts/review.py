@@ -1,0 +1,368 @@
+"""Alert review, the one home of its rules: record, view (audited), adjudicate (two-person rule), ingest.
+
+The API routes, the CLI (``overt alert ...``) and the pipeline's store sink all call this service,
+so they cannot disagree. ``record`` refuses alerts for a deployment that is not active (the
+deployment's time rules are applied first), seals the probe crop under a per-alert key and writes
+an ``alert.raised`` audit entry with ids and the similarity only. ``ingest`` does all of that and
+stores the alert's details in ONE transaction, idempotent on the sender's alert id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from overt.deployments.service import DeploymentService
+from overt.domain.alerts import Alert
+from overt.domain.deployments import DeploymentState
+from overt.domain.users import Permission, User
+from overt.errors import GovernanceError, InputError, NotFoundError
+from overt.store.models import AlertDetailsRow, AlertReviewRow, WatchlistEntryRow
+from overt.store.repositories import PendingReview, StoredAlert, Verdict
+from overt.store.store import Store, Tx
+
+JPEG_MAGIC = b"\xff\xd8"
+ENGAGED = ("engaged", "arrested")
+"""Outcomes that mean officers engaged the person."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQuality:
+    """Face quality of the probe, as measured by the pipeline (absent for alerts without it)."""
+
+    size_px: float | None = None
+    det_score: float | None = None
+    sharpness: float | None = None
+    yaw_deg: float | None = None
+    roll_deg: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """What a reviewer sees of one alert (no image)."""
+
+    id: int
+    deployment_id: int
+    camera_id: str
+    entry_id: int | None
+    category: str | None
+    similarity: float
+    track_id: str | None
+    raised_at: datetime
+    has_crop: bool
+    quality: AlertQuality
+    latency_ms: float | None
+    adjudication: str | None
+    engaged: bool | None
+    outcome: str | None
+    pending: PendingReview | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingAlert:
+    """An alert from a pipeline (this machine's or an edge node's), ready to be stored.
+
+    ``remote_id`` is the sender's alert UUID: storing the same one twice returns the first.
+    """
+
+    remote_id: str
+    camera_id: str
+    entry_id: int | None
+    similarity: float
+    track_id: str
+    raised_at: datetime
+    crop_jpeg: bytes | None = None
+    quality: AlertQuality | None = None
+    latency_ms: float | None = None
+    frame_index: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.remote_id:
+            raise InputError("an alert needs its sender's alert id")
+        if self.raised_at.tzinfo is None:
+            raise InputError("alerted_at needs a timezone")
+        if self.crop_jpeg is not None and not self.crop_jpeg.startswith(JPEG_MAGIC):
+            raise InputError("probe_crop_jpeg_b64 is not a JPEG image")
+
+    @classmethod
+    def from_alert(cls, alert: Alert) -> IncomingAlert:
+        """The pipeline's alert (same machine)."""
+        q = alert.quality
+        return cls(
+            remote_id=alert.alert_id,
+            camera_id=alert.camera_id,
+            entry_id=entry_id_of(alert.subject),
+            similarity=round(alert.similarity, 4),
+            track_id=str(alert.track_id),
+            raised_at=alert.alerted_at,
+            crop_jpeg=alert.probe_crop_jpeg,
+            quality=AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
+            latency_ms=round(alert.latency_ms, 1),
+            frame_index=alert.frame_index,
+        )
+
+
+def entry_id_of(subject: str) -> int | None:
+    """A snapshot's subject is its watch-list entry id (other galleries may name subjects freely)."""
+    try:
+        return int(subject)
+    except ValueError:
+        return None
+
+
+class AlertService:
+    """Alert review for one store. ``second_person``: a true match counts only once a second operator agrees."""
+
+    def __init__(self, store: Store, *, second_person: bool = False) -> None:
+        self.store = store
+        self.second_person = second_person
+
+    # -- recording ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _record(
+        tx: Tx,
+        deployment_id: int,
+        *,
+        camera_id: str,
+        entry_id: int | None,
+        similarity: float,
+        raised_at: datetime,
+        crop_jpeg: bytes | None,
+        track_id: str | None,
+    ) -> StoredAlert:
+        d = tx.deployments.get(deployment_id)
+        if d.state is not DeploymentState.ACTIVE:
+            raise GovernanceError(f"deployment {deployment_id} is {d.state.value}; alerts are refused")
+        stored = tx.alerts.add(
+            deployment_id=deployment_id,
+            camera_id=camera_id,
+            entry_id=entry_id,
+            similarity=similarity,
+            raised_at=raised_at,
+            crop=crop_jpeg,
+            track_id=track_id,
+        )
+        tx.audit.append(
+            "system",
+            "alert.raised",
+            f"alert:{stored.id}",
+            {"deployment": deployment_id, "camera": camera_id, "entry": entry_id, "similarity": round(similarity, 4)},
+        )
+        return stored
+
+    def record(
+        self,
+        *,
+        deployment_id: int,
+        camera_id: str,
+        entry_id: int | None,
+        similarity: float,
+        raised_at: datetime,
+        crop_jpeg: bytes | None = None,
+        track_id: str | None = None,
+    ) -> StoredAlert:
+        """Store an alert without sender id or details; refused unless the deployment is active."""
+        DeploymentService(self.store).tick()
+        with self.store.transaction() as tx:
+            return self._record(
+                tx,
+                deployment_id,
+                camera_id=camera_id,
+                entry_id=entry_id,
+                similarity=similarity,
+                raised_at=raised_at,
+                crop_jpeg=crop_jpeg,
+                track_id=track_id,
+            )
+
+    def ingest(self, actor: str, deployment_id: int, alert: IncomingAlert) -> tuple[int, bool]:
+        """Store an alert from a pipeline (local or edge): the alert, its sealed crop, its details and
+        its audit entry commit together or not at all. Returns (alert id, was it a duplicate):
+        re-sending the same ``remote_id`` returns the stored alert and stores nothing."""
+        DeploymentService(self.store).tick()
+        doc = {
+            "quality": None if alert.quality is None else _quality_dict(alert.quality),
+            "latency_ms": alert.latency_ms,
+            "frame_index": alert.frame_index,
+            "source": actor,
+        }
+        try:
+            with self.store.transaction() as tx:
+                dup = _by_remote_id(tx.session, alert.remote_id)
+                if dup is not None:
+                    return dup, True
+                stored = self._record(
+                    tx,
+                    deployment_id,
+                    camera_id=alert.camera_id,
+                    entry_id=alert.entry_id,
+                    similarity=alert.similarity,
+                    raised_at=alert.raised_at,
+                    crop_jpeg=alert.crop_jpeg,
+                    track_id=alert.track_id,
+                )
+                tx.session.add(
+                    AlertDetailsRow(alert_id=stored.id, remote_id=alert.remote_id, details_json=json.dumps(doc))
+                )
+                tx.session.flush()
+                return stored.id, False
+        except IntegrityError:
+            # another process stored the same alert between our check and our insert: ours rolled back
+            with self.store.db.session() as s:
+                dup = _by_remote_id(s, alert.remote_id)
+            if dup is None:
+                raise
+            return dup, True
+
+    # -- views -------------------------------------------------------------------------------------
+
+    def _view(self, s: Session, tx: Tx, a: StoredAlert, *, has_pending: bool = True) -> AlertView:
+        det = s.get(AlertDetailsRow, a.id)
+        doc: dict[str, Any] = json.loads(det.details_json) if det is not None else {}
+        q = doc.get("quality") or {}
+        category = None
+        if a.entry_id is not None:
+            row = s.get(WatchlistEntryRow, a.entry_id)
+            category = row.category if row is not None else None
+        return AlertView(
+            id=a.id,
+            deployment_id=a.deployment_id,
+            camera_id=a.camera_id,
+            entry_id=a.entry_id,
+            category=category,
+            similarity=a.similarity,
+            track_id=a.track_id,
+            raised_at=a.raised_at,
+            has_crop=a.has_crop,
+            quality=AlertQuality(**{k: q.get(k) for k in AlertQuality.__slots__}),
+            latency_ms=doc.get("latency_ms"),
+            adjudication=a.adjudication,
+            engaged=a.engaged,
+            outcome=a.outcome,
+            pending=tx.reviews.get(a.id) if has_pending else None,
+        )
+
+    def list(self, *, deployment_id: int | None = None, open_only: bool = False, limit: int = 200) -> list[AlertView]:
+        with self.store.transaction() as tx:
+            s = tx.session
+            found = tx.alerts.find(deployment_id)
+            if open_only:
+                found = [a for a in found if a.adjudication is None]
+            found = sorted(found, key=lambda a: a.id, reverse=True)[:limit]
+            # load the related rows in three queries (the identity map then answers _view's lookups)
+            ids = [a.id for a in found]
+            entries = {a.entry_id for a in found if a.entry_id is not None}
+            list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
+            list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
+            pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
+            return [self._view(s, tx, a, has_pending=a.id in pending) for a in found]
+
+    def get(self, alert_id: int) -> AlertView:
+        with self.store.transaction() as tx:
+            return self._view(tx.session, tx, tx.alerts.get(alert_id))
+
+    def view(self, actor: str, alert_id: int) -> AlertView:
+        """One alert's facts (no image); the view is audited."""
+        with self.store.transaction() as tx:
+            v = self._view(tx.session, tx, tx.alerts.get(alert_id))
+            tx.audit.append(actor, "alert.viewed", f"alert:{alert_id}", {"image": False})
+            return v
+
+    def crop(self, user: User, alert_id: int) -> bytes:
+        """The probe crop, decrypted; the view is audited."""
+        user.require(Permission.ADJUDICATE)
+        with self.store.transaction() as tx:
+            crop = tx.alerts.crop(alert_id)
+            tx.audit.append(user.name, "alert.viewed", f"alert:{alert_id}", {})
+            return crop
+
+    def exported(self, user: User, alert_id: int, n_bytes: int) -> None:
+        """Record that the decrypted crop left the system as a file."""
+        user.require(Permission.ADJUDICATE)
+        with self.store.transaction() as tx:
+            tx.audit.append(user.name, "alert.exported", f"alert:{alert_id}", {"bytes": n_bytes})
+
+    def watchlist_image(self, actor: str, alert_id: int) -> bytes:
+        """The watch-list image of the matched entry (for adjudication); audited."""
+        with self.store.transaction() as tx:
+            a = tx.alerts.get(alert_id)
+            if a.entry_id is None:
+                raise NotFoundError(f"alert {alert_id} names no watch-list entry")
+            data = tx.watchlist.image(a.entry_id)
+            tx.audit.append(actor, "watchlist.image_viewed", f"entry:{a.entry_id}", {"alert": alert_id})
+            return data
+
+    # -- adjudication ------------------------------------------------------------------------------
+
+    def adjudicate(
+        self,
+        user: User,
+        alert_id: int,
+        verdict: str,
+        outcome: str | None = None,
+        *,
+        engaged: bool | None = None,
+    ) -> tuple[AlertView, bool]:
+        """Record a verdict; returns (the alert, whether the verdict counts now).
+
+        With two-person confirmation on, a true match counts only once a second operator agrees
+        (the first verdict is stored as a proposal); a second person who disagrees sends it back
+        to open; whoever proposed a verdict cannot confirm it. A pending proposal binds every
+        caller, whatever its own setting. ``engaged`` defaults to what ``outcome`` says.
+        """
+        user.require(Permission.ADJUDICATE)
+        if verdict not in ("true_match", "false_match"):
+            raise InputError("verdict must be true_match or false_match")
+        if verdict == "false_match" and outcome not in (None, "no_action"):
+            raise InputError("a false alert has no outcome other than no_action")
+        v: Verdict = "true_match" if verdict == "true_match" else "false_match"
+        with self.store.transaction() as tx:
+            a = tx.alerts.get(alert_id)
+            if a.adjudication is not None:
+                raise InputError(f"alert {alert_id} was already adjudicated ({a.adjudication})")
+            pending = tx.reviews.get(alert_id)
+            if pending is None and self.second_person and v == "true_match":
+                eng = engaged if engaged is not None else outcome in ENGAGED
+                tx.reviews.propose(alert_id, v, engaged=eng, outcome=outcome, by=user.name, now=tx.clock.now())
+                tx.audit.append(user.name, "alert.verdict_proposed", f"alert:{alert_id}", {"verdict": v})
+                return self._view(tx.session, tx, a), False
+            if pending is not None:
+                if pending.proposed_by == user.name:
+                    raise GovernanceError("a second person must confirm this verdict (you proposed it)")
+                tx.reviews.clear(alert_id)
+                if pending.verdict != v:
+                    tx.audit.append(
+                        user.name, "alert.verdict_disputed", f"alert:{alert_id}", {"proposed": pending.verdict}
+                    )
+                    return self._view(tx.session, tx, a), False
+                outcome = outcome or pending.outcome
+                if engaged is None:
+                    engaged = pending.engaged
+                tx.audit.append(
+                    user.name, "alert.verdict_confirmed", f"alert:{alert_id}", {"proposed_by": pending.proposed_by}
+                )
+            eng = engaged if engaged is not None else outcome in ENGAGED
+            a = tx.alerts.adjudicate(alert_id, v, by=user.name, now=tx.clock.now(), engaged=eng, outcome=outcome)
+            tx.audit.append(
+                user.name,
+                "alert.adjudicated",
+                f"alert:{alert_id}",
+                {"verdict": v, "engaged": eng, "outcome": outcome},
+            )
+            return self._view(tx.session, tx, a), True
+
+
+def _quality_dict(q: AlertQuality) -> dict[str, float | None]:
+    return {k: getattr(q, k) for k in AlertQuality.__slots__}
+
+
+def _by_remote_id(s: Session, remote_id: str) -> int | None:
+    found = s.scalar(select(AlertDetailsRow.alert_id).where(AlertDetailsRow.remote_id == remote_id))
+    return None if found is None else int(found)

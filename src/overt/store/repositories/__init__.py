@@ -1,0 +1,30 @@
+"""Repositories, one module per aggregate, working inside one transaction (a ``Session``).
+
+Encryption happens here: callers pass and receive plaintext domain objects, rows hold only
+sealed blobs whose associated data is (table, row id, schema version).
+"""
+
+from overt.store.repositories.alerts import AlertRepository, AlertReviewRepository, PendingReview, StoredAlert, Verdict
+from overt.store.repositories.deployments import DeploymentRepository
+from overt.store.repositories.snapshots import SnapshotInfo, SnapshotRepository
+from overt.store.repositories.tokens import ApiToken, ApiTokenRepository, TokenKind
+from overt.store.repositories.users import UserRepository
+from overt.store.repositories.watchlist import WatchlistRepository, template_from_bytes, template_to_bytes
+
+__all__ = [
+    "AlertRepository",
+    "AlertReviewRepository",
+    "ApiToken",
+    "ApiTokenRepository",
+    "DeploymentRepository",
+    "PendingReview",
+    "SnapshotInfo",
+    "SnapshotRepository",
+    "StoredAlert",
+    "TokenKind",
+    "UserRepository",
+    "Verdict",
+    "WatchlistRepository",
+    "template_from_bytes",
+    "template_to_bytes",
+]

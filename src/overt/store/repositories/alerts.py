@@ -1,0 +1,198 @@
+"""Alerts (crop sealed under a per-alert key), their details and pending second-person reviews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overt.crypto.envelope import Aad
+from overt.errors import DecryptionError, InputError, NotFoundError
+from overt.store.models import AlertReviewRow, AlertRow
+from overt.store.repositories.deployments import DeploymentRepository
+from overt.store.vault import Vault
+
+Verdict = Literal["true_match", "false_match"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    id: int
+    deployment_id: int
+    camera_id: str
+    entry_id: int | None
+    similarity: float
+    track_id: str | None
+    raised_at: datetime
+    has_crop: bool
+    adjudication: str | None
+    engaged: bool | None
+    outcome: str | None
+    retained_until: datetime | None
+
+
+def _alert(row: AlertRow) -> StoredAlert:
+    return StoredAlert(
+        id=row.id,
+        deployment_id=row.deployment_id,
+        camera_id=row.camera_id,
+        entry_id=row.entry_id,
+        similarity=row.similarity,
+        track_id=row.track_id,
+        raised_at=row.raised_at,
+        has_crop=row.crop_blob is not None,
+        adjudication=row.adjudication,
+        engaged=row.engaged,
+        outcome=row.outcome,
+        retained_until=row.retained_until,
+    )
+
+
+class AlertRepository:
+    """Alerts with their probe crop sealed under a per-alert key (deleting it shreds the crop)."""
+
+    def __init__(self, session: Session, vault: Vault, deployments: DeploymentRepository) -> None:
+        self._s = session
+        self._v = vault
+        self._d = deployments
+
+    def add(
+        self,
+        *,
+        deployment_id: int,
+        camera_id: str,
+        entry_id: int | None,
+        similarity: float,
+        raised_at: datetime,
+        crop: bytes | None = None,
+        track_id: str | None = None,
+    ) -> StoredAlert:
+        self._d.get(deployment_id)
+        row = AlertRow(
+            deployment_id=deployment_id,
+            camera_id=camera_id,
+            entry_id=entry_id,
+            similarity=float(similarity),
+            track_id=track_id,
+            raised_at=raised_at,
+        )
+        self._s.add(row)
+        self._s.flush()
+        if crop is not None:
+            row.key_id = self._v.create_key("alert")
+            self._s.flush()
+            row.crop_blob = self._v.seal(row.key_id, crop, Aad("alerts", str(row.id)))
+        self._d.count_alert(deployment_id)
+        self._s.flush()
+        return _alert(row)
+
+    def _row(self, alert_id: int) -> AlertRow:
+        row = self._s.get(AlertRow, alert_id)
+        if row is None:
+            raise NotFoundError(f"no alert {alert_id}")
+        return row
+
+    def get(self, alert_id: int) -> StoredAlert:
+        return _alert(self._row(alert_id))
+
+    def crop(self, alert_id: int) -> bytes:
+        row = self._row(alert_id)
+        if row.crop_blob is None or row.key_id is None:
+            raise DecryptionError(f"alert {alert_id} has no stored image")
+        return self._v.open(row.key_id, row.crop_blob, Aad("alerts", str(alert_id)))
+
+    def adjudicate(
+        self,
+        alert_id: int,
+        verdict: Verdict,
+        *,
+        by: str,
+        now: datetime,
+        engaged: bool = False,
+        outcome: str | None = None,
+    ) -> StoredAlert:
+        row = self._row(alert_id)
+        if row.adjudication is not None:
+            raise InputError(f"alert {alert_id} was already adjudicated ({row.adjudication})")
+        if verdict not in ("true_match", "false_match"):
+            raise InputError("verdict must be true_match or false_match")
+        row.adjudication = verdict
+        row.adjudicated_by = by
+        row.adjudicated_at = now
+        row.engaged = engaged
+        row.outcome = outcome
+        self._d.count_adjudication(row.deployment_id, verdict == "true_match", engaged, outcome)
+        self._s.flush()
+        return _alert(row)
+
+    def retain(self, alert_id: int, *, reason: str, until: datetime) -> StoredAlert:
+        if not reason.strip():
+            raise InputError("retaining an alert as evidence needs a reason")
+        row = self._row(alert_id)
+        row.retained_until = until
+        row.retention_reason = reason
+        self._s.flush()
+        return _alert(row)
+
+    def find(self, deployment_id: int | None = None) -> list[StoredAlert]:
+        q = select(AlertRow).order_by(AlertRow.id)
+        if deployment_id is not None:
+            q = q.where(AlertRow.deployment_id == deployment_id)
+        return [_alert(r) for r in self._s.scalars(q)]
+
+    def due_for_purge(self, now: datetime, retention: timedelta) -> list[StoredAlert]:
+        q = select(AlertRow).where(AlertRow.raised_at <= now - retention).order_by(AlertRow.id)
+        return [_alert(r) for r in self._s.scalars(q) if r.retained_until is None or r.retained_until <= now]
+
+    def delete(self, alert_id: int) -> None:
+        row = self._row(alert_id)
+        key_id = row.key_id
+        self._s.delete(row)
+        self._s.flush()
+        if key_id is not None:
+            self._v.destroy(key_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReview:
+    alert_id: int
+    verdict: str
+    engaged: bool
+    outcome: str | None
+    proposed_by: str
+    proposed_at: datetime
+
+
+class AlertReviewRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, alert_id: int) -> PendingReview | None:
+        row = self._s.get(AlertReviewRow, alert_id)
+        if row is None:
+            return None
+        return PendingReview(row.alert_id, row.verdict, row.engaged, row.outcome, row.proposed_by, row.proposed_at)
+
+    def propose(
+        self, alert_id: int, verdict: str, *, engaged: bool, outcome: str | None, by: str, now: datetime
+    ) -> PendingReview:
+        if self._s.get(AlertReviewRow, alert_id) is not None:
+            raise InputError(f"alert {alert_id} already awaits a second person's confirmation")
+        row = AlertReviewRow(
+            alert_id=alert_id, verdict=verdict, engaged=engaged, outcome=outcome, proposed_by=by, proposed_at=now
+        )
+        self._s.add(row)
+        self._s.flush()
+        return PendingReview(alert_id, verdict, engaged, outcome, by, now)
+
+    def clear(self, alert_id: int) -> None:
+        row = self._s.get(AlertReviewRow, alert_id)
+        if row is not None:
+            self._s.delete(row)
+            self._s.flush()
+
+    def pending_ids(self) -> set[int]:
+        return set(self._s.scalars(select(AlertReviewRow.alert_id)))

@@ -1,0 +1,116 @@
+"""API tokens: stored only as their SHA-256 (tokens are 256-bit random strings, so a plain hash is
+enough: there is nothing to brute-force). Revoked and expired tokens stay for the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overt.errors import InputError, NotFoundError
+from overt.store.models import ApiTokenRow
+
+TokenKind = Literal["device", "user"]
+TOKEN_PREFIX = "ovt_"  # noqa: S105 - a prefix, not a secret
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: int
+    name: str
+    kind: TokenKind
+    user_name: str | None
+    deployment_id: int | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    kind: TokenKind = "device" if row.kind == "device" else "user"
+    return ApiToken(
+        id=row.id,
+        name=row.name,
+        kind=kind,
+        user_name=row.user_name,
+        deployment_id=row.deployment_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+class ApiTokenRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(
+        self,
+        *,
+        name: str,
+        kind: TokenKind,
+        user_name: str | None,
+        deployment_id: int | None,
+        created_by: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> tuple[ApiToken, str]:
+        """A new token; the secret is returned once and only its hash is kept."""
+        if expires_at <= now:
+            raise InputError("a token's expiry must lie in the future")
+        secret = new_token()
+        row = ApiTokenRow(
+            name=name,
+            token_hash=hash_token(secret),
+            kind=kind,
+            user_name=user_name,
+            deployment_id=deployment_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        self._s.add(row)
+        self._s.flush()
+        return _token(row), secret
+
+    def by_secret(self, secret: str, *, now: datetime) -> ApiToken | None:
+        row = self._s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(secret)))
+        if row is None:
+            return None
+        tok = _token(row)
+        if tok.usable(now):
+            row.last_used_at = now
+        return tok
+
+    def find(self) -> list[ApiToken]:
+        return [_token(r) for r in self._s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+
+    def revoke(self, token_id: int, *, now: datetime) -> ApiToken:
+        row = self._s.get(ApiTokenRow, token_id)
+        if row is None:
+            raise NotFoundError(f"no API token {token_id}")
+        if row.revoked_at is None:
+            row.revoked_at = now
+        self._s.flush()
+        return _token(row)
