@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from overt.config import build_engine
 from overt.errors import ImageError
 from overt.evaluation.pairs import read_csv_pairs, run_pairs
 from overt.vision.engine import FaceEngine, FacePick, choose_face
@@ -112,7 +113,7 @@ def main() -> int:
     if root is None:
         console.print("../shared/dev-data is absent (set OVERT_DEV_DATA); nothing to measure")
         return 0
-    engine = FaceEngine.from_config()
+    engine = build_engine()
     results = []
     with Progress(console=console, transient=True) as progress:
         for rel in SETS:

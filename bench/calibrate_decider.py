@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from overt.config import build_engine
 from overt.domain.quality import QualityGate
 from overt.errors import InputError
-from overt.vision.engine import FaceEngine
 
 
 def dev_data() -> Path:
@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     root = dev_data() / "videos"
-    engine = FaceEngine.from_config()
+    engine = build_engine()
     gate = QualityGate()
     clips = sorted((root / "talking_heads").glob("d*.mp4"))
     enrolled: dict[str, np.ndarray] = {}

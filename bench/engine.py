@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from overt.config import build_engine
 from overt.samples import sample_image
 from overt.vision.align import ARCFACE_TEMPLATE_112, align_face
 from overt.vision.detectors.scrfd import ScrfdDetector, nms
@@ -256,7 +257,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
 
     registry = ModelRegistry()
     frame = make_frame()
-    engine = FaceEngine.from_config()
+    engine = build_engine()
     base_det = BaselineScrfd(registry.verified_path("scrfd_500m_bnkps"))
     base_emb = BaselineArcFace(registry.verified_path("arcface_w600k_mbf"))
     det = engine.detector
@@ -385,7 +386,7 @@ def memory_probe(which: str) -> dict[str, float]:
     before = peak_rss_mb()
     frame = make_frame()
     if which == "engine":
-        engine = FaceEngine.from_config()
+        engine = build_engine()
         faces = engine.faces(frame)
         crops = [align_face(frame, f.landmarks5) for f in faces]
         engine.embedder.embed((crops * 2)[:32])

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from overt.config import build_engine
 from overt.evaluation.dataset import default_split, scan_identities
 from overt.evaluation.identify import embed_images, evaluate
 from overt.evaluation.run import engine_embed_fn
-from overt.vision.engine import FaceEngine
 
 
 def _deepface_folder(src: Path, dst: Path) -> Path:
@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--dev-data", default=os.environ.get("OVERT_DEV_DATA", "/work/shared/dev-data"))
     args = ap.parse_args()
     root = Path(args.dev_data) / "faces"
-    engine = FaceEngine.from_config()
+    engine = build_engine()
     embed = engine_embed_fn(engine)
     with tempfile.TemporaryDirectory() as tmp:
         sets = {"ORL": root / "orl", "deepface": _deepface_folder(root / "deepface", Path(tmp) / "deepface")}

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from overt.config import build_engine
 from overt.errors import ImageError
 from overt.evaluation.pairs import read_csv_pairs, run_pairs
 from overt.samples import sample_image
@@ -92,7 +93,7 @@ def quantise(folder: Path, engine: FaceEngine, emb: ArcFaceEmbedder) -> tuple[Pa
 
 
 def main() -> int:
-    engine = FaceEngine.from_config()
+    engine = build_engine()
     emb = engine.embedder
     assert isinstance(emb, ArcFaceEmbedder)
     out: dict[str, Any] = {"calibration": "faces of players.jpg, gdp.jpg, yaoming.jpg (shipped samples)"}

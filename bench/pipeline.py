@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from overt.alerts import MemorySink
-from overt.config import EngineConfig, PipelineConfig, ScrfdDetectorConfig
+from overt.config import EngineConfig, PipelineConfig, ScrfdDetectorConfig, build_engine
 from overt.matching import Gallery, build_gallery
 from overt.pipeline import Pipeline
 from overt.pipeline.synthetic import SyntheticClip, face_patches
@@ -64,7 +64,7 @@ def cpu_s() -> float:
 
 
 def make_engine(threads: int, det_size: int) -> FaceEngine:
-    return FaceEngine.from_config(EngineConfig(threads=threads, detector=ScrfdDetectorConfig(input_size_px=det_size)))
+    return build_engine(EngineConfig(threads=threads, detector=ScrfdDetectorConfig(input_size_px=det_size)))
 
 
 def run_pipeline(

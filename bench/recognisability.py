@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from overt.config import PipelineConfig, ProbeQualityConfig
+from overt.config import PipelineConfig, ProbeQualityConfig, build_engine
 from overt.domain.quality import QualityGate
 from overt.matching import build_gallery
 from overt.pipeline import Pipeline
@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=15, help="talking-head frame stride")
     args = ap.parse_args()
     root = Path(args.dev_data)
-    meter = Meter(FaceEngine.from_config())
+    meter = Meter(build_engine())
     sets: dict[str, list[float]] = {}
 
     def add(name: str, values: list[float]) -> None:

@@ -19,9 +19,10 @@ ArcFace-compatible ONNX model::
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,12 +30,32 @@ from overt.errors import ConfigError
 from overt.vision.imageio import DEFAULT_MAX_PIXELS
 from overt.vision.models import ModelSpec
 
+if TYPE_CHECKING:
+    from overt.vision.engine import FaceEngine
 
-class _Strict(BaseModel):
+
+class StrictModel(BaseModel):
+    """The base of every config model: frozen, and unknown keys fail."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class ScrfdDetectorConfig(_Strict):
+def default_data_dir() -> Path:
+    """``$OVERT_DATA_DIR``, else the per-user data folder of this platform."""
+    env = os.environ.get("OVERT_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        return (Path(base) if base else home / "AppData" / "Local") / "overt"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "overt"
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else home / ".local" / "share") / "overt"
+
+
+class ScrfdDetectorConfig(StrictModel):
     """SCRFD ONNX detector (default)."""
 
     type: Literal["scrfd"] = "scrfd"
@@ -48,14 +69,14 @@ class ScrfdDetectorConfig(_Strict):
     )
 
 
-class DlibDetectorConfig(_Strict):
+class DlibDetectorConfig(StrictModel):
     """dlib HOG detector + 68-point landmarks (public-domain weights; needs ``overt[dlib]``)."""
 
     type: Literal["dlib_hog"] = "dlib_hog"
     upsample: int = Field(default=1, ge=0, le=3, description="Image upsampling passes (finds smaller faces, slower).")
 
 
-class ArcFaceEmbedderConfig(_Strict):
+class ArcFaceEmbedderConfig(StrictModel):
     """ArcFace-compatible ONNX embedder (default)."""
 
     type: Literal["arcface"] = "arcface"
@@ -65,7 +86,7 @@ class ArcFaceEmbedderConfig(_Strict):
     )
 
 
-class DlibEmbedderConfig(_Strict):
+class DlibEmbedderConfig(StrictModel):
     """dlib ResNet embedder, 128-d (public-domain weights; needs ``overt[dlib]``)."""
 
     type: Literal["dlib_resnet"] = "dlib_resnet"
@@ -78,7 +99,7 @@ DetectorConfig = Annotated[ScrfdDetectorConfig | DlibDetectorConfig, Field(discr
 EmbedderConfig = Annotated[ArcFaceEmbedderConfig | DlibEmbedderConfig, Field(discriminator="type")]
 
 
-class EngineConfig(_Strict):
+class EngineConfig(StrictModel):
     """The recognition engine: which detector and embedder, and how to run them."""
 
     detector: DetectorConfig = Field(default_factory=ScrfdDetectorConfig)
@@ -97,7 +118,7 @@ class EngineConfig(_Strict):
     )
 
 
-class ProbeQualityConfig(_Strict):
+class ProbeQualityConfig(StrictModel):
     """Minimum quality of a live face before it is embedded (each ``min_*`` strict below, ``max_*`` above).
 
     Defaults are ``QualityGate()``'s: 40 px faces still embed usefully with ArcFace at 112 px,
@@ -120,7 +141,7 @@ class ProbeQualityConfig(_Strict):
     )
 
 
-class PipelineConfig(_Strict):
+class PipelineConfig(StrictModel):
     """The live pipeline: tracking, which faces get embedded, and when a track alerts.
 
     Defaults were measured on the dev-data talking-head clips and synthetic 720p/1080p
@@ -170,7 +191,7 @@ class PipelineConfig(_Strict):
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
 
 
-class SourceConfig(_Strict):
+class SourceConfig(StrictModel):
     """How frames are read from cameras and files (``overt.sources``).
 
     Timeouts bound every open and read of a live stream; a stalled or dropped stream is
@@ -226,7 +247,7 @@ class SourceConfig(_Strict):
     )
 
 
-class OvertConfig(_Strict):
+class OvertConfig(StrictModel):
     """Top-level configuration file."""
 
     engine: EngineConfig = Field(default_factory=EngineConfig)
@@ -254,3 +275,55 @@ def load_config(path: str | Path | None = None) -> OvertConfig:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])
         raise ConfigError(f"config file {p}: {loc}: {first['msg']} ({exc.error_count()} error(s))") from None
+
+
+def build_engine(config: EngineConfig | None = None) -> FaceEngine:
+    """The face engine this config describes (models load lazily, on first use)."""
+    from overt.vision.detectors.base import Detector
+    from overt.vision.embedders.base import Embedder
+    from overt.vision.engine import FaceEngine
+    from overt.vision.models import ModelRegistry
+
+    cfg = config or EngineConfig()
+    registry = ModelRegistry(cfg.models)
+    detector: Detector
+    embedder: Embedder
+    if isinstance(cfg.detector, DlibDetectorConfig):
+        from overt.vision.detectors.dlib_hog import DlibHogDetector
+
+        detector = DlibHogDetector(registry, upsample=cfg.detector.upsample)
+    else:
+        from overt.vision.detectors.scrfd import ScrfdDetector
+
+        d = cfg.detector
+        detector = ScrfdDetector(
+            registry,
+            model_id=d.model_id,
+            input_size_px=d.input_size_px,
+            score_threshold=d.score_threshold,
+            nms_iou=d.nms_iou,
+            max_faces=d.max_faces,
+            max_upscale=d.max_upscale,
+            threads=cfg.threads,
+        )
+    if isinstance(cfg.embedder, DlibEmbedderConfig):
+        from overt.vision.embedders.dlib_resnet import DlibResnetEmbedder
+
+        embedder = DlibResnetEmbedder(registry, jitters=cfg.embedder.jitters)
+    else:
+        from overt.vision.embedders.arcface import ArcFaceEmbedder
+
+        embedder = ArcFaceEmbedder(
+            registry, model_id=cfg.embedder.model_id, threads=cfg.threads, max_batch=cfg.embedder.max_batch
+        )
+    threshold = cfg.min_similarity
+    if threshold is None:
+        threshold = registry.get(embedder.model_id).default_threshold
+    return FaceEngine(
+        detector,
+        embedder,
+        max_image_pixels=cfg.max_image_pixels,
+        retry_score_threshold=cfg.retry_score_threshold,
+        retry_pad_ratio=cfg.retry_pad_ratio,
+        min_similarity=0.3 if threshold is None else threshold,
+    )

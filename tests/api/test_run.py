@@ -20,7 +20,7 @@ from overt.api.security import SESSION_COOKIE
 from overt.api.settings import ApiSettings
 from overt.api.supervisor import PipelineSupervisor, StoreAlertSink
 from overt.api.testing import ServerThread, free_port
-from overt.config import EngineConfig
+from overt.config import EngineConfig, build_engine
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.samples import sample_image
 from overt.vision.engine import FaceEngine
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def engine() -> FaceEngine:
-    return FaceEngine.from_config(EngineConfig())
+    return build_engine(EngineConfig())
 
 
 def make_clip(engine: FaceEngine, path: Path, seconds: float = 3.0) -> Path:

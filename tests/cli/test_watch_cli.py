@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pytest
 
 from overt.cli.app import main
+from overt.config import build_engine
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.vision.engine import FaceEngine
 from tests.pipeline.conftest import altered
@@ -21,7 +22,7 @@ from tests.pipeline.conftest import altered
 
 @pytest.fixture(scope="module")
 def engine() -> FaceEngine:
-    return FaceEngine.from_config()
+    return build_engine()
 
 
 def make_inputs(

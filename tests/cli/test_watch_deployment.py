@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from overt.cli.app import main
-from overt.config import EngineConfig
+from overt.config import EngineConfig, build_engine
 from overt.deployments.service import DeploymentService
 from overt.store.models import AlertRow
-from overt.vision.engine import FaceEngine
 from tests.api.conftest import Running, start_server
 from tests.api.helpers import active_deployment, enrol_yaoming
 from tests.api.test_run import make_clip
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def governed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Path]]:
     root = tmp_path_factory.mktemp("watchdep")
-    clip_path = make_clip(FaceEngine.from_config(EngineConfig()), root / "clip.mp4")
+    clip_path = make_clip(build_engine(EngineConfig()), root / "clip.mp4")
     running = start_server(root / "data")
     enrol_yaoming(running)
     yield running, clip_path

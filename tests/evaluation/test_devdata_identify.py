@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from overt.cli.app import main
+from overt.config import build_engine
 from overt.evaluation.identify import EmbeddedImage, embed_images
 from overt.evaluation.run import IdentifyOptions, IdentifyRun, engine_embed_fn, make_split, run_identify
-from overt.vision.engine import FaceEngine
 
 pytestmark = [pytest.mark.devdata, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.devdata, pytest.mark.slow]
 def orl_run(dev_data: Path) -> IdentifyRun:
     opts = IdentifyOptions(identities=dev_data / "faces" / "orl", n_boot=300, n_perm=500)
     split = make_split(opts)
-    embed = engine_embed_fn(FaceEngine.from_config())
+    embed = engine_embed_fn(build_engine())
     cache: dict[Path, EmbeddedImage] = embed_images(split.all_images(), embed)
     return run_identify(opts, embed, {"model_id": "arcface_w600k_mbf"}, split=split, cache=cache)
 
@@ -54,9 +54,7 @@ def test_orl_fairness_on_arbitrary_groups(orl_run: IdentifyRun, dev_data: Path, 
         "identity,parity\n" + "".join(f"s{k},{'odd' if k % 2 else 'even'}\n" for k in range(1, 41)), encoding="utf-8"
     )
     opts = IdentifyOptions(identities=dev_data / "faces" / "orl", groups_csv=groups, n_boot=300, n_perm=500)
-    run = run_identify(
-        opts, engine_embed_fn(FaceEngine.from_config()), {}, split=orl_run.result.split, cache=orl_run.cache
-    )
+    run = run_identify(opts, engine_embed_fn(build_engine()), {}, split=orl_run.result.split, cache=orl_run.cache)
     fair = run.data["fairness"]
     assert fair["significant"] == []
     assert {g["group"] for g in fair["groups"]} == {"odd", "even"}

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from overt.config import default_data_dir
 from overt.errors import ConfigError, InputError
 from overt.evaluation.calibrate import calibrate, make_profile
 from overt.evaluation.dataset import default_split
 from overt.evaluation.identify import EmbeddedImage
-from overt.evaluation.profiles import default_data_dir, load_profile, profile_path, save_profile
+from overt.evaluation.profiles import load_profile, profile_path, save_profile
 
 
 def _data(n_ids: int = 60, per_id: int = 3) -> tuple[dict[str, list[Path]], dict[Path, EmbeddedImage]]:

@@ -7,13 +7,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from overt.config import build_engine
 from overt.pipeline.synthetic import face_patches
 from overt.vision.engine import FaceEngine
 
 
 @pytest.fixture(scope="session")
 def engine() -> FaceEngine:
-    return FaceEngine.from_config()
+    return build_engine()
 
 
 @pytest.fixture(scope="session")

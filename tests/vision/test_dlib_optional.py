@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from overt.config import DlibDetectorConfig, DlibEmbedderConfig, EngineConfig
+from overt.config import DlibDetectorConfig, DlibEmbedderConfig, EngineConfig, build_engine
 from overt.errors import BackendUnavailableError
 from overt.samples import sample_image
-from overt.vision.engine import FaceEngine
 from tests.cli.conftest import one_line_error, run
 
 
@@ -37,7 +36,7 @@ def no_dlib(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_missing_dlib_says_how_to_install(cfg: EngineConfig) -> None:
     with pytest.raises(BackendUnavailableError, match=r"pip install 'overt\[dlib\]'"):
-        FaceEngine.from_config(cfg)
+        build_engine(cfg)
 
 
 @pytest.mark.usefixtures("no_dlib")

@@ -4,7 +4,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from overt.config import EngineConfig, ScrfdDetectorConfig
+from overt.config import EngineConfig, ScrfdDetectorConfig, build_engine
 from overt.domain.quality import QualityGate
 from overt.errors import MultipleFacesError, NoFaceError, QualityError
 from overt.vision.engine import FaceEngine, choose_face
@@ -17,20 +17,20 @@ YAO_XYXY = (71.8, 73.3, 177.4, 212.0)
 
 @pytest.fixture(scope="module")
 def engine() -> FaceEngine:
-    return FaceEngine.from_config(EngineConfig())
+    return build_engine(EngineConfig())
 
 
 def test_from_config_defaults(engine: FaceEngine) -> None:
     assert engine.detector.model_id == "scrfd_500m_bnkps"
     assert engine.embedder.model_id == "arcface_w600k_mbf"
     assert engine.min_similarity == pytest.approx(0.30)
-    assert FaceEngine.from_config(EngineConfig(min_similarity=0.5)).min_similarity == 0.5
+    assert build_engine(EngineConfig(min_similarity=0.5)).min_similarity == 0.5
 
 
 def test_tight_crop_is_found_only_by_the_padded_retry(yaoming_bgr: Img) -> None:
     # SCRFD enlarging a close-up to the full 640 input misses a face that fills the whole image
     # (max_upscale caps that by default); the retry pads and lowers the threshold.
-    engine = FaceEngine.from_config(EngineConfig(detector=ScrfdDetectorConfig(max_upscale=100.0)))
+    engine = build_engine(EngineConfig(detector=ScrfdDetectorConfig(max_upscale=100.0)))
     x1, y1, x2, y2 = 62, 63, 187, 222
     crop = np.ascontiguousarray(yaoming_bgr[y1:y2, x1:x2])
     assert len(engine.detect(crop)) == 0

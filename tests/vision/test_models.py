@@ -8,10 +8,9 @@ import numpy.typing as npt
 import pytest
 from pydantic import ValidationError
 
-from overt.config import load_config
+from overt.config import build_engine, load_config
 from overt.domain.templates import cosine_similarity
 from overt.errors import ModelError
-from overt.vision.engine import FaceEngine
 from overt.vision.models import BUILTIN_MODELS, ModelRegistry, ModelSpec, file_sha256
 
 BAD_SHA = "0" * 64
@@ -131,12 +130,12 @@ model_id = "my_arcface"
 """,
         encoding="utf-8",
     )
-    engine = FaceEngine.from_config(load_config(cfg_file).engine)
+    engine = build_engine(load_config(cfg_file).engine)
     assert engine.min_similarity == 0.42
     face = engine.one_face(yaoming_bgr)
     assert face.template is not None
     assert face.template.model_id == "my_arcface"
-    ref = FaceEngine.from_config().one_face(yaoming_bgr).template
+    ref = build_engine().one_face(yaoming_bgr).template
     assert ref is not None
     np.testing.assert_allclose(face.template.vector, ref.vector, atol=1e-5)
     with pytest.raises(Exception, match="different models"):

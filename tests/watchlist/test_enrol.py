@@ -7,6 +7,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from overt.config import build_engine
 from overt.errors import InputError
 from overt.matching import ExactGallery
 from overt.vision.engine import FaceEngine
@@ -16,7 +17,7 @@ from tests.pipeline.conftest import altered
 
 @pytest.fixture(scope="module")
 def engine() -> FaceEngine:
-    return FaceEngine.from_config()
+    return build_engine()
 
 
 def test_enrol_folder_accepts_good_faces_and_explains_rejections(

@@ -88,10 +88,10 @@ def test_input_errors_store_nothing(store: Store, img: Path, tmp_path: Path) -> 
 
 
 def test_real_engine_quality_gate(store: Store, img: Path, tmp_path: Path) -> None:
-    from overt.vision.engine import FaceEngine
+    from overt.config import build_engine
 
     u = users(store)
-    svc = WatchlistService(store, FaceEngine.from_config())
+    svc = WatchlistService(store, build_engine())
     res = svc.add(u["wm"], img, EntryDetails("W-1", "warrant", "custody"), _prov(category=Category.WANTED_BY_COURT))
     assert res.quality.size_px > 64
     with store.transaction() as tx:

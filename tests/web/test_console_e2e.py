@@ -22,7 +22,7 @@ from overt.api.app import create_app
 from overt.api.settings import ApiSettings
 from overt.api.supervisor import PipelineSupervisor, StoreAlertSink
 from overt.api.testing import ServerThread
-from overt.config import EngineConfig
+from overt.config import EngineConfig, build_engine
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.samples import sample_image
 from overt.vision.engine import FaceEngine
@@ -57,7 +57,7 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # never download
 
 @pytest.fixture(scope="module")
 def engine() -> FaceEngine:
-    return FaceEngine.from_config(EngineConfig())
+    return build_engine(EngineConfig())
 
 
 @pytest.fixture(scope="module")

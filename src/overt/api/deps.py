@@ -32,10 +32,9 @@ class Services:
     def engine(self) -> Any:
         if self._engine is None:
             if self.engine_factory is None:
-                from overt.config import EngineConfig
-                from overt.vision.engine import FaceEngine
+                from overt.config import EngineConfig, build_engine
 
-                self._engine = FaceEngine.from_config(EngineConfig())
+                self._engine = build_engine(EngineConfig())
             else:
                 self._engine = self.engine_factory()
         return self._engine

@@ -34,9 +34,9 @@ class CliState:
 
     def engine(self) -> FaceEngine:
         if self._engine is None:
-            from overt.vision.engine import FaceEngine
+            from overt.config import build_engine
 
-            self._engine = FaceEngine.from_config(self.config.engine)
+            self._engine = build_engine(self.config.engine)
         return self._engine
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import typer
 
+from overt.config import default_data_dir
 from overt.domain.users import User
 from overt.errors import ConfigError
-from overt.store.datadir import default_data_dir, open_data_dir
+from overt.store.datadir import open_data_dir
 from overt.store.store import Store
 from overt.users import UserService
 

@@ -12,31 +12,16 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from overt.config import StrictModel, default_data_dir
 from overt.errors import ConfigError, InputError, StorageError
 
 PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 SCHEMA = "overt.profile/1"
-
-
-def default_data_dir() -> Path:
-    """``$OVERT_DATA_DIR``, else the per-user data folder of this platform."""
-    env = os.environ.get("OVERT_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA")
-        return (Path(base) if base else home / "AppData" / "Local") / "overt"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "overt"
-    xdg = os.environ.get("XDG_DATA_HOME")
-    return (Path(xdg) if xdg else home / ".local" / "share") / "overt"
 
 
 def profile_path(name: str, data_dir: str | Path | None = None) -> Path:
@@ -46,11 +31,7 @@ def profile_path(name: str, data_dir: str | Path | None = None) -> Path:
     return root / "profiles" / f"{name}.json"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CalibrationData(_Strict):
+class CalibrationData(StrictModel):
     """What the threshold was measured on."""
 
     identities_dir: str = Field(description="Folder of identities (as given on the command line).")
@@ -67,7 +48,7 @@ class CalibrationData(_Strict):
     detection_failures: int = Field(ge=0, description="Images in which no face was found (counted, not dropped).")
 
 
-class ModelProfile(_Strict):
+class ModelProfile(StrictModel):
     """A calibrated operating point for one model. ``min_similarity``: alert when score >= it."""
 
     schema_: str = Field(default=SCHEMA, alias="schema")

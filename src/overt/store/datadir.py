@@ -14,8 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from overt.config import StrictModel
 from overt.crypto.envelope import kek_fingerprint
 from overt.crypto.keys import (
     EnvKeyStore,
@@ -36,25 +37,21 @@ DB_FILE = "overt.db"
 PENDING_SUFFIX = ".new"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FileKeySource(_Strict):
+class FileKeySource(StrictModel):
     """KEK in a 0600 key file (relative paths are inside the data directory)."""
 
     type: Literal["file"] = "file"
     path: str = Field(default=KEY_FILE, description="Key file path.")
 
 
-class EnvKeySource(_Strict):
+class EnvKeySource(StrictModel):
     """KEK (base64, 32 bytes) in an environment variable."""
 
     type: Literal["env"] = "env"
     var: str = Field(default="OVERT_KEK", description="Environment variable holding the key.")
 
 
-class PassphraseKeySource(_Strict):
+class PassphraseKeySource(StrictModel):
     """KEK derived with argon2id from a passphrase read from an environment variable or a prompt."""
 
     type: Literal["passphrase"] = "passphrase"
@@ -65,7 +62,7 @@ class PassphraseKeySource(_Strict):
 KeySource = Annotated[FileKeySource | EnvKeySource | PassphraseKeySource, Field(discriminator="type")]
 
 
-class DataDirConfig(_Strict):
+class DataDirConfig(StrictModel):
     """``<data-dir>/overt.json``."""
 
     version: Literal[1] = 1
@@ -81,14 +78,6 @@ class DataDirConfig(_Strict):
             alert_retention=timedelta(hours=self.alert_retention_h),
             snapshot_shred_after=timedelta(hours=self.snapshot_shred_after_h),
         )
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("OVERT_DATA_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "overt"
 
 
 def _key_path(data_dir: Path, src: FileKeySource) -> Path:
@@ -231,7 +220,6 @@ __all__ = [
     "CONFIG_NAME",
     "KEK_META",
     "DataDirConfig",
-    "default_data_dir",
     "init_data_dir",
     "load_config",
     "open_data_dir",

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from overt.config import DlibDetectorConfig, DlibEmbedderConfig, EngineConfig
 from overt.domain.detections import FaceDetections
 from overt.domain.faces import Face
 from overt.domain.quality import QualityGate
@@ -18,7 +17,6 @@ from overt.vision.align import align_face
 from overt.vision.detectors.base import Detector
 from overt.vision.embedders.base import Embedder
 from overt.vision.imageio import DEFAULT_MAX_PIXELS, read_image
-from overt.vision.models import ModelRegistry
 from overt.vision.quality import measure_quality
 
 FacePick = Literal["one", "largest", "centre"]
@@ -48,52 +46,6 @@ class FaceEngine:
         self.retry_score_threshold = retry_score_threshold
         self.retry_pad_ratio = retry_pad_ratio
         self.min_similarity = min_similarity
-
-    @classmethod
-    def from_config(cls, config: EngineConfig | None = None) -> FaceEngine:
-        cfg = config or EngineConfig()
-        registry = ModelRegistry(cfg.models)
-        detector: Detector
-        embedder: Embedder
-        if isinstance(cfg.detector, DlibDetectorConfig):
-            from overt.vision.detectors.dlib_hog import DlibHogDetector
-
-            detector = DlibHogDetector(registry, upsample=cfg.detector.upsample)
-        else:
-            from overt.vision.detectors.scrfd import ScrfdDetector
-
-            d = cfg.detector
-            detector = ScrfdDetector(
-                registry,
-                model_id=d.model_id,
-                input_size_px=d.input_size_px,
-                score_threshold=d.score_threshold,
-                nms_iou=d.nms_iou,
-                max_faces=d.max_faces,
-                max_upscale=d.max_upscale,
-                threads=cfg.threads,
-            )
-        if isinstance(cfg.embedder, DlibEmbedderConfig):
-            from overt.vision.embedders.dlib_resnet import DlibResnetEmbedder
-
-            embedder = DlibResnetEmbedder(registry, jitters=cfg.embedder.jitters)
-        else:
-            from overt.vision.embedders.arcface import ArcFaceEmbedder
-
-            embedder = ArcFaceEmbedder(
-                registry, model_id=cfg.embedder.model_id, threads=cfg.threads, max_batch=cfg.embedder.max_batch
-            )
-        threshold = cfg.min_similarity
-        if threshold is None:
-            threshold = registry.get(embedder.model_id).default_threshold
-        return cls(
-            detector,
-            embedder,
-            max_image_pixels=cfg.max_image_pixels,
-            retry_score_threshold=cfg.retry_score_threshold,
-            retry_pad_ratio=cfg.retry_pad_ratio,
-            min_similarity=0.3 if threshold is None else threshold,
-        )
 
     # -- images -------------------------------------------------------------------------------
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from overt.config import DlibDetectorConfig, DlibEmbedderConfig, EngineConfig
+from overt.config import DlibDetectorConfig, DlibEmbedderConfig, EngineConfig, build_engine
 from overt.domain.templates import cosine_similarity
 from overt.errors import ConfigError
 from overt.vision.detectors.dlib_hog import DlibHogDetector
 from overt.vision.embedders.dlib_resnet import DlibResnetEmbedder
-from overt.vision.engine import FaceEngine
 from overt.vision.models import ModelRegistry
 from tests.vision.contract import EmbedderContract
 
@@ -63,7 +62,7 @@ def test_descriptors_are_not_unit_norm_before_normalising(embedder: DlibResnetEm
 
 def test_dlib_engine_end_to_end(yaoming_bgr: np.ndarray) -> None:
     pytest.importorskip("dlib")
-    engine = FaceEngine.from_config(EngineConfig(detector=DlibDetectorConfig(), embedder=DlibEmbedderConfig()))
+    engine = build_engine(EngineConfig(detector=DlibDetectorConfig(), embedder=DlibEmbedderConfig()))
     assert engine.min_similarity == pytest.approx(0.925)
     a = engine.one_face(yaoming_bgr)
     b = engine.one_face(np.ascontiguousarray(yaoming_bgr[:, ::-1]))
@@ -75,9 +74,9 @@ def test_dlib_engine_end_to_end(yaoming_bgr: np.ndarray) -> None:
 
 def test_dlib_embedder_behind_scrfd_and_jitters(yaoming_bgr: np.ndarray) -> None:
     pytest.importorskip("dlib")
-    engine = FaceEngine.from_config(EngineConfig(embedder=DlibEmbedderConfig(jitters=2)))
+    engine = build_engine(EngineConfig(embedder=DlibEmbedderConfig(jitters=2)))
     face = engine.one_face(yaoming_bgr, gate=None)
-    ref = FaceEngine.from_config(EngineConfig(detector=DlibDetectorConfig(), embedder=DlibEmbedderConfig()))
+    ref = build_engine(EngineConfig(detector=DlibDetectorConfig(), embedder=DlibEmbedderConfig()))
     other = ref.one_face(yaoming_bgr)
     assert face.template is not None
     assert other.template is not None
