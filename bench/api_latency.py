@@ -107,11 +107,13 @@ def main() -> None:
                 "categories": ["wanted_by_court"],
                 "min_similarity": 0.45,
                 "threshold_justification": "bench",
-                "notice_confirmed": True,
             }
             dep = op.post("/api/v1/deployments", json=plan).json()["id"]
             officer = login(url, "officer", "officer-password")
             officer.post(f"/api/v1/deployments/{dep}/authorise").raise_for_status()
+            op.post(f"/api/v1/deployments/{dep}/publish-notice").raise_for_status()
+            late = {"reason": "benchmark: urgent start"}
+            officer.post(f"/api/v1/deployments/{dep}/late-start", json=late).raise_for_status()
             op.post(f"/api/v1/deployments/{dep}/start").raise_for_status()
             adm = login(url, "admin", "admin-password")
             tok = adm.post("/api/v1/tokens", json={"name": "bench", "kind": "device", "deployment_id": dep}).json()

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from overt.deployments import DeploymentService
 from overt.domain.deployments import DeploymentPlan
 from overt.domain.templates import Template
 from overt.domain.users import Role, User
@@ -20,7 +21,7 @@ def template(seed: int, dim: int = 512) -> Template:
     return Template(np.random.default_rng(seed).standard_normal(dim).astype(np.float32), MODEL)
 
 
-def plan(start: datetime, hours: float = 6, *, notice: bool = True, threshold: float = 0.45) -> DeploymentPlan:
+def plan(start: datetime, hours: float = 6, *, threshold: float = 0.45) -> DeploymentPlan:
     return DeploymentPlan(
         purpose="Locate people wanted by the courts",
         legal_basis="common law policing powers; force LFR policy v3",
@@ -31,8 +32,13 @@ def plan(start: datetime, hours: float = 6, *, notice: bool = True, threshold: f
         categories=(Category.WANTED_BY_COURT, Category.MISSING_PERSON),
         min_similarity=threshold,
         threshold_justification="vendor calibration at FPIR 1/1000",
-        notice_confirmed=notice,
     )
+
+
+def publish_late(svc: DeploymentService, u: dict[str, User], deployment_id: int) -> None:
+    """Publish the notice and have an officer approve an urgent start (tests run inside the lead time)."""
+    svc.publish_notice(u["op"], deployment_id)
+    svc.approve_late_start(u["officer"], deployment_id, "urgent: test of the start path")
 
 
 def users(store: Store) -> dict[str, User]:

@@ -10,7 +10,7 @@ from overt.domain.clock import FakeClock
 from overt.errors import AuthError, GovernanceError
 from overt.retention import purge, retain_alert
 from overt.store import Store
-from tests.gov_helpers import plan, users
+from tests.gov_helpers import plan, publish_late, users
 
 
 def test_alert_path_is_governed_and_audited(store: Store, clock: FakeClock) -> None:
@@ -22,6 +22,7 @@ def test_alert_path_is_governed_and_audited(store: Store, clock: FakeClock) -> N
     with pytest.raises(GovernanceError, match="refused"):
         alerts.record(raised_at=clock.now(), **kw)  # type: ignore[arg-type]
     svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
     svc.start(u["op"], d.id)
     a = alerts.record(raised_at=clock.now(), **kw)  # type: ignore[arg-type]
     with pytest.raises(AuthError):

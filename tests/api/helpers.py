@@ -54,11 +54,12 @@ def plan(hours: float = 6, start_offset_min: float = -5) -> dict[str, Any]:
         "categories": ["wanted_by_court"],
         "min_similarity": 0.45,
         "threshold_justification": "calibrated at FPIR 1/1000",
-        "notice_confirmed": True,
     }
 
 
-def active_deployment(running: Running, *, start: bool = True) -> int:
+def active_deployment(running: Running, *, start: bool = True, publish: bool = True) -> int:
+    """Created, authorised, notice published with an officer's urgent late start (tests run inside the
+    24 h lead time), and started; ``publish=False`` stops after authorisation."""
     op = running.login("op")
     r = op.post("/api/v1/deployments", json=plan())
     assert r.status_code == 201, r.text
@@ -66,8 +67,13 @@ def active_deployment(running: Running, *, start: bool = True) -> int:
     officer = running.login("officer")
     r = officer.post(f"/api/v1/deployments/{dep}/authorise")
     assert r.status_code == 200, r.text
+    if publish:
+        r = op.post(f"/api/v1/deployments/{dep}/publish-notice")
+        assert r.status_code == 200, r.text
+        r = officer.post(f"/api/v1/deployments/{dep}/late-start", json={"reason": "urgent: test of the start path"})
+        assert r.status_code == 200, r.text
     officer.close()
-    if start:
+    if start and publish:
         r = op.post(f"/api/v1/deployments/{dep}/start")
         assert r.status_code == 200, r.text
     op.close()

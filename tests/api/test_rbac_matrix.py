@@ -27,6 +27,7 @@ USERS = {A, O, WM, OP, AUD}
 REPORTERS = {A, O, AUD, OP}
 DEPLOY_VIEW = {A, O, OP, AUD}
 RUN = {A, O, OP}
+AUTH = {O}
 
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/alerts"): {A, O, OP, AUD},
@@ -47,10 +48,14 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/deployments/{deployment_id}/close"): RUN,
     ("GET", "/api/v1/deployments/{deployment_id}/live"): RUN,
     ("GET", "/api/v1/deployments/{deployment_id}/live.jpg"): RUN,
-    ("POST", "/api/v1/deployments/{deployment_id}/notice"): RUN,
+    ("POST", "/api/v1/deployments/{deployment_id}/publish-notice"): RUN,
+    ("POST", "/api/v1/deployments/{deployment_id}/late-start"): AUTH,
     ("POST", "/api/v1/deployments/{deployment_id}/start"): RUN,
+    ("GET", "/api/v1/deployments/{deployment_id}/signage.pdf"): DEPLOY_VIEW,
     ("POST", "/api/v1/deployments/{deployment_id}/stop"): RUN,
     ("GET", "/api/v1/health"): {ANON},
+    ("GET", "/api/v1/public-settings"): {A},
+    ("PUT", "/api/v1/public-settings"): {A},
     ("POST", "/api/v1/ingest/alerts"): {DEV},
     ("GET", "/api/v1/reports/deployments/{deployment_id}"): REPORTERS,
     ("GET", "/api/v1/reports/deployments/{deployment_id}/html"): REPORTERS,

@@ -84,7 +84,7 @@ def test_full_governed_flow_and_nothing_readable_on_disk(
         capsys, monkeypatch, "op", "deployment", "create", "--purpose", "Find wanted people", "--legal-basis",
         "common law", "--place", "Market Square", "--start", _iso(now - timedelta(minutes=1)), "--end",
         _iso(now + timedelta(hours=2)), "--criteria", "court warrants", "--category", "wanted_by_court",
-        "--min-similarity", "0.4", "--justification", "calibrated", "--notice-confirmed", "--json",
+        "--min-similarity", "0.4", "--justification", "calibrated", "--json",
     )  # fmt: skip
     assert rc == 0, err
     dep = str(json.loads(out)["id"])
@@ -101,6 +101,25 @@ def test_full_governed_flow_and_nothing_readable_on_disk(
     auth = json.loads(out)
     assert auth["watchlist_size"] == 1
     assert auth["expected_false_alerts_per_1000"] >= 0
+    rc, _, err = run(capsys, monkeypatch, "op", "deployment", "start", dep)
+    assert rc != 0
+    assert "notice has not been published" in err
+    rc, out, err = run(capsys, monkeypatch, "op", "deployment", "publish-notice", dep, "--json")
+    assert rc == 0, err
+    assert json.loads(out)["notice_published_at"]
+    rc, _, err = run(capsys, monkeypatch, "op", "deployment", "start", dep)
+    assert rc != 0
+    assert "the policy needs 24 h" in err  # the data dir's default lead time
+    sign = tmp_path / "sign.pdf"
+    rc, _, err = run(capsys, monkeypatch, "op", "deployment", "signage", dep, "--out", str(sign))
+    assert rc == 0, err
+    assert sign.read_bytes().startswith(b"%PDF")
+    rc, _, err = run(capsys, monkeypatch, "op", "deployment", "late-start", dep, "--reason", "urgent: risk to life")
+    assert rc != 0  # an operator may not override the lead time
+    rc, _, err = run(
+        capsys, monkeypatch, "officer", "deployment", "late-start", dep, "--reason", "urgent: risk to life"
+    )
+    assert rc == 0, err
     rc, out, err = run(capsys, monkeypatch, "op", "deployment", "start", dep, "--json")
     assert rc == 0, err
     assert json.loads(out)["state"] == "active"

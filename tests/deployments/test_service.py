@@ -15,7 +15,7 @@ from overt.errors import AuthError, GovernanceError, KeyDestroyedError
 from overt.store import Store
 from overt.store.models import DataKeyRow, SnapshotRow
 from overt.watchlist.snapshots import expected_false_alerts_per_1000, load_snapshot_gallery
-from tests.gov_helpers import add_entry, plan, users
+from tests.gov_helpers import add_entry, plan, publish_late, users
 
 
 def test_lifecycle_snapshot_and_shred(store: Store, clock: FakeClock) -> None:
@@ -38,6 +38,9 @@ def test_lifecycle_snapshot_and_shred(store: Store, clock: FakeClock) -> None:
     with pytest.raises(GovernanceError, match="before its planned start"):
         svc.start(u["op"], d.id)
     clock.advance(timedelta(hours=1))
+    with pytest.raises(GovernanceError, match="notice has not been published"):
+        svc.start(u["op"], d.id)
+    publish_late(svc, u, d.id)
     assert svc.start(u["op"], d.id).state is DeploymentState.ACTIVE
     gallery = dict(load_snapshot_gallery(store, d.id))
     assert sorted(gallery) == ["CASE-1", "CASE-2"]
@@ -63,6 +66,7 @@ def test_auto_stop_and_late_shred(store: Store, clock: FakeClock) -> None:
     svc = DeploymentService(store)
     d = svc.create(u["op"], plan(clock.now(), hours=2))
     svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
     svc.start(u["op"], d.id)
     clock.advance(timedelta(hours=2, seconds=1))
     assert svc.tick().stopped == (d.id,)

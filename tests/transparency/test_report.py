@@ -7,7 +7,7 @@ from overt.deployments import DeploymentService
 from overt.domain.clock import FakeClock
 from overt.store import Store
 from overt.transparency.report import deployment_report, period_report, render_html, to_json
-from tests.gov_helpers import add_entry, plan, users
+from tests.gov_helpers import add_entry, plan, publish_late, users
 
 
 def test_deployment_and_period_reports(store: Store, clock: FakeClock) -> None:
@@ -18,6 +18,7 @@ def test_deployment_and_period_reports(store: Store, clock: FakeClock) -> None:
     for _ in range(2):
         d = svc.create(u["op"], plan(clock.now(), hours=2))
         svc.authorise(u["officer"], d.id)
+        publish_late(svc, u, d.id)
         svc.start(u["op"], d.id)
         for verdict in ("true_match", "false_match", None):
             a = AlertService(store).record(

@@ -184,6 +184,12 @@ def test_officer_authorises(browser: Any, world: dict[str, Any]) -> None:
     assert "false alerts per 1,000" in page.inner_text("#flash")
     assert "1" in page.inner_text("#snapshot")
     shot(page, "05-deployment-authorised")
+    # the notice goes public; the test runs inside the 24 h lead time, so the officer approves an urgent start
+    page.click("#act-notice")
+    page.wait_for_selector("#act-late:not([hidden])")
+    page.once("dialog", lambda d: d.accept("urgent: demonstration of the start path"))
+    page.click("#act-late")
+    page.wait_for_selector("#act-late", state="hidden")
     page.context.close()
 
 

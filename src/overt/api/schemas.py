@@ -94,8 +94,10 @@ class DeploymentIn(In):
     categories: list[Category] = Field(min_length=1, max_length=10)
     min_similarity: float = Field(gt=0, lt=1)
     threshold_justification: str = Field(min_length=1, max_length=2000)
-    notice_confirmed: bool = False
     calibration_profile: str | None = Field(default=None, max_length=128)
+    geofence: list[tuple[float, float]] | None = Field(
+        default=None, min_length=3, max_length=200, description="Polygon of (latitude, longitude) vertices."
+    )
 
 
 class SnapshotOut(BaseModel):
@@ -117,8 +119,10 @@ class DeploymentOut(BaseModel):
     categories: list[str]
     min_similarity: float
     threshold_justification: str
-    notice_confirmed: bool
     expected_false_alerts_per_1000: float | None
+    notice_published_at: datetime | None = Field(description="When its public notice was published.")
+    late_start_by: str | None = Field(description="The officer who approved an urgent start before the lead time.")
+    late_start_reason: str | None = Field(description="Why (shown on the public page).")
     created_by: str
     created_at: datetime
     authorised_by: str | None
@@ -139,6 +143,10 @@ class AuthorisationOut(BaseModel):
     expected_false_alerts_per_1000: float
     estimate_basis: str
     look_alikes: int
+
+
+class LateStartIn(In):
+    reason: str = Field(min_length=10, max_length=500, description="Why it must start before the notice lead time.")
 
 
 class StopIn(In):
@@ -285,3 +293,27 @@ class LiveOut(BaseModel):
     camera_message: str
     has_frame: bool
     frame_age_s: float | None
+
+
+class PublicSettingsIn(In):
+    """Fields of the public site to change (omitted fields keep their value)."""
+
+    force_name: str | None = Field(default=None, min_length=1, max_length=200)
+    contact_email: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=50)
+    contact_address: str | None = Field(default=None, max_length=500)
+    complaints_url: str | None = Field(default=None, max_length=500)
+    equality_assessment_url: str | None = Field(default=None, max_length=500)
+    dpia_url: str | None = Field(default=None, max_length=500)
+    public_base_url: str | None = Field(default=None, max_length=500)
+
+
+class PublicSettingsOut(BaseModel):
+    force_name: str
+    contact_email: str | None
+    contact_phone: str | None
+    contact_address: str | None
+    complaints_url: str | None
+    equality_assessment_url: str | None
+    dpia_url: str | None
+    public_base_url: str | None

@@ -29,3 +29,6 @@ class ApiSettings(BaseModel):
     )
     token_default_days: int = Field(default=90, ge=1, le=3650, description="Default lifetime of a new API token.")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted image upload.")
+    public_rate_limit_per_min: int = Field(
+        default=120, ge=1, description="Requests per minute per client address to the public site /public/."
+    )

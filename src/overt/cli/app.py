@@ -22,6 +22,7 @@ from overt.cli import (
     init_cmd,
     keys_cmd,
     models,
+    public_cmd,
     purge_cmd,
     report_cmd,
     run_cmd,
@@ -77,6 +78,7 @@ purge_cmd.register(app)
 report_cmd.register(app)
 serve.register(app)
 run_cmd.register(app)
+public_cmd.register(app)
 
 # typer >= 0.20 vendors its own copy of click: catch that copy's exceptions as well as click's.
 _USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)

@@ -1,4 +1,4 @@
-"""``overt deployment create|set-threshold|authorise|confirm-notice|start|stop|close|show|list|tick``."""
+"""``overt deployment create|set-threshold|authorise|publish-notice|late-start|start|stop|close|signage|show|...``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def deployment_dict(d: Deployment, view: DeploymentView | None = None) -> dict[s
         "threshold_justification": p.threshold_justification,
         "calibration_profile": p.calibration_profile,
         "expected_false_alerts_per_1000": p.expected_false_alerts_per_1000,
-        "notice_confirmed": p.notice_confirmed,
+        "notice_published_at": iso(d.notice_published_at),
+        "late_start_reason": d.late_start_reason,
         "created_by": d.created_by,
         "created_at": iso(d.created_at),
         "authorised_by": d.authorised_by,
@@ -86,7 +87,6 @@ def create_cmd(
     ),
     justification: str | None = typer.Option(None, "--justification", help="Why this threshold."),
     profile: str | None = typer.Option(None, "--profile", help="Calibration profile in <data-dir>/profiles."),
-    notice_confirmed: bool = typer.Option(False, "--notice-confirmed", help="Public notice/signage is in place."),
     geofence: str | None = typer.Option(None, "--geofence", help="Optional polygon 'lat,lon;lat,lon;...'."),
     data_dir_: Path | None = DATA_DIR_OPTION,
     database_url: str | None = DB_URL_OPTION,
@@ -118,7 +118,6 @@ def create_cmd(
         categories=tuple(parse_category(c) for c in category),
         min_similarity=threshold,
         threshold_justification=justification,
-        notice_confirmed=notice_confirmed,
         geofence=_geofence(geofence),
         calibration_profile=profile,
     )
@@ -185,7 +184,7 @@ def _simple(name: str, doc: str) -> None:
         elif name == "close":
             d = svc.close(actor, deployment_id)
         else:
-            d = svc.confirm_notice(actor, deployment_id)
+            d = svc.publish_notice(actor, deployment_id)
         extra = " (watch-list snapshot key destroyed)" if name == "close" else ""
         _show(d, as_json, msg=f"deployment {d.id}: {d.state.value}{extra}")
 
@@ -193,7 +192,44 @@ def _simple(name: str, doc: str) -> None:
     app.command(name)(cmd)
 
 
-_simple("confirm-notice", "Record that public notice/signage is in place.")
+_simple("publish-notice", "Publish an authorised deployment's notice (public site, upcoming; audited).")
+
+
+@app.command("late-start")
+def late_start_cmd(
+    deployment_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why it must start before the notice lead time (public)."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Authorising officer: allow an urgent start before the notice lead time (shown publicly)."""
+    store, d_dir = open_store(data_dir_, database_url)
+    d = DeploymentService(store, data_dir=d_dir).approve_late_start(acting_user(store, user), deployment_id, reason)
+    _show(d, as_json, msg=f"deployment {d.id}: urgent late start approved (published late, reason: {reason})")
+
+
+@app.command("signage")
+def signage_cmd(
+    deployment_id: int = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", help="PDF to write (an A3 page and an A4 page)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Public site address for the QR code."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+) -> None:
+    """The sign to put up at the place: notice, times, purpose, contact, QR code to the public page."""
+    from overt.transparency.public import PublicSite
+    from overt.transparency.signage import signage_pdf
+
+    store, d_dir = open_store(data_dir_, database_url)
+    acting_user(store, user)  # staff only (the sign itself holds nothing that is not public)
+    site = PublicSite.for_data_dir(store, d_dir)
+    out.write_bytes(signage_pdf(site, deployment_id, base_url=base_url))
+    out_console().print(f"sign for deployment {deployment_id} written to {out}")
+
+
 _simple("start", "Start an authorised deployment inside its window.")
 _simple("stop", "Stop an active deployment (it may start again inside its window).")
 _simple("close", "Close a deployment for good; destroys its watch-list snapshot key.")

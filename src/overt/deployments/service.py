@@ -1,4 +1,7 @@
-"""Deployment lifecycle: create, authorise (second person, snapshot), start, stop, close (shred).
+"""Deployment lifecycle: create, authorise (second person, snapshot), publish notice, start, stop, close (shred).
+
+A start needs the public notice published at least ``Policy.notice_lead_time`` before (or an
+authorising officer's urgent late-start override with a written reason, shown publicly).
 
 Every operation first enforces time: an active deployment past its planned end is stopped,
 and a snapshot whose deployment closed, or ended more than ``Policy.snapshot_shred_after``
@@ -100,7 +103,6 @@ class DeploymentService:
                 {
                     "min_similarity": plan.min_similarity,
                     "categories": ",".join(c.value for c in plan.categories),
-                    "notice_confirmed": plan.notice_confirmed,
                     "calibration_profile": plan.calibration_profile,
                 },
             )
@@ -131,7 +133,16 @@ class DeploymentService:
             snap, warn = frozen.snapshot, frozen.look_alikes
             profile = self.profile(d.plan.calibration_profile) if d.plan.calibration_profile else None
             fa, basis = expected_false_alerts_per_1000(d.plan.min_similarity, len(snap), profile)
-            d = tx.deployments.save(replace(d, plan=replace(d.plan, expected_false_alerts_per_1000=fa)))
+            counts: dict[str, int] = {}
+            for s in snap.subjects:
+                counts[s.category.value] = counts.get(s.category.value, 0) + 1
+            plan = replace(
+                d.plan,
+                expected_false_alerts_per_1000=fa,
+                estimate_basis=basis,
+                category_counts=tuple(sorted(counts.items())),
+            )
+            d = tx.deployments.save(replace(d, plan=plan))
             tx.audit.append(
                 actor.name,
                 "deployment.authorised",
@@ -145,17 +156,28 @@ class DeploymentService:
             )
             return AuthorisationResult(d, len(snap), fa, basis, warn, frozen.overdue_excluded)
 
-    def confirm_notice(self, actor: User, deployment_id: int) -> Deployment:
+    def publish_notice(self, actor: User, deployment_id: int) -> Deployment:
+        """Publish an authorised deployment's notice: from now it is on the public site as upcoming."""
         actor.require(Permission.RUN_DEPLOYMENT)
         with self._tx() as (tx, _):
-            d = tx.deployments.save(tx.deployments.get(deployment_id).confirm_notice())
-            tx.audit.append(actor.name, "deployment.notice_confirmed", f"deployment:{d.id}", {})
+            now = tx.clock.now()
+            d = tx.deployments.save(tx.deployments.get(deployment_id).publish_notice(actor.name, now))
+            tx.audit.append(actor.name, "deployment.notice_published", f"deployment:{d.id}", {"at": now.isoformat()})
+            return d
+
+    def approve_late_start(self, actor: User, deployment_id: int, reason: str) -> Deployment:
+        """An authorising officer's urgent override of the notice lead time (reason shown publicly)."""
+        actor.require(Permission.AUTHORISE_DEPLOYMENT)
+        with self._tx() as (tx, _):
+            d = tx.deployments.save(tx.deployments.get(deployment_id).approve_late_start(actor.name, reason))
+            tx.audit.append(actor.name, "deployment.late_start_approved", f"deployment:{d.id}", {"reason": reason})
             return d
 
     def start(self, actor: User, deployment_id: int) -> Deployment:
         actor.require(Permission.RUN_DEPLOYMENT)
         with self._tx() as (tx, _):
-            d = tx.deployments.save(tx.deployments.get(deployment_id).start(tx.clock.now()))
+            d = tx.deployments.get(deployment_id).start(tx.clock.now(), notice_lead_time=tx.policy.notice_lead_time)
+            d = tx.deployments.save(d)
             tx.audit.append(actor.name, "deployment.started", f"deployment:{d.id}", {})
             return d
 

@@ -1,7 +1,9 @@
 """The deployment state machine: draft -> authorised -> active -> closed (pure; no database).
 
 Guards: a deployment cannot be authorised by its creator; cannot start without authorisation,
-outside its planned window, or without public notice confirmed; stops by itself at its end.
+outside its planned window, or before its public notice has been published for the policy's lead
+time (unless an authorising officer approved an urgent late start with a written reason); stops by
+itself at its end. Closing one that never started is a cancellation (kept, shown as cancelled).
 ``active -> authorised`` is a manual stop (it may start again inside its window).
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from overt.domain.watchlist import Category
@@ -48,11 +50,14 @@ class DeploymentPlan:
     categories: tuple[Category, ...]
     min_similarity: float
     threshold_justification: str
-    notice_confirmed: bool = False
     geofence: tuple[tuple[float, float], ...] | None = None
     """Optional polygon of (latitude, longitude) vertices."""
     calibration_profile: str | None = None
     expected_false_alerts_per_1000: float | None = None
+    estimate_basis: str | None = None
+    """Where the expected false-alert figure comes from (calibration profile or labelled estimate)."""
+    category_counts: tuple[tuple[str, int], ...] = ()
+    """Watch-list entries per category in the authorised snapshot (counts only, never a subject)."""
 
     def __post_init__(self) -> None:
         _text("purpose", self.purpose)
@@ -100,6 +105,18 @@ class Deployment:
     stop_reason: str | None = None
     closed_at: datetime | None = None
     counters: DeploymentCounters = field(default_factory=DeploymentCounters)
+    notice_published_at: datetime | None = None
+    notice_published_by: str | None = None
+    late_start_by: str | None = None
+    late_start_reason: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """Closed without ever starting."""
+        return self.state is DeploymentState.CLOSED and self.started_at is None
+
+    def notice_public_for(self, now: datetime) -> timedelta | None:
+        return None if self.notice_published_at is None else now - self.notice_published_at
 
     # -- guards and transitions (each returns a new Deployment or raises GovernanceError) --
 
@@ -128,13 +145,32 @@ class Deployment:
             raise GovernanceError(f"deployment {self.id}: its planned end has passed; it cannot be authorised")
         return replace(self, state=DeploymentState.AUTHORISED, authorised_by=by, authorised_at=now)
 
-    def start(self, now: datetime) -> Deployment:
+    def publish_notice(self, by: str, now: datetime) -> Deployment:
+        """Make the deployment public (the public site lists it as upcoming from now)."""
+        if self.state is not DeploymentState.AUTHORISED:
+            raise GovernanceError(
+                f"deployment {self.id} is {self.state.value}; only an authorised deployment's notice can be published"
+            )
+        if self.notice_published_at is not None:
+            raise GovernanceError(f"deployment {self.id}: its notice was already published")
+        return replace(self, notice_published_at=now, notice_published_by=by)
+
+    def approve_late_start(self, by: str, reason: str) -> Deployment:
+        """An urgent start before the notice lead time has passed (shown publicly with its reason)."""
+        _text("reason for the late notice", reason, 500)
+        if len(reason.strip()) < 10:
+            raise InputError("the reason for an urgent late start must be written out (at least 10 characters)")
+        if self.state is not DeploymentState.AUTHORISED:
+            raise GovernanceError(f"deployment {self.id} is {self.state.value}; a late start needs an authorised one")
+        if self.notice_published_at is None:
+            raise GovernanceError(f"deployment {self.id}: publish its notice before approving a late start")
+        return replace(self, late_start_by=by, late_start_reason=reason.strip())
+
+    def start(self, now: datetime, *, notice_lead_time: timedelta) -> Deployment:
         if self.state is DeploymentState.ACTIVE:
             raise GovernanceError(f"deployment {self.id} is already active")
         if self.state is not DeploymentState.AUTHORISED:
             raise GovernanceError(f"deployment {self.id} is {self.state.value}; it must be authorised before it starts")
-        if not self.plan.notice_confirmed:
-            raise GovernanceError(f"deployment {self.id}: public notice/signage has not been confirmed")
         if now < self.plan.planned_start:
             raise GovernanceError(
                 f"deployment {self.id} cannot start before its planned start {self.plan.planned_start.isoformat()}"
@@ -142,6 +178,18 @@ class Deployment:
         if now >= self.plan.planned_end:
             raise GovernanceError(
                 f"deployment {self.id} cannot start after its planned end {self.plan.planned_end.isoformat()}"
+            )
+        public_for = self.notice_public_for(now)
+        if public_for is None:
+            raise GovernanceError(
+                f"deployment {self.id}: its public notice has not been published (publish the notice first)"
+            )
+        if public_for < notice_lead_time and self.late_start_by is None:
+            hours = notice_lead_time.total_seconds() / 3600
+            raise GovernanceError(
+                f"deployment {self.id}: its notice has been public for {public_for.total_seconds() / 3600:.1f} h; "
+                f"the policy needs {hours:g} h before a start (or an authorising officer's urgent override "
+                "with a written reason)"
             )
         return replace(self, state=DeploymentState.ACTIVE, started_at=now, stopped_at=None, stop_reason=None)
 
@@ -156,11 +204,6 @@ class Deployment:
         stopped = self.stopped_at if self.state is not DeploymentState.ACTIVE else now
         reason = self.stop_reason if self.state is not DeploymentState.ACTIVE else "closed"
         return replace(self, state=DeploymentState.CLOSED, closed_at=now, stopped_at=stopped, stop_reason=reason)
-
-    def confirm_notice(self) -> Deployment:
-        if self.state is DeploymentState.CLOSED:
-            raise GovernanceError(f"deployment {self.id} is closed")
-        return replace(self, plan=replace(self.plan, notice_confirmed=True))
 
     def due_to_stop(self, now: datetime) -> bool:
         """Active past its planned end: must stop now (automatic stop)."""

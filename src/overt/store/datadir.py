@@ -59,6 +59,21 @@ class PassphraseKeySource(StrictModel):
     kdf: dict[str, str | int] = Field(description="argon2id parameters and salt (not secret).")
 
 
+class PublicInfo(StrictModel):
+    """What the public site says about who runs Overt and how to ask or complain (set by an admin)."""
+
+    force_name: str = Field(default="The police force", max_length=200)
+    contact_email: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=50)
+    contact_address: str | None = Field(default=None, max_length=500)
+    complaints_url: str | None = Field(default=None, max_length=500)
+    equality_assessment_url: str | None = Field(default=None, max_length=500)
+    dpia_url: str | None = Field(default=None, max_length=500)
+    public_base_url: str | None = Field(
+        default=None, max_length=500, description="Where the public site is reachable (for QR codes on signs)."
+    )
+
+
 KeySource = Annotated[FileKeySource | EnvKeySource | PassphraseKeySource, Field(discriminator="type")]
 
 
@@ -72,11 +87,16 @@ class DataDirConfig(StrictModel):
     snapshot_shred_after_h: float = Field(
         default=24.0, ge=0, description="Destroy a snapshot key at the latest this long after the planned end."
     )
+    notice_lead_time_h: float = Field(
+        default=24.0, ge=0, description="A deployment's public notice must be out this long before it starts."
+    )
+    public: PublicInfo = Field(default_factory=PublicInfo, description="Contact details on the public site.")
 
     def policy(self) -> Policy:
         return Policy(
             alert_retention=timedelta(hours=self.alert_retention_h),
             snapshot_shred_after=timedelta(hours=self.snapshot_shred_after_h),
+            notice_lead_time=timedelta(hours=self.notice_lead_time_h),
         )
 
 

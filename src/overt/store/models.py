@@ -122,6 +122,12 @@ class DeploymentRow(Base):
     alerts_false: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     engagements: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     outcomes_json: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    notice_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    notice_published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    late_start_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    late_start_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    estimate_basis: Mapped[str | None] = mapped_column(Text, nullable=True)
+    category_counts_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class WatchlistEntryRow(Base):

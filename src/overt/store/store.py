@@ -41,9 +41,11 @@ class Policy:
     """Alerts and their images are deleted this long after they were raised, unless retained."""
     snapshot_shred_after: timedelta = timedelta(hours=24)
     """At the latest this long after a deployment's planned end, its snapshot key is destroyed."""
+    notice_lead_time: timedelta = timedelta(hours=24)
+    """A deployment starts only once its public notice has been published this long (or an urgent override)."""
 
     def __post_init__(self) -> None:
-        if self.alert_retention < timedelta(0) or self.snapshot_shred_after < timedelta(0):
+        if min(self.alert_retention, self.snapshot_shred_after, self.notice_lead_time) < timedelta(0):
             raise ConfigError("retention periods must not be negative")
 
 

@@ -48,7 +48,7 @@ class PeriodReport:
     totals: dict[str, int]
 
 
-def _one(d: Deployment, watchlist_size: int) -> DeploymentReport:
+def summarise(d: Deployment, watchlist_size: int) -> DeploymentReport:
     c = d.counters
     p = d.plan
     active = None
@@ -90,7 +90,7 @@ def deployment_report(store: Store, deployment_id: int, *, actor: str = "system"
         d = tx.deployments.get(deployment_id)
         info = tx.snapshots.info(deployment_id)
         tx.audit.append(actor, "report.generated", f"deployment:{deployment_id}", {})
-        return _one(d, info.entry_count if info else 0)
+        return summarise(d, info.entry_count if info else 0)
 
 
 def period_report(store: Store, start: datetime, end: datetime, *, actor: str = "system") -> PeriodReport:
@@ -98,7 +98,7 @@ def period_report(store: Store, start: datetime, end: datetime, *, actor: str = 
         reports = []
         for d in tx.deployments.in_period(start, end):
             info = tx.snapshots.info(d.id)
-            reports.append(_one(d, info.entry_count if info else 0))
+            reports.append(summarise(d, info.entry_count if info else 0))
         tx.audit.append(actor, "report.generated", "period", {"from": start.isoformat(), "to": end.isoformat()})
     keys = ("faces_processed", "alerts", "true_alerts", "false_alerts", "unadjudicated_alerts", "engagements")
     totals = {k: sum(int(getattr(r, k)) for r in reports) for k in keys}

@@ -1,4 +1,4 @@
-"""Deployments: create, authorise, confirm notice, start, stop, close; live view state."""
+"""Deployments: create, authorise, publish notice, approve a late start, start, stop, close; live view."""
 
 from __future__ import annotations
 
@@ -8,12 +8,23 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from overt.api.deps import services
-from overt.api.schemas import AuthorisationOut, DeploymentIn, DeploymentOut, Id, LiveOut, SnapshotOut, StopIn
+from overt.api.schemas import (
+    AuthorisationOut,
+    DeploymentIn,
+    DeploymentOut,
+    Id,
+    LateStartIn,
+    LiveOut,
+    SnapshotOut,
+    StopIn,
+)
 from overt.api.security import allow, current_user
 from overt.deployments.service import DeploymentView
 from overt.domain.deployments import DeploymentPlan, DeploymentState
 from overt.domain.users import Permission, User
 from overt.errors import NotFoundError
+from overt.transparency.public import PublicSite
+from overt.transparency.signage import signage_pdf
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
 VIEW = allow(
@@ -36,8 +47,10 @@ def deployment_out(v: DeploymentView, now_expired: bool) -> DeploymentOut:
         categories=[x.value for x in p.categories],
         min_similarity=p.min_similarity,
         threshold_justification=p.threshold_justification,
-        notice_confirmed=p.notice_confirmed,
         expected_false_alerts_per_1000=p.expected_false_alerts_per_1000,
+        notice_published_at=d.notice_published_at,
+        late_start_by=d.late_start_by,
+        late_start_reason=d.late_start_reason,
         created_by=d.created_by,
         created_at=d.created_at,
         authorised_by=d.authorised_by,
@@ -82,8 +95,8 @@ def create_deployment(body: DeploymentIn, request: Request, user: User = Depends
         categories=tuple(body.categories),
         min_similarity=body.min_similarity,
         threshold_justification=body.threshold_justification,
-        notice_confirmed=body.notice_confirmed,
         calibration_profile=body.calibration_profile,
+        geofence=tuple((float(a), float(b)) for a, b in body.geofence) if body.geofence else None,
     )
     svc = services(request).deployments
     d = svc.create(user, plan)
@@ -108,11 +121,40 @@ def authorise(deployment_id: Id, request: Request, user: User = Depends(current_
     )
 
 
-@router.post("/{deployment_id}/notice", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))
-def confirm_notice(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
+@router.post("/{deployment_id}/publish-notice", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))
+def publish_notice(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> DeploymentOut:
+    """Publish the notice: the deployment appears on the public site as upcoming from now."""
     svc = services(request).deployments
-    svc.confirm_notice(user, deployment_id)
+    svc.publish_notice(user, deployment_id)
     return _out(request, svc.show(deployment_id))
+
+
+@router.post("/{deployment_id}/late-start", response_model=DeploymentOut, **allow(Permission.AUTHORISE_DEPLOYMENT))
+def approve_late_start(
+    deployment_id: Id, body: LateStartIn, request: Request, user: User = Depends(current_user)
+) -> DeploymentOut:
+    """Urgent override of the notice lead time; the reason is shown on the public page."""
+    svc = services(request).deployments
+    svc.approve_late_start(user, deployment_id, body.reason)
+    return _out(request, svc.show(deployment_id))
+
+
+@router.get(
+    "/{deployment_id}/signage.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 409: {}},
+    **VIEW,
+)
+def signage(deployment_id: Id, request: Request) -> Response:
+    """The A3 and A4 sign for the place, with a QR code to the deployment's public page."""
+    svc = services(request)
+    site = PublicSite.for_data_dir(svc.store, svc.settings.data_dir)
+    pdf = signage_pdf(site, deployment_id, base_url=site.info.public_base_url or str(request.base_url))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="sign-{deployment_id}.pdf"'},
+    )
 
 
 @router.post("/{deployment_id}/start", response_model=DeploymentOut, **allow(Permission.RUN_DEPLOYMENT))

@@ -30,10 +30,11 @@ def _deployment(row: DeploymentRow) -> Deployment:
         categories=tuple(Category(c) for c in json.loads(row.categories)),
         min_similarity=row.min_similarity,
         threshold_justification=row.threshold_justification,
-        notice_confirmed=row.notice_confirmed,
         geofence=geofence,
         calibration_profile=row.calibration_profile,
         expected_false_alerts_per_1000=row.expected_false_alerts_per_1000,
+        estimate_basis=row.estimate_basis,
+        category_counts=tuple((str(k), int(v)) for k, v in json.loads(row.category_counts_json or "[]")),
     )
     outcomes = json.loads(row.outcomes_json or "{}")
     counters = DeploymentCounters(
@@ -57,6 +58,10 @@ def _deployment(row: DeploymentRow) -> Deployment:
         stop_reason=row.stop_reason,
         closed_at=row.closed_at,
         counters=counters,
+        notice_published_at=row.notice_published_at,
+        notice_published_by=row.notice_published_by,
+        late_start_by=row.late_start_by,
+        late_start_reason=row.late_start_reason,
     )
 
 
@@ -79,7 +84,7 @@ class DeploymentRepository:
             threshold_justification=plan.threshold_justification,
             calibration_profile=plan.calibration_profile,
             expected_false_alerts_per_1000=plan.expected_false_alerts_per_1000,
-            notice_confirmed=plan.notice_confirmed,
+            notice_confirmed=False,
             created_by=created_by,
             created_at=now,
             faces_processed=0,
@@ -103,15 +108,21 @@ class DeploymentRepository:
         return _deployment(self._row(deployment_id))
 
     def save(self, d: Deployment) -> Deployment:
-        """Persist a state transition (the plan is immutable except notice confirmation, and the
-        threshold of a draft: domain ``Deployment.change_threshold`` guards that)."""
+        """Persist a state transition (the plan is immutable except the threshold of a draft, which
+        domain ``Deployment.change_threshold`` guards, and what authorisation records)."""
         row = self._row(d.id)
         if d.state is DeploymentState.DRAFT:
             row.min_similarity = d.plan.min_similarity
             row.threshold_justification = d.plan.threshold_justification
         row.state = d.state.value
-        row.notice_confirmed = d.plan.notice_confirmed
+        row.notice_confirmed = d.notice_published_at is not None  # legacy column: notice published
         row.expected_false_alerts_per_1000 = d.plan.expected_false_alerts_per_1000
+        row.estimate_basis = d.plan.estimate_basis
+        row.category_counts_json = json.dumps([list(kv) for kv in d.plan.category_counts])
+        row.notice_published_at = d.notice_published_at
+        row.notice_published_by = d.notice_published_by
+        row.late_start_by = d.late_start_by
+        row.late_start_reason = d.late_start_reason
         row.authorised_by = d.authorised_by
         row.authorised_at = d.authorised_at
         row.started_at = d.started_at

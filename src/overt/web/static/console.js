@@ -188,7 +188,6 @@ async function initDeployments() {
         planned_start: iso(f.get("planned_start")), planned_end: iso(f.get("planned_end")),
         criteria: f.get("criteria"), categories: f.getAll("categories"),
         min_similarity: Number(f.get("min_similarity")), threshold_justification: f.get("threshold_justification"),
-        notice_confirmed: f.get("notice_confirmed") === "on",
       });
       window.location.assign(`/deployments/${d.id}`);
     } catch (e) { flash(e.message); }
@@ -204,7 +203,8 @@ async function loadDeployment(id) {
     ["Purpose", d.purpose], ["Legal basis", d.legal_basis], ["Place", d.place],
     ["Window", `${fmtTime(d.planned_start)} → ${fmtTime(d.planned_end)}`], ["Criteria", d.criteria],
     ["Categories", d.categories.join(", ").replaceAll("_", " ")], ["Alert threshold", d.min_similarity],
-    ["Justification", d.threshold_justification], ["Notice confirmed", d.notice_confirmed ? "yes" : "no"],
+    ["Justification", d.threshold_justification], ["Notice published", fmtTime(d.notice_published_at)],
+    ["Urgent late start", d.late_start_reason ? `approved: ${d.late_start_reason}` : "—"],
     ["Created by", d.created_by], ["Authorised by", d.authorised_by], ["Started", fmtTime(d.started_at)],
     ["Stopped", d.stopped_at ? `${fmtTime(d.stopped_at)} (${d.stop_reason})` : "—"],
     ["Faces processed", d.faces_processed], ["Alerts", d.alerts_raised],
@@ -219,12 +219,14 @@ async function loadDeployment(id) {
   const role = $("#me").dataset.role;
   const can = {
     authorise: d.state === "draft" && role === "authorising_officer",
-    notice: d.state !== "closed" && !d.notice_confirmed && role !== "auditor",
+    "publish-notice": d.state === "authorised" && !d.notice_published_at && role !== "auditor",
+    "late-start": d.state === "authorised" && !!d.notice_published_at && !d.late_start_by && role === "authorising_officer",
     start: d.state === "authorised" && !d.expired && role !== "auditor",
     stop: d.state === "active" && role !== "auditor",
     close: d.state !== "closed" && role !== "auditor",
   };
   for (const b of $$("#dep-actions button")) b.hidden = !can[b.dataset.act];
+  $("#sign").hidden = !d.notice_published_at;
   return d;
 }
 
@@ -244,8 +246,14 @@ async function initDeployment() {
   for (const b of $$("#dep-actions button")) {
     b.addEventListener("click", async () => {
       if (b.dataset.act === "close" && !window.confirm("Close this deployment? Its watch-list snapshot is destroyed.")) return;
+      let body = b.dataset.act === "stop" ? { reason: "stopped by operator" } : undefined;
+      if (b.dataset.act === "late-start") {
+        const reason = window.prompt("Why must it start before the notice lead time? (shown on the public page)");
+        if (!reason) return;
+        body = { reason };
+      }
       try {
-        const r = await api("POST", `/api/v1/deployments/${id}/${b.dataset.act}`, b.dataset.act === "stop" ? { reason: "stopped by operator" } : undefined);
+        const r = await api("POST", `/api/v1/deployments/${id}/${b.dataset.act}`, body);
         if (b.dataset.act === "authorise") flash(`Authorised with ${r.watchlist_size} entries; expect ${rate(r.expected_false_alerts_per_1000)} false alerts per 1,000 faces (${r.estimate_basis}).`, "ok");
         else flash(`Done: ${b.dataset.act}.`, "ok");
       } catch (e) { flash(e.message); }
