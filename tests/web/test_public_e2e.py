@@ -219,7 +219,7 @@ def test_pages_reflow_at_360px_and_200_percent_zoom_and_work_by_keyboard_without
     page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
     page.goto(f"{world.running.url}/public/deployments/{world.ended}.html")
     # the README's copy is rewritten only on request (OVERT_UPDATE_README_SHOT=1), so test runs leave docs/ alone
-    target = README_SHOT if os.environ.get("OVERT_UPDATE_README_SHOT") else SHOTS / "public-05-readme.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
+    shot = README_SHOT if os.environ.get("OVERT_UPDATE_README_SHOT") else SHOTS / "public-05-readme.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
     page.context.close()
