@@ -18,13 +18,21 @@ from tests.conftest import REPO_ROOT
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
+SESSION = re.compile(r"<!-- readme-session:[^>]*-->\n```console\n(.*?)```", flags=re.S)
+
+
+def _commands(block: str) -> list[str]:
+    return [ln[2:].split("  #")[0].strip() for ln in block.splitlines() if ln.startswith("$ overt ")]
+
+
 def readme_examples() -> list[str]:
-    lines = []
-    for block in re.findall(r"```console\n(.*?)```", README, flags=re.S):
-        for line in block.splitlines():
-            if line.startswith("$ overt "):
-                lines.append(line[2:].split("  #")[0].strip())
-    return lines
+    """Lines that run on their own (blocks marked ``readme-session`` run as one sequence)."""
+    text = SESSION.sub("", README)
+    return [c for block in re.findall(r"```console\n(.*?)```", text, flags=re.S) for c in _commands(block)]
+
+
+def readme_sessions() -> list[list[str]]:
+    return [_commands(block) for block in SESSION.findall(README)]
 
 
 def test_readme_opens_with_the_two_commands() -> None:
@@ -63,3 +71,19 @@ def test_readme_example_runs(command: str, tmp_path: Path, monkeypatch: pytest.M
     _make_eval_inputs(tmp_path)
     argv = shlex.split(command)[1:]
     assert main(argv) == 0, command
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("session", readme_sessions())
+def test_readme_session_runs(session: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``readme-session`` block: its commands in order in one folder (e.g. calibrate -> deployment)."""
+    from tests.evaluation.tiny_faces import make_identities
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OVERT_DATA_DIR", raising=False)
+    monkeypatch.setenv("OVERT_PASSWORD", "readme-password")
+    monkeypatch.setenv("OVERT_NEW_PASSWORD", "readme-password")
+    assert main(["samples", "."]) == 0
+    make_identities(tmp_path / "identities", n_ids=12, per_id=3)
+    for command in session:
+        assert main(shlex.split(command)[1:]) == 0, command

@@ -18,7 +18,7 @@ from tests.alerts.conftest import make_alert
 
 def test_jsonl_line_has_the_required_fields(tmp_path: Path, alert: Alert) -> None:
     path = tmp_path / "out" / "alerts.jsonl"
-    sink = JsonlSink(path)
+    sink = JsonlSink(path, include_images=True)
     sink.emit(alert)
     sink.emit(make_alert("a2"))
     sink.close()
@@ -65,3 +65,14 @@ def test_json_without_images(alert: Alert) -> None:
     row = alert_to_json(alert, include_images=False)
     assert "probe_crop_jpeg_b64" not in row
     assert np.allclose(row["xyxy"], [10, 20, 100, 120])
+
+
+def test_jsonl_carries_no_image_unless_asked(tmp_path: Path, alert: Alert) -> None:
+    path = tmp_path / "alerts.jsonl"
+    sink = JsonlSink(path)
+    sink.emit(alert)
+    sink.close()
+    data = path.read_bytes()
+    assert b"probe_crop_jpeg_b64" not in data
+    assert b"/9j/" not in data
+    assert base64.b64encode(alert.probe_crop_jpeg)[:20] not in data

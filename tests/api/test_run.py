@@ -18,9 +18,10 @@ from websockets.sync.client import connect
 from overt.api.app import create_app
 from overt.api.security import SESSION_COOKIE
 from overt.api.settings import ApiSettings
-from overt.api.supervisor import PipelineSupervisor, StoreAlertSink
 from overt.api.testing import ServerThread, free_port
 from overt.config import EngineConfig, build_engine
+from overt.deployments.runtime import PipelineSupervisor
+from overt.deployments.sinks import StoreAlertSink
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.samples import sample_image
 from overt.vision.engine import FaceEngine
@@ -139,7 +140,11 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
     token = admin.post("/api/v1/tokens", json={"name": "edge", "kind": "device", "deployment_id": dep}).json()["token"]
     admin.close()
     server.stop()
-    spool = tmp_path / "edge" / "spool.jsonl"
+    from overt.alerts.spool import data_dir_spool
+
+    with store.transaction() as tx:
+        edge_spool = data_dir_spool(tmp_path / "edge", "alerts", tx.vault.spool_key())
+    spool = edge_spool.path
     # the edge machine reads the snapshot from its own view of the store (same database here)
     sup = PipelineSupervisor(
         store,
@@ -148,7 +153,8 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
         engine_factory=lambda: engine,
         sink_factory=lambda: WebhookSink(
             f"{running.url}/api/v1/ingest/alerts",
-            spool,
+            edge_spool,
+            include_images=True,
             headers={"Authorization": f"Bearer {token}"},
             max_attempts=1,
             backoff_s=0.05,
@@ -164,6 +170,8 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
     with store.transaction() as tx:
         assert tx.alerts.find(dep) == []  # nothing reached the server
     assert spool.read_text().strip(), "the alert was not spooled"
+    assert "/9j/" not in spool.read_text()  # sealed: no base64 JPEG in clear
+    assert (spool.stat().st_mode & 0o777) == 0o600
     while sup.status.running and time.monotonic() < deadline:  # the clip ends; the spool stays
         time.sleep(0.1)
     server2 = ServerThread(app, port=port).start()

@@ -69,3 +69,22 @@ def test_watch_refuses_a_deployment_that_is_not_active(
 def test_watch_needs_exactly_one_watch_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["watch", "--source", "x.mp4"]) == 2
     assert "exactly one of --watchlist" in capsys.readouterr().err
+
+
+def test_faces_processed_is_faces_searched_in_counters_deployment_and_report(
+    governed: tuple[Running, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The deployment and its transparency report count what the pipeline searched, so the
+    observed false alerts per 1,000 faces is on the same footing as the expected figure."""
+    from overt.transparency.report import deployment_report
+
+    running, clip = governed
+    dep = active_deployment(running, start=True)
+    argv = ["watch", "--deployment", str(dep), "--data-dir", str(running.data_dir), "--source", str(clip), "--json"]
+    assert main(argv) == 0
+    c = json.loads(capsys.readouterr().out)["counters"]
+    assert c["faces_processed"] == c["faces_searched"] > 0
+    assert c["faces_searched"] not in (c["tracks_started"], c["faces_seen"])
+    view = DeploymentService(running.store).show(dep)
+    assert view.deployment.counters.faces_processed == c["faces_searched"]
+    assert deployment_report(running.store, dep).faces_processed == c["faces_searched"]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from overt.errors import AuthError, GovernanceError, KeyDestroyedError
 from overt.store import Store
 from overt.store.models import DataKeyRow, SnapshotRow
 from overt.watchlist.snapshots import expected_false_alerts_per_1000, load_snapshot_gallery
-from tests.gov_helpers import add_entry, plan, publish_late, users
+from tests.gov_helpers import MODEL, add_entry, plan, publish_late, users
 
 
 def test_lifecycle_snapshot_and_shred(store: Store, clock: FakeClock) -> None:
@@ -94,20 +93,72 @@ def test_look_alikes_warned(store: Store, clock: FakeClock) -> None:
     assert res.look_alikes[0].similarity > 0.99
 
 
-def test_calibration_profile_used(store: Store, clock: FakeClock, tmp_path: Path) -> None:
-    (tmp_path / "profiles").mkdir()
-    (tmp_path / "profiles" / "hq.json").write_text(
-        json.dumps({"threshold": 0.5, "model_id": "m", "expected_false_alerts_per_1000": 0.8, "tpir": 0.9})
+def test_calibration_profile_written_by_calibrate_is_used(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    """The profile comes from the real writer (``overt calibrate``'s), not a hand-written file."""
+    from dataclasses import replace
+
+    from overt.evaluation.calibrate import calibrate, make_profile
+    from overt.evaluation.dataset import default_split
+    from overt.evaluation.profiles import save_profile
+    from tests.evaluation.test_profiles import _data
+
+    ids, cache = _data()
+    split = default_split(ids, nonmated_share=0.5, seed=0)
+    cal = calibrate(split, cache, target_fpir=1 / 50, watchlist_size=30)
+    prof = make_profile(
+        "hq",
+        cal,
+        split,
+        identities_dir=Path("/d"),
+        model_id=MODEL,
+        model_sha256="0" * 64,
+        detector_id="d",
+        detector_sha256="1" * 64,
+        command="overt calibrate ...",
     )
+    save_profile(prof, tmp_path)
     u = users(store)
     add_entry(store, "A", 1)
     svc = DeploymentService(store, data_dir=tmp_path)
+    threshold, why = svc.threshold("hq", None, None)
+    assert threshold == prof.min_similarity
+    assert "calibration profile hq" in why
+    d = svc.create(u["op"], replace(plan(clock.now(), threshold=threshold), calibration_profile="hq"))
+    res = svc.authorise(u["officer"], d.id)
+    # Measured at 30 subjects, scaled to this watch list's one.
+    assert res.expected_false_alerts_per_1000 == pytest.approx(prof.expected_false_alerts_per_1000_faces / 30)
+    assert "hq" in res.estimate_basis
+
+
+def test_calibration_profile_of_another_model_is_refused(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    d = svc.create(u["op"], replace(plan(clock.now()), calibration_profile="hq"))
-    res = svc.authorise(u["officer"], d.id)
-    assert res.expected_false_alerts_per_1000 == pytest.approx(0.8)
-    assert "hq" in res.estimate_basis
+    from overt.evaluation.calibrate import calibrate, make_profile
+    from overt.evaluation.dataset import default_split
+    from overt.evaluation.profiles import save_profile
+    from tests.evaluation.test_profiles import _data
+
+    ids, cache = _data()
+    split = default_split(ids, nonmated_share=0.5, seed=0)
+    cal = calibrate(split, cache, target_fpir=1 / 50, watchlist_size=30)
+    prof = make_profile(
+        "other",
+        cal,
+        split,
+        identities_dir=Path("/d"),
+        model_id="another-model",
+        model_sha256="0" * 64,
+        detector_id="d",
+        detector_sha256="1" * 64,
+        command="overt calibrate ...",
+    )
+    save_profile(prof, tmp_path)
+    u = users(store)
+    add_entry(store, "A", 1)
+    svc = DeploymentService(store, data_dir=tmp_path)
+    d = svc.create(u["op"], replace(plan(clock.now(), threshold=prof.min_similarity), calibration_profile="other"))
+    with pytest.raises(GovernanceError, match="is for model another-model"):
+        svc.authorise(u["officer"], d.id)
 
 
 def test_fpir_estimate_scales_with_size() -> None:

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -240,3 +241,45 @@ def test_embedders_without_norms_are_not_gated() -> None:
     ).run()
     assert counters.faces_seen == 20
     assert counters.faces_unrecognisable == 0
+
+
+class _CountingGallery:
+    """Wraps a gallery and counts the probe rows searched against it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        self.rows = 0
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return tuple(self.inner.subjects)
+
+    def search(self, probes: npt.NDArray[np.float32], k: int = 1) -> Any:
+        self.rows += len(probes)
+        return self.inner.search(probes, k)
+
+
+def test_faces_processed_means_faces_searched_against_the_watch_list() -> None:
+    """One definition: the faces a calibration's false-alert rate is per (one gallery search each)."""
+    img, dets = _two_face_scene()
+    embedder = FakeEmbedder()
+    engine = FaceEngine(FakeDetector(queue=[dets]), embedder)
+    gallery = _CountingGallery(
+        build_gallery(["nobody"], np.ones((1, 256), np.float32) / 16.0, model_id=embedder.model_id)
+    )
+    counters = Pipeline(
+        [ListSource("cam", [img] * 30)], engine, gallery, [], config=PipelineConfig(detect_every_n_frames=1)
+    ).run()  # type: ignore[arg-type]
+    assert gallery.rows > 0
+    assert counters.faces_searched == gallery.rows
+    assert counters.faces_processed == gallery.rows
+    assert counters.as_dict()["faces_processed"] == gallery.rows
+    # Not tracks, not every tracked detection: those are other counters.
+    assert counters.tracks_started == 2
+    assert counters.faces_seen == 60
+    assert counters.faces_processed not in (counters.tracks_started, counters.faces_seen)

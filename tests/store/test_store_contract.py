@@ -98,7 +98,7 @@ def test_watchlist_entry_encrypted_roundtrip_and_remove(store: Store) -> None:
     with pytest.raises(InputError, match="duplicate subject reference"):
         _add_entry(store, " case-1 ", 2)
     with store.transaction() as tx:
-        tx.watchlist.remove(eid, by="wm", now=store.clock.now())
+        tx.watchlist.remove(eid, by="wm", now=store.clock.now(), reason="found safe")
     with store.transaction() as tx:
         with pytest.raises(KeyDestroyedError):
             tx.watchlist.image(eid)

@@ -20,9 +20,10 @@ import pytest
 
 from overt.api.app import create_app
 from overt.api.settings import ApiSettings
-from overt.api.supervisor import PipelineSupervisor, StoreAlertSink
 from overt.api.testing import ServerThread
 from overt.config import EngineConfig, build_engine
+from overt.deployments.runtime import PipelineSupervisor
+from overt.deployments.sinks import StoreAlertSink
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.samples import sample_image
 from overt.vision.engine import FaceEngine

@@ -1,7 +1,7 @@
 """Where alerts go. Only an ``Alert`` has a sink: nothing else about a face can be written.
 
-JSONL lines carry the probe crop and the (bystander-blurred) context thumbnail as base64 JPEG,
-so one line is one self-contained alert; no file is named after a person.
+JSONL lines carry no image unless asked (``include_images``, the CLI's ``--include-crops``, which
+warns): a plain-text file must not hold biometric data. No file is named after a person.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def alert_to_json(alert: Alert, *, include_images: bool = True) -> dict[str, Any
 class JsonlSink:
     """Appends one JSON line per alert, flushed and fsynced (an alert survives a crash)."""
 
-    def __init__(self, path: str | Path, *, include_images: bool = True) -> None:
+    def __init__(self, path: str | Path, *, include_images: bool = False) -> None:
         self.path = Path(path)
         self.include_images = include_images
         self._lock = threading.Lock()

@@ -2,16 +2,18 @@
 
 ``emit`` only queues; a worker thread delivers. A delivery is retried ``max_attempts`` times
 with exponential backoff (``backoff_s`` doubling up to ``max_backoff_s``); an alert that still
-cannot be delivered is appended to the spool file (JSONL) and retried from there every
+cannot be delivered is appended to the spool (:class:`~overt.alerts.spool.EncryptedSpool`:
+sealed with the data directory's key, 0600 in a 0700 folder) and retried from there every
 ``spool_retry_s`` seconds and at the next start. Alerts still queued when the sink closes are
-spooled too. An alert is never dropped silently: it is delivered, or it sits in the spool.
+spooled too. An alert is never dropped silently: it is delivered, or it sits in the spool
+(until retention purges it). Bodies carry the probe crop and context frame only when
+``include_images`` (``--include-crops``; the edge's own ingest needs them).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -22,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from overt.alerts.sinks import alert_to_json
+from overt.alerts.spool import EncryptedSpool, SpoolRecord
 from overt.domain.alerts import Alert
 from overt.errors import ConfigError, StorageError
 
@@ -37,13 +40,14 @@ class WebhookStats:
 
 
 class WebhookSink:
-    """POSTs alerts to ``url``; undeliverable ones wait in ``spool_path`` and are retried."""
+    """POSTs alerts to ``url``; undeliverable ones wait in the encrypted ``spool`` and are retried."""
 
     def __init__(
         self,
         url: str,
-        spool_path: str | Path,
+        spool: EncryptedSpool,
         *,
+        include_images: bool = False,
         timeout_s: float = 5.0,
         max_attempts: int = 4,
         backoff_s: float = 0.5,
@@ -57,63 +61,59 @@ class WebhookSink:
         if max_attempts < 1 or timeout_s <= 0 or backoff_s < 0 or spool_retry_s <= 0:
             raise ConfigError("invalid webhook retry settings")
         self.url = url
-        self.spool_path = Path(spool_path)
+        self.spool = spool
+        self.include_images = include_images
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.spool_retry_s = spool_retry_s
         self._headers = {"Content-Type": "application/json", **(headers or {})}
-        self._queue: queue.Queue[str] = queue.Queue()
+        self._queue: queue.Queue[SpoolRecord] = queue.Queue()
         self._stop = threading.Event()
         self._spool_lock = threading.Lock()
         self._delivered = 0
         self._spooled = 0
         self._failed = 0
-        try:
-            self.spool_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(f"cannot create spool folder for {self.spool_path}: {exc}") from exc
         self._thread = threading.Thread(target=self._work, name="overt-webhook", daemon=True)
         self._thread.start()
 
     # -- public ---------------------------------------------------------------------------------
 
+    @property
+    def spool_path(self) -> Path:
+        return self.spool.path
+
     def emit(self, alert: Alert) -> None:
+        body = json.dumps(alert_to_json(alert, include_images=self.include_images), separators=(",", ":"))
+        record = SpoolRecord(alert.alert_id, alert.alerted_at, body)
         if self._stop.is_set():
-            self._spool([json.dumps(alert_to_json(alert), separators=(",", ":"))])
+            self._spool([record])
             return
-        self._queue.put(json.dumps(alert_to_json(alert), separators=(",", ":")))
+        self._queue.put(record)
 
     def stats(self) -> WebhookStats:
         return WebhookStats(self._delivered, self._spooled, self._failed, self._queue.qsize() + self.spool_size())
 
     def spool_size(self) -> int:
         with self._spool_lock:
-            try:
-                with self.spool_path.open(encoding="utf-8") as fh:
-                    return sum(1 for line in fh if line.strip())
-            except FileNotFoundError:
-                return 0
+            return self.spool.count()
 
     def retry_spool(self) -> int:
         """Try every spooled alert once; keep those that still fail. Returns how many were delivered."""
         with self._spool_lock:
-            try:
-                lines = [ln for ln in self.spool_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            except FileNotFoundError:
+            if not self.spool.count():
                 return 0
-            if not lines:
-                return 0
-            remaining: list[str] = []
+            records = self.spool.read()
+            remaining: list[SpoolRecord] = []
             sent = 0
-            for i, line in enumerate(lines):
-                if self._post(line):
+            for i, r in enumerate(records):
+                if self._post(r.body):
                     sent += 1
                 else:
-                    remaining.extend(lines[i:])  # the server is down again: keep the rest as it is
+                    remaining.extend(records[i:])  # the server is down again: keep the rest as it is
                     break
-            self._rewrite_spool(remaining)
+            self.spool.rewrite(remaining)
         self._delivered += sent
         if sent:
             log.info("webhook: delivered %d spooled alert(s), %d still spooled", sent, len(remaining))
@@ -123,7 +123,7 @@ class WebhookSink:
         """Stop the worker; whatever is still queued goes to the spool."""
         self._stop.set()
         self._thread.join(timeout=timeout_s)
-        leftovers: list[str] = []
+        leftovers: list[SpoolRecord] = []
         while True:
             try:
                 leftovers.append(self._queue.get_nowait())
@@ -141,15 +141,15 @@ class WebhookSink:
             if now >= next_spool_try:
                 try:
                     self.retry_spool()
-                except OSError:
+                except (OSError, StorageError):
                     log.exception("webhook: cannot read the spool file")
                 next_spool_try = now + self.spool_retry_s
             try:
-                body = self._queue.get(timeout=min(0.2, self.spool_retry_s))
+                record = self._queue.get(timeout=min(0.2, self.spool_retry_s))
             except queue.Empty:
                 continue
-            if not self._deliver_with_retries(body):
-                self._spool([body])
+            if not self._deliver_with_retries(record.body):
+                self._spool([record])
 
     def _deliver_with_retries(self, body: str) -> bool:
         delay = self.backoff_s
@@ -177,27 +177,13 @@ class WebhookSink:
             self._failed += 1
         return ok
 
-    def _spool(self, bodies: list[str]) -> None:
+    def _spool(self, records: list[SpoolRecord]) -> None:
         with self._spool_lock:
             try:
-                with self.spool_path.open("a", encoding="utf-8") as fh:
-                    for b in bodies:
-                        fh.write(b + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            except OSError as exc:
-                # Last resort: say so loudly. The alert is still in the JSONL sink if one is configured.
-                log.error("webhook: cannot spool %d alert(s): %s", len(bodies), exc)
-                raise StorageError(f"cannot write webhook spool {self.spool_path}: {exc}") from exc
-        self._spooled += len(bodies)
-        ids = [json.loads(b).get("alert_id", "?") for b in bodies]
-        log.warning("webhook: %d alert(s) spooled for retry: %s", len(bodies), ", ".join(ids))
-
-    def _rewrite_spool(self, remaining: list[str]) -> None:
-        tmp = self.spool_path.with_suffix(self.spool_path.suffix + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            for b in remaining:
-                fh.write(b + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.spool_path)
+                self.spool.append(records)
+            except StorageError as exc:
+                # Last resort: say so loudly (the alert is in the store or the JSONL if configured).
+                log.error("webhook: cannot spool %d alert(s): %s", len(records), exc)
+                raise
+        self._spooled += len(records)
+        log.warning("webhook: %d alert(s) spooled for retry: %s", len(records), ", ".join(r.alert_id for r in records))

@@ -20,10 +20,9 @@ import typer
 
 from overt.alerts import JsonlSink, MemorySink, alert_to_json
 from overt.cli._common import JSON_OPTION, out_console, print_json, state
-from overt.pipeline import Pipeline
+from overt.pipeline.compose import compose_pipeline
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.samples import SAMPLE_IMAGES, sample_image
-from overt.sources import open_source
 from overt.watchlist import enrol_folder
 
 SUBJECT = "YM-0001"
@@ -102,13 +101,13 @@ def register(app: typer.Typer) -> None:
             clip_path = clip.write(tmp / "clip.mp4")
             mem = MemorySink()
             jsonl = JsonlSink(tmp / "alerts.jsonl")
-            pipeline = Pipeline(
-                [open_source(str(clip_path), camera_id="cam-1")],
+            pipeline = compose_pipeline(
+                [str(clip_path)],
                 engine,
                 report.watchlist.gallery(),
                 [mem, jsonl],
                 config=st.config.pipeline,
-                annotate={"cam-1": annotate} if annotate else None,
+                annotate=annotate,
             )
             counters = pipeline.run()
             jsonl.close()

@@ -96,18 +96,7 @@ def create_cmd(
     """Create a draft deployment (someone else must authorise it)."""
     store, d_dir = open_store(data_dir_, database_url)
     svc = DeploymentService(store, data_dir=d_dir)
-    prof = svc.profile(profile) if profile else None
-    threshold = min_similarity if min_similarity is not None else (prof.threshold if prof else None)
-    if threshold is None:
-        raise InputError("give --min-similarity or a calibration --profile")
-    if not justification:
-        if prof is None:
-            raise InputError("give --justification for the threshold (or a calibration --profile)")
-        justification = (
-            f"calibration profile {prof.name} ({prof.model_id}): "
-            f"{prof.expected_false_alerts_per_1000:g} false alerts per 1,000 faces"
-            + (f", TPIR {prof.tpir:.3f}" if prof.tpir is not None else "")
-        )
+    threshold, justification = svc.threshold(profile, min_similarity, justification)
     plan = DeploymentPlan(
         purpose=purpose,
         legal_basis=legal_basis,

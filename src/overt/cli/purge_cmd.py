@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from overt.alerts.spool import spool_dir
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, open_store
 from overt.retention import purge
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Apply retention: alerts past their period are deleted (audited); run it from cron."""
-        store, _ = open_store(data_dir_, database_url)
+        store, d = open_store(data_dir_, database_url)
         actor = "system"
         if user:
             from overt.cli._gov import acting_user
@@ -30,7 +31,7 @@ def register(app: typer.Typer) -> None:
             u = acting_user(store, user)
             u.require(Permission.MAINTAIN)
             actor = u.name
-        r = purge(store, actor, dry_run=dry_run)
+        r = purge(store, actor, dry_run=dry_run, spool_folder=spool_dir(d))
         if as_json:
             print_json(
                 {
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
                     "alerts": list(r.alerts),
                     "snapshots_destroyed": list(r.snapshots_destroyed),
                     "deployments_stopped": list(r.deployments_stopped),
+                    "spooled_alerts_dropped": r.spooled_dropped,
                     "seconds": round(r.seconds, 4),
                 }
             )

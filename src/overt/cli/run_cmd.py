@@ -37,15 +37,13 @@ def register(app: typer.Typer) -> None:
         token_env: str = typer.Option(
             "OVERT_DEVICE_TOKEN", "--token-env", help="Edge mode: environment variable holding the device token."
         ),
-        spool: Path | None = typer.Option(
-            None, "--spool", help="Edge mode: undelivered alerts wait here (default: <data-dir>/spool/alerts.jsonl)."
-        ),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Run the deployment's pipeline while it is active (start and stop it from the console or
         ``overt deployment start|stop``) and serve the console; with ``--server``, post alerts to
-        a central server with a device token, keeping them in a spool while it is unreachable."""
-        from overt.api.supervisor import PipelineSupervisor
+        a central server with a device token, keeping them in a spool while it is unreachable
+        (``<data-dir>/spool/alerts.jsonl``, sealed with the data directory's key)."""
+        from overt.deployments.runtime import PipelineSupervisor
 
         st = state(ctx)
         store, d = open_store(data_dir, database_url)
@@ -57,13 +55,16 @@ def register(app: typer.Typer) -> None:
             stop.set()
 
         if server is not None:
+            from overt.alerts.spool import data_dir_spool
             from overt.alerts.webhook import WebhookSink
 
             token = os.environ.get(token_env, "").strip()
             if not token:
                 raise ConfigError(f"edge mode needs the device token in ${token_env}")
             url = server.rstrip("/") + "/api/v1/ingest/alerts"
-            spool_path = spool or (d / "spool" / "alerts.jsonl")
+            with store_.transaction() as tx:
+                spool = data_dir_spool(d, "alerts", tx.vault.spool_key())
+            spool_path = spool.path
             if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
                 raise ConfigError("edge mode sends alerts over HTTPS only (http:// is allowed for localhost)")
             sup = PipelineSupervisor(
@@ -71,8 +72,9 @@ def register(app: typer.Typer) -> None:
                 deployment,
                 source,
                 engine_factory=st.engine,
+                # The central ingest keeps the probe crop (sealed): the body carries it over HTTPS.
                 sink_factory=lambda: WebhookSink(
-                    url, spool_path, headers={"Authorization": f"Bearer {token}"}, spool_retry_s=5.0
+                    url, spool, include_images=True, headers={"Authorization": f"Bearer {token}"}, spool_retry_s=5.0
                 ),
                 pipeline_config=cfg.pipeline,
                 source_config=cfg.sources,
@@ -95,7 +97,7 @@ def register(app: typer.Typer) -> None:
 
         from overt.api.app import create_app
         from overt.api.settings import ApiSettings
-        from overt.api.supervisor import StoreAlertSink
+        from overt.deployments.sinks import StoreAlertSink
 
         if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
             raise ConfigError("--insecure-cookies is only allowed on a loopback address")

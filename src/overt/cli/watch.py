@@ -15,14 +15,14 @@ from rich.live import Live
 from rich.text import Text
 
 from overt.alerts import AlertSink, JsonlSink, StreamSink, WebhookSink
+from overt.alerts.spool import data_dir_spool
 from overt.cli._common import JSON_OPTION, err_console, print_json, state
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
 from overt.cli.watchlist import print_report, report_json
-from overt.deployments.service import DeploymentService
+from overt.deployments.service import CalibrationSummary, DeploymentService
 from overt.errors import ConfigError, GovernanceError, InputError
 from overt.pipeline import Counters, Pipeline
-from overt.sources import open_source
-from overt.sources.base import FrameSource
+from overt.pipeline.compose import annotate_paths, camera_ids, compose_pipeline
 from overt.watchlist import enrol_folder
 from overt.watchlist.enrol import EnrolmentReport
 
@@ -31,16 +31,11 @@ def status_line(c: Counters) -> Text:
     lat = "-" if c.alert_latency_ms_p95 is None else f"{c.alert_latency_ms_p50:.0f}/{c.alert_latency_ms_p95:.0f} ms"
     return Text(
         f"{c.fps:5.1f} fps | frames {c.frames} | dropped {c.frames_dropped} | faces {c.faces_seen} "
+        f"(searched {c.faces_processed}) "
         f"(+{c.faces_unrecognisable} unrecognisable) | "
         f"tracks {c.tracks_active} active / {c.tracks_started} | alerts {c.alerts} | latency p50/p95 {lat} | "
         f"cameras done {c.cameras_done}/{c.cameras}"
     )
-
-
-def annotate_paths(out: Path, camera_ids: list[str]) -> dict[str, Path]:
-    if len(camera_ids) == 1:
-        return {camera_ids[0]: out}
-    return {cid: out.with_name(f"{out.stem}-{cid}{out.suffix}") for cid in camera_ids}
 
 
 def register(app: typer.Typer) -> None:
@@ -70,8 +65,10 @@ def register(app: typer.Typer) -> None:
         ),
         realtime: bool = typer.Option(False, "--realtime", help="Pace video files at their native frame rate."),
         webhook: str | None = typer.Option(None, "--webhook", help="POST each alert as JSON to this URL."),
-        webhook_spool: Path | None = typer.Option(
-            None, "--webhook-spool", help="Undelivered webhook alerts wait here (default: beside the JSONL)."
+        include_crops: bool = typer.Option(
+            False,
+            "--include-crops",
+            help="Put the probe crop and context frame (biometric data, in clear) in the JSONL and webhook bodies.",
         ),
         as_json: bool = JSON_OPTION,
     ) -> None:
@@ -85,23 +82,31 @@ def register(app: typer.Typer) -> None:
         engine = st.engine()
         sinks: list[AlertSink] = []
         report: EnrolmentReport | None = None
-        still_active: Callable[[], bool] = lambda: True  # noqa: E731
+        calibration: CalibrationSummary | None = None
+        still_active: Callable[[Pipeline], bool] = lambda p: True  # noqa: E731
         deployments: DeploymentService | None = None
         if deployment is not None:
             from overt.alerts.review import AlertService
-            from overt.api.supervisor import StoreAlertSink, deployment_pipeline_config, snapshot_gallery
+            from overt.deployments.gallery import deployment_pipeline_config, load_live_snapshot
+            from overt.deployments.sinks import StoreAlertSink
 
-            store, _ = open_store(data_dir, database_url)
-            deployments = DeploymentService(store)
+            store, d_dir = open_store(data_dir, database_url)
+            deployments = DeploymentService(store, data_dir=d_dir)
             if not deployments.is_active(deployment):  # also applies the automatic stop at the end time
                 raise GovernanceError(
                     f"deployment {deployment} is not active: authorise it and start it first (overt deployment start)"
                 )
-            gallery = snapshot_gallery(store, deployment, backend=cfg.pipeline.gallery_backend)
+            calibration = deployments.calibration(deployment)
+            snap = load_live_snapshot(store, deployment, backend=cfg.pipeline.gallery_backend)
+            gallery = snap.gallery()
             pipeline_config = deployment_pipeline_config(store, deployment, cfg.pipeline)
             sinks.append(StoreAlertSink(AlertService(store), deployment))
             dep_id, svc = deployment, deployments
-            still_active = lambda: svc.is_active(dep_id)  # noqa: E731
+
+            def still_active(p: Pipeline) -> bool:
+                snap.apply_revocations(p, force=True)  # removed watch-list entries stop matching at once
+                return svc.is_active(dep_id)
+
         elif watchlist is not None:
             pipeline_config = cfg.pipeline
             report = enrol_folder(watchlist, engine)
@@ -114,31 +119,33 @@ def register(app: typer.Typer) -> None:
             )
         else:  # excluded above; keeps the type checker sure `gallery` is bound
             raise ConfigError("give exactly one of --watchlist DIR or --deployment ID")
-        camera_ids = [f"cam-{i}" for i in range(1, len(source) + 1)]
-        if annotate is not None and annotate.suffix.lower() not in (".mp4", ".avi", ".mkv", ".mov"):
-            raise ConfigError("--annotate needs a video file name (.mp4, .avi, .mkv or .mov)")
+        if annotate is not None:
+            annotate_paths(annotate, camera_ids(len(source)))  # validates the name before any work
+        if include_crops:
+            err_console().print(
+                "[yellow]warning[/yellow]: --include-crops writes face images (biometric data) in clear to "
+                "the alert file and webhook bodies; protect and delete them yourself"
+            )
         if alerts_jsonl is not None:
-            sinks.append(JsonlSink(alerts_jsonl))
+            sinks.append(JsonlSink(alerts_jsonl, include_images=include_crops))
         if not as_json:
             sinks.append(StreamSink(sys.stdout))
         if webhook:
-            spool = webhook_spool or (
-                alerts_jsonl.with_name(alerts_jsonl.name + ".webhook-spool")
-                if alerts_jsonl is not None
-                else Path("overt-webhook-spool.jsonl")
-            )
-            sinks.append(WebhookSink(webhook, spool))
-        sources: list[FrameSource] = []
+            # Undelivered alerts wait sealed in <data-dir>/spool/webhook.jsonl: no data dir, no webhook.
+            spool_store, spool_root = open_store(data_dir, database_url)
+            with spool_store.transaction() as tx:
+                spool = data_dir_spool(spool_root, "webhook", tx.vault.spool_key())
+            sinks.append(WebhookSink(webhook, spool, include_images=include_crops))
         try:
-            for uri, cid in zip(source, camera_ids, strict=True):
-                sources.append(open_source(uri, camera_id=cid, realtime=realtime, config=cfg.sources))
-            pipeline = Pipeline(
-                sources,
+            pipeline = compose_pipeline(
+                source,
                 engine,
                 gallery,
                 sinks,
                 config=pipeline_config,
-                annotate=annotate_paths(annotate, camera_ids) if annotate else None,
+                source_config=cfg.sources,
+                realtime=realtime,
+                annotate=annotate,
             )
             stop = threading.Event()
             interrupted = threading.Event()
@@ -157,18 +164,17 @@ def register(app: typer.Typer) -> None:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
         finally:
-            for s in sources:
-                s.close()
             for sink in sinks:
                 sink.close()
         if deployments is not None and deployment is not None:
-            deployments.record_faces_processed(deployment, counters.tracks_started)
+            deployments.record_faces_processed(deployment, counters.faces_processed)
         summary: dict[str, object] = {
             "interrupted": interrupted.is_set(),
             "min_similarity": pipeline.min_similarity,
             "counters": counters.as_dict(),
             "alerts_jsonl": None if alerts_jsonl is None else str(alerts_jsonl),
             "deployment": deployment,
+            "calibration": None if calibration is None else calibration.as_dict(),
             "watchlist": None if report is None else report_json(report),
         }
         if as_json:
@@ -184,12 +190,24 @@ def register(app: typer.Typer) -> None:
                 f"{counters.frames_dropped} frame(s) dropped"
                 + (f"; rejected enrolment images: {len(report.rejected)}" if report is not None else "")
             )
+            if calibration is not None:
+                c = calibration
+                con.print(
+                    f"calibration profile [bold]{c.profile}[/bold]: threshold {c.min_similarity:.4f}; "
+                    f"false alerts per 1,000 faces expected {c.expected_false_alerts_per_1000_faces:.3g} "
+                    f"(measured {c.measured_false_alerts_per_1000_faces:.3g} at {c.watchlist_size_reached} subjects); "
+                    f"{counters.faces_processed} faces processed (searched against the watch list)"
+                )
         if interrupted.is_set():
             raise typer.Exit(130)
 
 
 def _follow(
-    pipeline: Pipeline, stop: threading.Event, *, show: bool, still_active: Callable[[], bool] = lambda: True
+    pipeline: Pipeline,
+    stop: threading.Event,
+    *,
+    show: bool,
+    still_active: Callable[[Pipeline], bool] = lambda p: True,
 ) -> Counters:
     """Wait for the pipeline (or the stop event, or the deployment's end), with a live status line."""
     con = err_console()
@@ -201,7 +219,7 @@ def _follow(
             return False
         if time.monotonic() - last_check >= 1.0:
             last_check = time.monotonic()
-            if not still_active():
+            if not still_active(pipeline):
                 return False
         return True
 

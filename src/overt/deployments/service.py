@@ -18,15 +18,11 @@ from pathlib import Path
 
 from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
 from overt.domain.users import Permission, User
+from overt.errors import ConfigError, GovernanceError, InputError
+from overt.evaluation.profiles import ModelProfile, load_profile
 from overt.store.repositories import SnapshotInfo
 from overt.store.store import Store, Tx
-from overt.watchlist.snapshots import (
-    CalibrationProfile,
-    LookAlike,
-    expected_false_alerts_per_1000,
-    freeze_snapshot,
-    load_profile,
-)
+from overt.watchlist.snapshots import LookAlike, expected_false_alerts_per_1000, freeze_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +39,26 @@ class AuthorisationResult:
     estimate_basis: str
     look_alikes: tuple[LookAlike, ...]
     overdue_excluded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationSummary:
+    """What a deployment's calibration profile promises, shown beside what the pipeline observes."""
+
+    profile: str
+    model_id: str
+    min_similarity: float
+    target_fpir: float
+    measured_fpir: float
+    watchlist_size_reached: int
+    expected_false_alerts_per_1000_faces: float
+    """Scaled to the deployment's authorised watch-list size (the plan's figure)."""
+    measured_false_alerts_per_1000_faces: float
+    """As measured by ``overt calibrate`` at ``watchlist_size_reached`` subjects."""
+    tpir: float
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +101,57 @@ class DeploymentService:
         with self._tx() as (_tx, result):
             return result
 
-    def profile(self, name: str) -> CalibrationProfile:
+    def profile(self, name: str) -> ModelProfile:
+        """The calibration profile ``overt calibrate`` wrote to ``<data-dir>/profiles/<name>.json``."""
         if self.data_dir is None:
-            from overt.errors import ConfigError
-
             raise ConfigError("calibration profiles need a data directory")
-        return load_profile(self.data_dir, name)
+        return load_profile(name, self.data_dir)
+
+    def calibration(self, deployment_id: int) -> CalibrationSummary | None:
+        """The deployment's calibration profile (None when its threshold was set by hand)."""
+        plan = self.show(deployment_id).deployment.plan
+        if not plan.calibration_profile:
+            return None
+        p = self.profile(plan.calibration_profile)
+        expected = plan.expected_false_alerts_per_1000
+        return CalibrationSummary(
+            profile=p.name,
+            model_id=p.model_id,
+            min_similarity=p.min_similarity,
+            target_fpir=p.target_fpir,
+            measured_fpir=p.measured_fpir,
+            watchlist_size_reached=p.watchlist_size_reached,
+            expected_false_alerts_per_1000_faces=(
+                expected if expected is not None else p.expected_false_alerts_per_1000_faces
+            ),
+            measured_false_alerts_per_1000_faces=p.measured_false_alerts_per_1000_faces,
+            tpir=p.tpir,
+        )
+
+    def threshold(
+        self, profile: str | None, min_similarity: float | None, justification: str | None
+    ) -> tuple[float, str]:
+        """The alert threshold of a new deployment and its justification: given by hand, or the
+        calibrated one of ``profile`` (justified by what the calibration measured)."""
+        prof = self.profile(profile) if profile else None
+        threshold = min_similarity if min_similarity is not None else (prof.min_similarity if prof else None)
+        if threshold is None:
+            raise InputError("give --min-similarity or a calibration --profile")
+        if justification:
+            return threshold, justification
+        if prof is None:
+            raise InputError("give --justification for the threshold (or a calibration --profile)")
+        if min_similarity is not None and min_similarity != prof.min_similarity:
+            raise InputError(
+                f"--min-similarity {min_similarity:g} is not profile {prof.name}'s calibrated "
+                f"{prof.min_similarity:g}: give --justification"
+            )
+        return threshold, (
+            f"calibration profile {prof.name} ({prof.model_id}): FPIR <= {prof.target_fpir:.3g} at "
+            f"{prof.watchlist_size_reached} subjects, {prof.expected_false_alerts_per_1000_faces:g} false alerts "
+            f"per 1,000 faces expected ({prof.measured_false_alerts_per_1000_faces:g} measured), "
+            f"TPIR {prof.tpir:.3f}"
+        )
 
     def create(self, actor: User, plan: DeploymentPlan) -> Deployment:
         actor.require(Permission.CREATE_DEPLOYMENT)
@@ -132,6 +193,11 @@ class DeploymentService:
             frozen = freeze_snapshot(tx, d.id)
             snap, warn = frozen.snapshot, frozen.look_alikes
             profile = self.profile(d.plan.calibration_profile) if d.plan.calibration_profile else None
+            if profile is not None and len(snap) and profile.model_id != snap.model_id:
+                raise GovernanceError(
+                    f"calibration profile {profile.name} is for model {profile.model_id}; the watch list's "
+                    f"templates are from {snap.model_id}"
+                )
             fa, basis = expected_false_alerts_per_1000(d.plan.min_similarity, len(snap), profile)
             counts: dict[str, int] = {}
             for s in snap.subjects:
@@ -188,6 +254,19 @@ class DeploymentService:
             tx.audit.append(actor.name, "deployment.stopped", f"deployment:{d.id}", {"reason": reason})
             return d
 
+    def fail(self, deployment_id: int, reason: str) -> Deployment | None:
+        """The runtime could not run an active deployment and will not retry: stop it with
+        ``reason`` (e.g. ``failed to start: ...``), persisted and audited once. None when the
+        deployment is no longer active (someone stopped it meanwhile)."""
+        reason = reason.strip()[:500] or "failed"
+        with self._tx() as (tx, _):
+            d = tx.deployments.get(deployment_id)
+            if d.state is not DeploymentState.ACTIVE:
+                return None
+            d = tx.deployments.save(d.stop(tx.clock.now(), reason))
+            tx.audit.append("system", "deployment.failed", f"deployment:{d.id}", {"reason": reason})
+            return d
+
     def close(self, actor: User, deployment_id: int) -> Deployment:
         actor.require(Permission.RUN_DEPLOYMENT)
         with self._tx() as (tx, _):
@@ -205,7 +284,8 @@ class DeploymentService:
         return d
 
     def record_faces_processed(self, deployment_id: int, n: int) -> None:
-        """Counter from the pipeline (faces seen), for the transparency report."""
+        """Faces processed (= faces searched against the watch list, ``Counters.faces_processed``),
+        for the transparency report's false alerts per 1,000 faces."""
         with self.store.transaction() as tx:
             tx.deployments.add_faces_processed(deployment_id, n)
 

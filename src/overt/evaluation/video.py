@@ -291,8 +291,7 @@ def pipeline_runner(
     """Adapter: the live :class:`~overt.pipeline.runner.Pipeline` reading a file (every frame)."""
     from overt.config import PipelineConfig as _PipelineConfig
     from overt.matching.gallery import build_gallery
-    from overt.pipeline.runner import Pipeline
-    from overt.sources.file import FileSource
+    from overt.pipeline.compose import compose_pipeline
 
     cfg = config or _PipelineConfig()
 
@@ -307,11 +306,10 @@ def pipeline_runner(
             ann_min_templates=cfg.ann_min_templates,
         )
         sink = _CollectSink()
-        source = FileSource(video, camera_id="eval")
-        counters = Pipeline([source], engine, gallery, [sink], config=cfg).run()
+        counters = compose_pipeline([str(video)], engine, gallery, [sink], config=cfg).run()
         return VideoRun(
             alerts=tuple(sink.alerts),
-            faces_processed=counters.faces_seen,
+            faces_processed=counters.faces_processed,
             frames=counters.frames,
             probes_embedded=counters.probes_embedded,
             tracks=counters.tracks_started,

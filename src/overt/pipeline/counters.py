@@ -23,7 +23,11 @@ class Counters:
     ``faces_unrecognisable``: tracked faces that passed the quality gate but whose track's mean
     raw embedding norm is below ``min_recognisability`` (cartoons, animals, motion-blurred
     glimpses): never matched, never alerted;
-    ``probes_embedded``: faces of ``faces_seen`` that were embedded and matched;
+    ``probes_embedded``: faces of ``faces_seen`` that were embedded;
+    ``faces_searched``: faces searched against the watch list (one gallery search each). This is
+    **the** definition of "faces processed" (:attr:`faces_processed`) used by the counters,
+    deployments and transparency reports: a calibration's false-alert rate is per non-mated
+    *search*, so the observed false alerts per 1,000 faces is comparable with the expected one;
     ``frames_dropped``: frames discarded by drop-oldest (sources and pipeline queues);
     ``alert_latency_ms_*``: capture of the first frame of the track to the alert.
     """
@@ -35,6 +39,7 @@ class Counters:
     tracks_started: int
     tracks_active: int
     probes_embedded: int
+    faces_searched: int
     probes_rejected: int
     faces_unrecognisable: int
     alerts: int
@@ -44,8 +49,15 @@ class Counters:
     cameras: int
     cameras_done: int
 
+    @property
+    def faces_processed(self) -> int:
+        """Faces processed = faces searched against the watch list (the one definition)."""
+        return self.faces_searched
+
     def as_dict(self) -> dict[str, float | int | None]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        out: dict[str, float | int | None] = {name: getattr(self, name) for name in self.__slots__}
+        out["faces_processed"] = self.faces_processed
+        return out
 
 
 class CounterBoard:
@@ -64,6 +76,7 @@ class CounterBoard:
         self.tracks_started = 0
         self.tracks_active = 0
         self.probes_embedded = 0
+        self.faces_searched = 0
         self.probes_rejected = 0
         self.faces_unrecognisable = 0
         self.alerts = 0
@@ -114,6 +127,7 @@ class CounterBoard:
                 tracks_started=self.tracks_started,
                 tracks_active=self.tracks_active,
                 probes_embedded=self.probes_embedded,
+                faces_searched=self.faces_searched,
                 probes_rejected=self.probes_rejected,
                 faces_unrecognisable=self.faces_unrecognisable,
                 alerts=self.alerts,

@@ -182,6 +182,7 @@ class Pipeline:
             for s in sources
         ]
         self._board = CounterBoard(len(self._cams))
+        self._revoked: frozenset[str] = frozenset()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._done = threading.Event()
@@ -199,6 +200,14 @@ class Pipeline:
 
     def counters(self) -> Counters:
         return self._board.snapshot()
+
+    def revoke(self, subjects: frozenset[str], gallery: Gallery) -> None:
+        """Stop matching ``subjects`` now: search ``gallery`` (built without them) from the next
+        round on, and drop any alert for them still in flight (a removed watch-list entry)."""
+        if gallery.model_id != self.engine.embedder.model_id:
+            raise ConfigError("the new gallery is for another model")
+        self._revoked = self._revoked | subjects
+        self.gallery = gallery
 
     def start(self) -> None:
         if self._started:
@@ -447,6 +456,7 @@ class Pipeline:
         if probes:
             vectors = np.stack([t.vector for t in templates])
             results = self.gallery.search(vectors, k=1)
+            self._board.add(faces_searched=len(vectors))
             for probe, candidates in zip(probes, results, strict=True):
                 key = (probe.cam.camera_id, probe.face.track_id)
                 decision = self.decider.observe(key, candidates[0] if candidates else None)
@@ -492,6 +502,8 @@ class Pipeline:
         return redacted_frame(frame.image, blur, labelled)
 
     def _alert(self, probe: _Probe, subject: str, similarity: float, votes: int, window: int) -> None:
+        if subject in self._revoked:
+            return
         cam, tf = probe.cam, probe.face
         cam.labels[tf.track_id] = f"{subject} {similarity:.2f}"
         blur, labelled = self._redaction(cam, probe.dets, probe.update, only=tf)

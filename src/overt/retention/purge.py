@@ -2,7 +2,9 @@
 
 Alerts older than ``Policy.alert_retention`` (default 24 h) are deleted with their sealed crop
 and its per-alert key, unless retained as evidence (reason + expiry) and not yet expired.
-The same run applies the deployment time rules (automatic stop, snapshot key destruction).
+Spooled alerts (``<data-dir>/spool``: sealed alerts waiting for delivery) older than the same
+period are dropped too. The same run applies the deployment time rules (automatic stop,
+snapshot key destruction).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from overt.alerts.spool import purge_spools
 from overt.deployments.service import DeploymentService
 from overt.domain.users import Permission, User
 from overt.errors import InputError
@@ -24,10 +28,14 @@ class PurgeResult:
     snapshots_destroyed: tuple[int, ...]
     deployments_stopped: tuple[int, ...]
     seconds: float
+    spooled_dropped: int = 0
 
 
-def purge(store: Store, actor: str = "system", *, dry_run: bool = False) -> PurgeResult:
+def purge(
+    store: Store, actor: str = "system", *, dry_run: bool = False, spool_folder: Path | None = None
+) -> PurgeResult:
     t0 = time.perf_counter()
+    spooled = 0
     with store.transaction() as tx:
         now = tx.clock.now()
         due = tx.alerts.due_for_purge(now, tx.policy.alert_retention)
@@ -40,6 +48,10 @@ def purge(store: Store, actor: str = "system", *, dry_run: bool = False) -> Purg
                     f"alert:{a.id}",
                     {"deployment": a.deployment_id, "reason": "retention period ended", "had_image": a.has_crop},
                 )
+        if spool_folder is not None and not dry_run:
+            spooled = purge_spools(spool_folder, now - tx.policy.alert_retention)
+            if spooled:
+                tx.audit.append(actor, "spool.purged", "spool", {"records": spooled})
         tx.audit.append(actor, "purge.run", "", {"dry_run": dry_run, "alerts_due": len(due)})
     stopped: tuple[int, ...] = ()
     shredded: tuple[int, ...] = ()
@@ -47,7 +59,7 @@ def purge(store: Store, actor: str = "system", *, dry_run: bool = False) -> Purg
         tick = DeploymentService(store).tick()
         stopped, shredded = tick.stopped, tick.shredded
         store.db.checkpoint()
-    return PurgeResult(dry_run, tuple(a.id for a in due), shredded, stopped, time.perf_counter() - t0)
+    return PurgeResult(dry_run, tuple(a.id for a in due), shredded, stopped, time.perf_counter() - t0, spooled)
 
 
 def retain_alert(store: Store, actor: User, alert_id: int, *, reason: str, until: datetime) -> None:

@@ -114,7 +114,7 @@ class DeploymentRow(Base):
     authorised_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    stop_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     faces_processed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     alerts_raised: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -157,6 +157,9 @@ class WatchlistEntryRow(Base):
     details_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     image_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     template_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The removal reason, sealed under its own key (the entry's key is destroyed at removal).
+    removal_key_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"), nullable=True)
+    removal_reason_blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class SnapshotRow(Base):

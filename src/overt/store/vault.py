@@ -17,6 +17,7 @@ from overt.errors import KeyDestroyedError, WrongKeyError
 from overt.store.models import DataKeyRow, MetaRow
 
 INDEX_KEY_META = "index_key_id"
+SPOOL_KEY_META = "spool_key_id"
 
 
 class Vault:
@@ -82,6 +83,16 @@ class Vault:
         if meta is None:
             key_id = self.create_key("index")
             self._s.add(MetaRow(key=INDEX_KEY_META, value=key_id))
+            self._s.flush()
+            return self.key(key_id)
+        return self.key(meta.value)
+
+    def spool_key(self) -> bytes:
+        """The key that seals alert spools of this data directory, created on first use."""
+        meta = self._s.get(MetaRow, SPOOL_KEY_META)
+        if meta is None:
+            key_id = self.create_key("spool")
+            self._s.add(MetaRow(key=SPOOL_KEY_META, value=key_id))
             self._s.flush()
             return self.key(key_id)
         return self.key(meta.value)

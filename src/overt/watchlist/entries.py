@@ -21,6 +21,7 @@ from overt.domain.users import Permission, User
 from overt.domain.watchlist import EntryDetails, EntryProvenance, WatchlistEntry, validate_entry
 from overt.errors import ImageError, InputError, StorageError
 from overt.store.store import Store
+from overt.watchlist.snapshots import revoked_in
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FacePick = Literal["one", "largest", "centre"]
@@ -123,9 +124,27 @@ class WatchlistService:
         if not reason.strip():
             raise InputError("removing an entry needs a reason (--reason)")
         with self.store.transaction() as tx:
-            tx.watchlist.remove(entry_id, by=actor.name, now=tx.clock.now())
-            tx.audit.append(actor.name, "watchlist.entry_removed", f"entry:{entry_id}", {"data_destroyed": True})
+            entry = tx.watchlist.get(entry_id)
+            tx.watchlist.remove(entry_id, by=actor.name, now=tx.clock.now(), reason=reason.strip())
+            tx.audit.append(
+                actor.name,
+                "watchlist.entry_removed",
+                f"entry:{entry_id}",
+                {"data_destroyed": True, "reason_sealed": True},
+            )
+            # The removal is a tombstone every running deployment checks (within seconds); each
+            # deployment whose sealed snapshot holds the entry records that it is revoked there.
+            for dep_id in revoked_in(tx, entry):
+                tx.audit.append(actor.name, "snapshot.entry_revoked", f"deployment:{dep_id}", {"entry": entry_id})
         self.store.db.checkpoint()
+
+    def removal_reason(self, actor: User, entry_id: int) -> str | None:
+        """The sealed reason an entry was removed for (audited read)."""
+        actor.require(Permission.VIEW_AUDIT)
+        with self.store.transaction() as tx:
+            reason = tx.watchlist.removal_reason(entry_id)
+            tx.audit.append(actor.name, "watchlist.removal_reason_viewed", f"entry:{entry_id}", {})
+            return reason
 
     def find(self, actor: User, *, include_removed: bool = False) -> list[WatchlistEntry]:
         actor.require(Permission.VIEW_WATCHLIST)

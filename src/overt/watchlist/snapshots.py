@@ -16,52 +16,20 @@ templates, so ``FPIR ~= 1 - (1 - FMR(t))^N``; per 1,000 faces: ``1000 * FPIR``. 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from overt.domain.deployments import DeploymentState
 from overt.domain.templates import Template
-from overt.domain.watchlist import WatchlistSnapshot
-from overt.errors import ConfigError, InputError
+from overt.domain.watchlist import WatchlistEntry, WatchlistSnapshot
+from overt.errors import InputError
+from overt.evaluation.profiles import ModelProfile
 from overt.store.store import Store, Tx
 
 IMPOSTOR_MEAN = 0.0
 IMPOSTOR_STD = 0.085
-
-
-@dataclass(frozen=True, slots=True)
-class CalibrationProfile:
-    """``<data-dir>/profiles/<name>.json`` written by ``overt calibrate``."""
-
-    name: str
-    threshold: float
-    model_id: str
-    expected_false_alerts_per_1000: float
-    tpir: float | None = None
-    gallery_size: int | None = None
-
-
-def load_profile(data_dir: Path, name: str) -> CalibrationProfile:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise InputError(f"invalid calibration profile name {name!r}")
-    p = data_dir / "profiles" / f"{name}.json"
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-        return CalibrationProfile(
-            name=name,
-            threshold=float(doc["threshold"]),
-            model_id=str(doc["model_id"]),
-            expected_false_alerts_per_1000=float(doc["expected_false_alerts_per_1000"]),
-            tpir=None if doc.get("tpir") is None else float(doc["tpir"]),
-            gallery_size=None if doc.get("gallery_size") is None else int(doc["gallery_size"]),
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"calibration profile {name!r} not found ({p}); run overt calibrate first") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"calibration profile {p}: {exc}") from None
 
 
 def estimated_fmr(min_similarity: float) -> float:
@@ -70,19 +38,29 @@ def estimated_fmr(min_similarity: float) -> float:
 
 
 def expected_false_alerts_per_1000(
-    min_similarity: float, gallery_size: int, profile: CalibrationProfile | None = None
+    min_similarity: float, gallery_size: int, profile: ModelProfile | None = None
 ) -> tuple[float, str]:
-    """(false alerts per 1,000 faces, how it was obtained)."""
+    """(false alerts per 1,000 faces, how it was obtained).
+
+    With a calibration profile written by ``overt calibrate`` for this very threshold: its
+    expected figure, scaled from the watch-list size it was measured at to this one. A profile
+    for another threshold does not apply: the estimate is used, and the basis says why.
+    """
     if gallery_size <= 0:
         return 0.0, "empty watch list"
-    if profile is not None:
-        value = profile.expected_false_alerts_per_1000
-        if profile.gallery_size:
-            value *= gallery_size / profile.gallery_size
-            return value, f"calibration profile {profile.name} (scaled to {gallery_size} subjects)"
-        return value, f"calibration profile {profile.name}"
+    if profile is not None and math.isclose(profile.min_similarity, min_similarity, abs_tol=1e-9):
+        value = profile.expected_false_alerts_per_1000_faces * gallery_size / profile.watchlist_size_reached
+        if gallery_size == profile.watchlist_size_reached:
+            return value, f"calibration profile {profile.name}"
+        return value, (
+            f"calibration profile {profile.name} (measured at {profile.watchlist_size_reached} subjects, "
+            f"scaled to {gallery_size})"
+        )
     fpir = 1.0 - (1.0 - estimated_fmr(min_similarity)) ** gallery_size
-    return 1000.0 * fpir, "estimate (no calibration profile; see overt.watchlist.snapshots)"
+    basis = "estimate (no calibration profile; see overt.watchlist.snapshots)"
+    if profile is not None:
+        basis = f"estimate (threshold differs from calibration profile {profile.name}'s {profile.min_similarity:g})"
+    return 1000.0 * fpir, basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +104,19 @@ def freeze_snapshot(tx: Tx, deployment_id: int) -> FrozenSnapshot:
     tx.snapshots.create(snap, now=tx.clock.now())
     warn = look_alikes([(s.entry_id, s.template) for s in subjects], d.plan.min_similarity)
     return FrozenSnapshot(snap, tuple(warn), overdue)
+
+
+def revoked_in(tx: Tx, entry: WatchlistEntry) -> list[int]:
+    """Deployments (not closed) whose live sealed snapshot holds ``entry``: frozen after it was
+    added, for one of the deployment's categories."""
+    out: list[int] = []
+    for info in tx.snapshots.live():
+        d = tx.deployments.get(info.deployment_id)
+        if d.state is DeploymentState.CLOSED or info.created_at < entry.added_at:
+            continue
+        if entry.provenance.category in d.plan.categories:
+            out.append(d.id)
+    return out
 
 
 def load_snapshot_gallery(store: Store, deployment_id: int) -> list[tuple[str, list[Template]]]:

@@ -2,7 +2,8 @@
 
 Images go only to watch-list managers (this list) and to operators through an alert
 (``/alerts/{id}/watchlist.jpg``); every image view is audited. Uploaded images never touch
-the disk unencrypted: they are read from memory and stored sealed by the watch-list service.
+the disk unencrypted: they are parsed in memory under the size limit (never spooled to the
+temp folder, :mod:`overt.api.uploads`) and stored sealed by the watch-list service.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from fastapi.responses import Response
 from overt.api.deps import services
 from overt.api.schemas import EnrolmentOut, EntryOut, Id, QualityOut, RemoveIn
 from overt.api.security import allow, current_user
+from overt.api.uploads import InMemoryUploadRoute
 from overt.domain.users import Permission, Role, User
 from overt.domain.watchlist import Category, EntryDetails, EntryProvenance, WatchlistEntry
 from overt.errors import ImageError
 from overt.vision.imageio import decode_image
 from overt.watchlist.entries import WatchlistService
 
-router = APIRouter(prefix="/api/v1/watchlist", tags=["watchlist"])
+router = APIRouter(prefix="/api/v1/watchlist", tags=["watchlist"], route_class=InMemoryUploadRoute)
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date, datetime
 
 import numpy as np
@@ -175,8 +176,11 @@ class WatchlistRepository:
         )
         return [self._entry(r) for r in self._s.scalars(q)]
 
-    def remove(self, entry_id: int, *, by: str, now: datetime) -> None:
-        """Remove an entry: its subject key is destroyed and its blobs dropped (a tombstone stays)."""
+    def remove(self, entry_id: int, *, by: str, now: datetime, reason: str) -> None:
+        """Remove an entry: its subject key is destroyed and its blobs dropped (a tombstone stays).
+
+        The reason is kept, sealed under a key of its own and bound to this row.
+        """
         row = self._row(entry_id)
         if row.removed_at is not None:
             raise InputError(f"watch-list entry {entry_id} was already removed")
@@ -186,4 +190,25 @@ class WatchlistRepository:
         row.image_blob = None
         row.template_blob = None
         self._v.destroy(row.key_id)
+        row.removal_key_id = self._v.create_key("removal")
+        row.removal_reason_blob = self._v.seal(
+            row.removal_key_id, reason.encode("utf-8"), Aad(ENTRIES, f"{entry_id}/removal_reason")
+        )
         self._s.flush()
+
+    def removal_reason(self, entry_id: int) -> str | None:
+        """The sealed reason given when the entry was removed (None if it was not removed)."""
+        row = self._row(entry_id)
+        if row.removal_key_id is None or row.removal_reason_blob is None:
+            return None
+        aad = Aad(ENTRIES, f"{entry_id}/removal_reason")
+        return self._v.open(row.removal_key_id, row.removal_reason_blob, aad).decode("utf-8")
+
+    def removed_among(self, entry_ids: Collection[int]) -> dict[int, datetime]:
+        """Tombstones: which of ``entry_ids`` were removed, and when."""
+        if not entry_ids:
+            return {}
+        q = select(WatchlistEntryRow.id, WatchlistEntryRow.removed_at).where(
+            WatchlistEntryRow.id.in_(list(entry_ids)), WatchlistEntryRow.removed_at.is_not(None)
+        )
+        return {int(i): at for i, at in self._s.execute(q) if at is not None}

@@ -1,11 +1,17 @@
 """Run a deployment's live pipeline beside the server, following the deployment's state.
 
 ``overt run``: when the deployment becomes active (started from the console or the CLI) the
-supervisor loads its sealed watch-list snapshot into memory, opens the cameras and starts the
-pipeline; when it stops (by hand, or at its planned end) the pipeline stops. Alerts go to a
-sink: :class:`StoreAlertSink` (same machine: straight into the store, pushed to consoles at
-once) or the webhook sink (edge mode: HTTPS to the central server with a device token,
-spooled while it is unreachable). Only alerts and counters leave the pipeline.
+runtime loads its sealed watch-list snapshot into memory, opens the cameras and starts the
+pipeline (:mod:`overt.pipeline.compose`); when it stops (by hand, or at its planned end) the
+pipeline stops. Alerts go to a sink: :class:`~overt.deployments.sinks.StoreAlertSink` (same
+machine) or the webhook sink (edge mode). Only alerts and counters leave the pipeline.
+
+Failures: a *permanent* one (the authorised watch list is empty, its templates are from no or
+another model, the snapshot was destroyed, a camera URI is invalid...) cannot be cured by
+trying again. The deployment is stopped once with the reason ``failed to start: <reason>``
+(persisted and audited; ``overt deployment show`` and the console show it), everything opened
+for the attempt is closed, and nothing is retried until someone starts it again. A *transient*
+one (the database is busy, an unexpected error) is retried with exponential backoff.
 """
 
 from __future__ import annotations
@@ -16,115 +22,65 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-import numpy.typing as npt
-
-from overt.alerts.review import AlertService, IncomingAlert
 from overt.alerts.sinks import AlertSink
-from overt.api.live import LiveHub
-from overt.api.notifier import AlertNotifier
 from overt.config import PipelineConfig, SourceConfig
+from overt.deployments.gallery import LiveSnapshot, deployment_pipeline_config, load_live_snapshot
 from overt.deployments.service import DeploymentService
-from overt.domain.alerts import Alert
-from overt.errors import OvertError
-from overt.matching.gallery import Gallery, build_gallery
+from overt.deployments.sinks import LiveFrames, LivePreview
+from overt.errors import ConfigError, CryptoError, GovernanceError, InputError, ModelError, OvertError
 from overt.pipeline import Pipeline
-from overt.pipeline.redact import thumbnail_jpeg
-from overt.sources import open_source
+from overt.pipeline.compose import compose_pipeline
 from overt.store.store import Store
 
 log = logging.getLogger(__name__)
 
+PERMANENT_ERRORS: tuple[type[OvertError], ...] = (ConfigError, InputError, GovernanceError, CryptoError, ModelError)
+"""Errors that trying again cannot cure (configuration, input, governance, keys, models)."""
 
-class StoreAlertSink:
-    """Alerts of the local pipeline into the store (sealed crop), then pushed to consoles."""
-
-    def __init__(
-        self,
-        alerts: AlertService,
-        deployment_id: int,
-        *,
-        notifier: AlertNotifier | None = None,
-        live: LiveHub | None = None,
-    ) -> None:
-        self.alerts = alerts
-        self.deployment_id = deployment_id
-        self.notifier = notifier
-        self.live = live
-        self.stored = 0
-
-    def emit(self, alert: Alert) -> None:
-        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, IncomingAlert.from_alert(alert))
-        if dup:
-            return
-        self.stored += 1
-        if self.live is not None:
-            self.live.update_frame(self.deployment_id, alert.context_jpeg)
-        if self.notifier is not None:
-            self.notifier.publish_threadsafe(alert_id)
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        return None
+FAILED_TO_START = "failed to start"
 
 
-class LivePreview:
-    """Receives the pipeline's redacted frames (every non-matching face blurred) for the console's
-    live view: a few per second, as a JPEG thumbnail held in memory only (``LiveHub``)."""
-
-    def __init__(self, live: LiveHub, deployment_id: int, *, every_s: float = 0.5, longer_side_px: int = 640) -> None:
-        self.live = live
-        self.deployment_id = deployment_id
-        self.every_s = every_s
-        self.longer_side_px = longer_side_px
-        self.fps = 25.0
-        self.frames = 0
-        self.published = 0
-        self._last = 0.0
-
-    def write(self, frame: npt.NDArray[np.uint8]) -> None:
-        self.frames += 1
-        now = time.monotonic()
-        if now - self._last < self.every_s:
-            return
-        self._last = now
-        self.live.update_frame(self.deployment_id, thumbnail_jpeg(frame, self.longer_side_px))
-        self.published += 1
-
-    def close(self) -> None:
-        return None
+class EmptyWatchlistError(GovernanceError):
+    """The deployment's authorised watch list holds no subject: nothing could ever match."""
 
 
-def snapshot_gallery(store: Store, deployment_id: int, *, backend: str = "auto") -> Gallery:
-    """The deployment's frozen watch list as a gallery keyed by entry id (memory only; audited)."""
-    with store.transaction() as tx:
-        snap = tx.snapshots.load(deployment_id)
-        tx.audit.append("system", "snapshot.loaded", f"deployment:{deployment_id}", {"subjects": len(snap)})
-    subjects = [str(s.entry_id) for s in snap.subjects]
-    if not subjects:
-        vectors = np.zeros((0, 512), dtype=np.float32)
-    else:
-        vectors = np.stack([s.template.vector for s in snap.subjects]).astype(np.float32)
-    return build_gallery(subjects, vectors, model_id=snap.model_id, backend=backend)  # type: ignore[arg-type]
-
-
-def deployment_pipeline_config(store: Store, deployment_id: int, base: PipelineConfig) -> PipelineConfig:
-    """The pipeline settings with the deployment's authorised alert threshold (``min_similarity``).
-
-    The threshold was justified and authorised with the deployment: the pipeline must use it, not
-    the model's default.
-    """
-    view = DeploymentService(store).show(deployment_id)
-    return base.model_copy(update={"min_similarity": view.deployment.plan.min_similarity})
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, PERMANENT_ERRORS)
 
 
 @dataclass
 class SupervisorStatus:
     running: bool = False
     runs: int = 0
+    launches: int = 0
     last_error: str | None = None
+    failed: str | None = None
     alerts: int = 0
     faces: int = 0
     history: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff for transient failures: ``first_s``, doubled per failure, capped."""
+
+    first_s: float = 1.0
+    max_s: float = 60.0
+    failures: int = 0
+    next_at: float = 0.0
+
+    def failed(self, now: float) -> float:
+        delay = float(min(self.max_s, self.first_s * 2.0**self.failures))
+        self.failures += 1
+        self.next_at = now + delay
+        return delay
+
+    def ready(self, now: float) -> bool:
+        return now >= self.next_at
+
+    def reset(self) -> None:
+        self.failures = 0
+        self.next_at = 0.0
 
 
 class PipelineSupervisor:
@@ -138,14 +94,15 @@ class PipelineSupervisor:
         *,
         engine_factory: Callable[[], object],
         sink_factory: Callable[[], AlertSink],
-        live: LiveHub | None = None,
+        live: LiveFrames | None = None,
         pipeline_config: PipelineConfig | None = None,
         source_config: SourceConfig | None = None,
         realtime: bool = True,
         poll_s: float = 0.5,
+        backoff: Backoff | None = None,
     ) -> None:
         if not sources:
-            raise OvertError("overt run needs at least one --source")
+            raise ConfigError("overt run needs at least one --source")
         self.store = store
         self.deployment_id = deployment_id
         self.sources = list(sources)
@@ -156,6 +113,7 @@ class PipelineSupervisor:
         self.source_config = source_config
         self.realtime = realtime
         self.poll_s = poll_s
+        self.backoff = backoff or Backoff()
         self.deployments = DeploymentService(store)
         self.status = SupervisorStatus()
         self._stop = threading.Event()
@@ -164,6 +122,9 @@ class PipelineSupervisor:
         self._sink: AlertSink | None = None
         self._exhausted = False
         self._faces_recorded = 0
+        self._launching = False
+        self._gave_up = False
+        self._snapshot: LiveSnapshot | None = None
         self.preview: LivePreview | None = None
 
     def start(self) -> PipelineSupervisor:
@@ -189,25 +150,44 @@ class PipelineSupervisor:
         while not self._stop.wait(self.poll_s):
             try:
                 self._step()
-            except OvertError as exc:
-                self.status.last_error = str(exc)
-                log.error("deployment %d: %s", self.deployment_id, exc)
-                self._halt(f"error: {exc}")
             except Exception as exc:  # the supervisor must survive anything and keep the server up
-                self.status.last_error = f"{exc.__class__.__name__}: {exc}"
-                log.exception("deployment %d: pipeline failed", self.deployment_id)
-                self._halt("pipeline failed")
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        launching, self._launching = self._launching, False
+        self._halt("pipeline failed")
+        what = str(exc) if isinstance(exc, OvertError) else f"{exc.__class__.__name__}: {exc}"
+        self.status.last_error = what
+        if is_permanent(exc):
+            reason = f"{FAILED_TO_START}: {what}" if launching else f"pipeline failed: {what}"
+            log.error("deployment %d: %s (not retried)", self.deployment_id, reason)
+            self.status.failed = reason
+            self._gave_up = True  # until the deployment is stopped and started again
+            self.status.history.append(reason)
+            self._camera(False, reason)
+            try:
+                self.deployments.fail(self.deployment_id, reason)
+            except Exception:
+                log.exception("deployment %d: recording the failure failed", self.deployment_id)
+            return
+        delay = self.backoff.failed(time.monotonic())
+        log.warning("deployment %d: %s; retrying in %.0f s", self.deployment_id, what, delay)
+        self._camera(False, f"error: {what}; retrying in {delay:.0f} s")
 
     def _step(self) -> None:
         active = self.deployments.is_active(self.deployment_id)  # also applies the automatic stop
         p = self._pipeline
         if p is None:
-            if active and not self._exhausted:
+            if active and not (self._exhausted or self._gave_up) and self.backoff.ready(time.monotonic()):
                 self._launch()
             elif not active:
                 self._exhausted = False  # a new start may replay the sources
+                self._gave_up = False
+                self.backoff.reset()
             return
         self._record_faces(p)
+        if active and self._snapshot is not None:
+            self._snapshot.apply_revocations(p)  # removed watch-list entries stop matching at once
         if not active:
             self._halt("deployment stopped")
         elif p.wait(0):
@@ -215,20 +195,34 @@ class PipelineSupervisor:
             self._halt("camera disconnected: the stream ended")
 
     def _launch(self) -> None:
-        gallery = snapshot_gallery(self.store, self.deployment_id, backend=self.pipeline_config.gallery_backend)
+        self.status.launches += 1
+        self._launching = True
+        snap = load_live_snapshot(self.store, self.deployment_id, backend=self.pipeline_config.gallery_backend)
+        if len(snap) == 0:
+            raise EmptyWatchlistError("the authorised watch list is empty: authorise it again with subjects")
+        gallery = snap.gallery()
+        config = deployment_pipeline_config(self.store, self.deployment_id, self.pipeline_config)
         engine = self.engine_factory()
-        cams = [
-            open_source(uri, camera_id=f"cam-{i + 1}", realtime=self.realtime, config=self.source_config)
-            for i, uri in enumerate(self.sources)
-        ]
         if self._sink is None:  # one sink for the supervisor's life: an edge spool outlives each run
             self._sink = self.sink_factory()
-        config = deployment_pipeline_config(self.store, self.deployment_id, self.pipeline_config)
-        self._pipeline = Pipeline(cams, engine, gallery, [self._sink], config=config)  # type: ignore[arg-type]
+        pipeline = compose_pipeline(
+            self.sources,
+            engine,  # type: ignore[arg-type]
+            gallery,
+            [self._sink],
+            config=config,
+            source_config=self.source_config,
+            realtime=self.realtime,
+        )
+        self._pipeline = pipeline
+        self._snapshot = snap
         if self.live is not None:
-            self._attach_previews(self._pipeline)
+            self._attach_previews(pipeline)
         self._faces_recorded = 0
-        self._pipeline.start()
+        pipeline.start()
+        self._launching = False
+        self.backoff.reset()
+        self.status.failed = None
         self.status.running = True
         self.status.runs += 1
         self.status.history.append("started")
@@ -247,20 +241,23 @@ class PipelineSupervisor:
         cams[0].annotator = self.preview
 
     def _record_faces(self, p: Pipeline) -> None:
-        faces = p.counters().tracks_started
+        faces = p.counters().faces_processed
         if faces > self._faces_recorded:
             self.deployments.record_faces_processed(self.deployment_id, faces - self._faces_recorded)
+            self.status.faces += faces - self._faces_recorded
             self._faces_recorded = faces
 
     def _halt(self, why: str) -> None:
         p, self._pipeline = self._pipeline, None
+        self._snapshot = None
         if p is None:
             return
         try:
             counters = p.close()
-            faces = counters.tracks_started
+            faces = counters.faces_processed
             if faces > self._faces_recorded:
                 self.deployments.record_faces_processed(self.deployment_id, faces - self._faces_recorded)
+                self.status.faces += faces - self._faces_recorded
             self.status.alerts += counters.alerts
         finally:
             self._faces_recorded = 0

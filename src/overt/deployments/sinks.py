@@ -1,0 +1,93 @@
+"""Where a deployment's pipeline sends what leaves it: alerts into the store, a live preview.
+
+:class:`StoreAlertSink` (same machine: alerts straight into the store, sealed, pushed to
+consoles at once) and :class:`LivePreview` (the redacted frames the console's live view shows,
+a JPEG thumbnail held in memory only). Both talk to the server through small protocols, so the
+runtime does not depend on the web layer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from overt.alerts.review import AlertService, IncomingAlert
+from overt.domain.alerts import Alert
+from overt.pipeline.redact import thumbnail_jpeg
+
+
+class LiveFrames(Protocol):
+    """The console's live view (``overt.api.live.LiveHub``)."""
+
+    def update_frame(self, deployment_id: int, jpeg: bytes) -> None: ...
+
+    def set_camera(self, deployment_id: int, connected: bool, message: str = "") -> None: ...
+
+
+class AlertPublisher(Protocol):
+    """Pushes a stored alert to open consoles (``overt.api.notifier.AlertNotifier``)."""
+
+    def publish_threadsafe(self, alert_id: int) -> None: ...
+
+
+class StoreAlertSink:
+    """Alerts of the local pipeline into the store (sealed crop), then pushed to consoles."""
+
+    def __init__(
+        self,
+        alerts: AlertService,
+        deployment_id: int,
+        *,
+        notifier: AlertPublisher | None = None,
+        live: LiveFrames | None = None,
+    ) -> None:
+        self.alerts = alerts
+        self.deployment_id = deployment_id
+        self.notifier = notifier
+        self.live = live
+        self.stored = 0
+
+    def emit(self, alert: Alert) -> None:
+        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, IncomingAlert.from_alert(alert))
+        if dup:
+            return
+        self.stored += 1
+        if self.live is not None:
+            self.live.update_frame(self.deployment_id, alert.context_jpeg)
+        if self.notifier is not None:
+            self.notifier.publish_threadsafe(alert_id)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        return None
+
+
+class LivePreview:
+    """Receives the pipeline's redacted frames (every non-matching face blurred) for the console's
+    live view: a few per second, as a JPEG thumbnail held in memory only."""
+
+    def __init__(
+        self, live: LiveFrames, deployment_id: int, *, every_s: float = 0.5, longer_side_px: int = 640
+    ) -> None:
+        self.live = live
+        self.deployment_id = deployment_id
+        self.every_s = every_s
+        self.longer_side_px = longer_side_px
+        self.fps = 25.0
+        self.frames = 0
+        self.published = 0
+        self._last = 0.0
+
+    def write(self, frame: npt.NDArray[np.uint8]) -> None:
+        self.frames += 1
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        self.live.update_frame(self.deployment_id, thumbnail_jpeg(frame, self.longer_side_px))
+        self.published += 1
+
+    def close(self) -> None:
+        return None
