@@ -21,10 +21,9 @@ def jpeg(color: tuple[int, int, int] = (120, 90, 60), size: int = 112) -> bytes:
     return buf.getvalue()
 
 
-def enrol_yaoming(running: Running, ref: str = "CASE-0001") -> int:
-    wm = running.login("wm")
-    data = sample_image("yaoming").read_bytes()
-    r = wm.post(
+def upload_entry(client: httpx.Client, ref: str, data: bytes) -> httpx.Response:
+    """POST a watch-list image with its provenance (a watch-list manager's client)."""
+    return client.post(
         "/api/v1/watchlist/entries",
         files={"image": ("yao.jpg", data, "image/jpeg")},
         data={
@@ -37,6 +36,11 @@ def enrol_yaoming(running: Running, ref: str = "CASE-0001") -> int:
             "review_on": (datetime.now(UTC).date() + timedelta(days=365)).isoformat(),
         },
     )
+
+
+def enrol_yaoming(running: Running, ref: str = "CASE-0001") -> int:
+    wm = running.login("wm")
+    r = upload_entry(wm, ref, sample_image("yaoming").read_bytes())
     wm.close()
     assert r.status_code == 201, r.text
     return int(r.json()["entry_id"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from overt.domain.clock import FakeClock
 from overt.domain.deployments import DeploymentState
 from overt.domain.watchlist import Category
 from overt.errors import AuthError, GovernanceError, KeyDestroyedError
+from overt.evaluation.profiles import ModelProfile
 from overt.store import Store
 from overt.store.models import DataKeyRow, SnapshotRow
 from overt.watchlist.snapshots import expected_false_alerts_per_1000, load_snapshot_gallery
@@ -93,10 +95,8 @@ def test_look_alikes_warned(store: Store, clock: FakeClock) -> None:
     assert res.look_alikes[0].similarity > 0.99
 
 
-def test_calibration_profile_written_by_calibrate_is_used(store: Store, clock: FakeClock, tmp_path: Path) -> None:
-    """The profile comes from the real writer (``overt calibrate``'s), not a hand-written file."""
-    from dataclasses import replace
-
+def _calibrated(tmp_path: Path, name: str, model_id: str = MODEL) -> ModelProfile:
+    """A profile from the real writer (``overt calibrate``'s), not a hand-written file."""
     from overt.evaluation.calibrate import calibrate, make_profile
     from overt.evaluation.dataset import default_split
     from overt.evaluation.profiles import save_profile
@@ -106,17 +106,22 @@ def test_calibration_profile_written_by_calibrate_is_used(store: Store, clock: F
     split = default_split(ids, nonmated_share=0.5, seed=0)
     cal = calibrate(split, cache, target_fpir=1 / 50, watchlist_size=30)
     prof = make_profile(
-        "hq",
+        name,
         cal,
         split,
         identities_dir=Path("/d"),
-        model_id=MODEL,
+        model_id=model_id,
         model_sha256="0" * 64,
         detector_id="d",
         detector_sha256="1" * 64,
         command="overt calibrate ...",
     )
     save_profile(prof, tmp_path)
+    return prof
+
+
+def test_calibration_profile_written_by_calibrate_is_used(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    prof = _calibrated(tmp_path, "hq")
     u = users(store)
     add_entry(store, "A", 1)
     svc = DeploymentService(store, data_dir=tmp_path)
@@ -131,28 +136,7 @@ def test_calibration_profile_written_by_calibrate_is_used(store: Store, clock: F
 
 
 def test_calibration_profile_of_another_model_is_refused(store: Store, clock: FakeClock, tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from overt.evaluation.calibrate import calibrate, make_profile
-    from overt.evaluation.dataset import default_split
-    from overt.evaluation.profiles import save_profile
-    from tests.evaluation.test_profiles import _data
-
-    ids, cache = _data()
-    split = default_split(ids, nonmated_share=0.5, seed=0)
-    cal = calibrate(split, cache, target_fpir=1 / 50, watchlist_size=30)
-    prof = make_profile(
-        "other",
-        cal,
-        split,
-        identities_dir=Path("/d"),
-        model_id="another-model",
-        model_sha256="0" * 64,
-        detector_id="d",
-        detector_sha256="1" * 64,
-        command="overt calibrate ...",
-    )
-    save_profile(prof, tmp_path)
+    prof = _calibrated(tmp_path, "other", model_id="another-model")
     u = users(store)
     add_entry(store, "A", 1)
     svc = DeploymentService(store, data_dir=tmp_path)

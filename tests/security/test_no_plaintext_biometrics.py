@@ -30,7 +30,7 @@ from overt.config import EngineConfig, build_engine
 from overt.samples import sample_image
 from overt.store.datadir import init_data_dir
 from tests.api.conftest import Running, make_users
-from tests.api.helpers import active_deployment
+from tests.api.helpers import active_deployment, upload_entry
 from tests.api.test_run import make_clip
 
 pytestmark = pytest.mark.slow
@@ -63,22 +63,6 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) ->
         assert proc.poll() is None, "the server exited"
         assert time.monotonic() < deadline, "the server did not come up"
         time.sleep(0.2)
-
-
-def upload(c: httpx.Client, ref: str, data: bytes) -> httpx.Response:
-    return c.post(
-        "/api/v1/watchlist/entries",
-        files={"image": ("photo.jpg", data, "image/jpeg")},
-        data={
-            "subject_ref": ref,
-            "category": "wanted_by_court",
-            "reason": "warrant",
-            "image_source": "custody photo",
-            "legal_basis": "PACE s64A",
-            "taken_on": "2025-01-01",
-            "review_on": "2030-01-01",
-        },
-    )
 
 
 def every_file(*roots: Path) -> Iterator[Path]:
@@ -140,7 +124,7 @@ def test_no_file_overt_writes_holds_a_face_a_reference_or_a_template(world: dict
         running = Running(url, world["store"], data, None)  # type: ignore[arg-type]
         wm = running.login("wm")
         for ref, size in zip(REFS, (512 * 1024, 1536 * 1024, 9 * 1024 * 1024), strict=True):
-            r = upload(wm, ref, padded_jpeg(size))
+            r = upload_entry(wm, ref, padded_jpeg(size))
             assert r.status_code == 201, r.text  # 9 MB is under the 10 MB limit: accepted, in memory
         wm.close()
         dep = active_deployment(running, start=True)
@@ -233,11 +217,11 @@ def test_uploads_are_parsed_in_memory_and_one_over_the_limit_is_refused_cleanly(
     try:
         running = Running(server.url, store, tmp_path / "data", server)
         wm = running.login("wm")
-        r = upload(wm, REFS[0], padded_jpeg(1536 * 1024))  # over Starlette's 1 MB spool threshold
+        r = upload_entry(wm, REFS[0], padded_jpeg(1536 * 1024))  # over Starlette's 1 MB spool threshold
         assert r.status_code == 201, r.text
-        r = upload(wm, REFS[1], padded_jpeg(7 * 1024 * 1024))
+        r = upload_entry(wm, REFS[1], padded_jpeg(7 * 1024 * 1024))
         assert r.status_code == 201, r.text
-        r = upload(wm, REFS[2], padded_jpeg(9 * 1024 * 1024))  # over the 8 MB limit
+        r = upload_entry(wm, REFS[2], padded_jpeg(9 * 1024 * 1024))  # over the 8 MB limit
         assert r.status_code == 413
         assert "too large" in r.json()["detail"]
         wm.close()

@@ -77,25 +77,23 @@ class Vault:
         row = self._s.get(DataKeyRow, key_id)
         return row is None or row.wrapped is None
 
-    def index_key(self) -> bytes:
-        """The key of blind indexes (e.g. subject references), created on first use."""
-        meta = self._s.get(MetaRow, INDEX_KEY_META)
+    def _named_key(self, meta_key: str, purpose: str) -> bytes:
+        """A data key found through a meta row, created on first use."""
+        meta = self._s.get(MetaRow, meta_key)
         if meta is None:
-            key_id = self.create_key("index")
-            self._s.add(MetaRow(key=INDEX_KEY_META, value=key_id))
+            key_id = self.create_key(purpose)
+            self._s.add(MetaRow(key=meta_key, value=key_id))
             self._s.flush()
             return self.key(key_id)
         return self.key(meta.value)
 
+    def index_key(self) -> bytes:
+        """The key of blind indexes (e.g. subject references), created on first use."""
+        return self._named_key(INDEX_KEY_META, "index")
+
     def spool_key(self) -> bytes:
         """The key that seals alert spools of this data directory, created on first use."""
-        meta = self._s.get(MetaRow, SPOOL_KEY_META)
-        if meta is None:
-            key_id = self.create_key("spool")
-            self._s.add(MetaRow(key=SPOOL_KEY_META, value=key_id))
-            self._s.flush()
-            return self.key(key_id)
-        return self.key(meta.value)
+        return self._named_key(SPOOL_KEY_META, "spool")
 
     def blind_index(self, value: str) -> str:
         return blind_index(self.index_key(), value)
