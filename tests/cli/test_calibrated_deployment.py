@@ -52,7 +52,7 @@ def test_calibrate_then_deployment_create_profile_authorise_watch(
         capsys, monkeypatch, "op", "deployment", "create", "--purpose", "Locate people wanted by the courts",
         "--legal-basis", "common law policing powers", "--place", "High Street", "--start", start.isoformat(),
         "--end", (start + timedelta(hours=6)).isoformat(), "--criteria", "wanted by court",
-        "--category", "wanted_by_court", "--profile", "high-street", "--notice-confirmed", "--json",
+        "--category", "wanted_by_court", "--profile", "high-street", "--json",
     )  # fmt: skip
     assert rc == 0, err
     created = json.loads(out)
@@ -66,6 +66,9 @@ def test_calibrate_then_deployment_create_profile_authorise_watch(
     auth = json.loads(out)
     expected = prof.expected_false_alerts_per_1000_faces / prof.watchlist_size_reached  # one subject
     assert auth["expected_false_alerts_per_1000"] == pytest.approx(expected, rel=1e-3)
+    assert run(capsys, monkeypatch, "op", "deployment", "publish-notice", str(dep))[0] == 0
+    late = ("deployment", "late-start", str(dep), "--reason", "urgent: test of the start path")
+    assert run(capsys, monkeypatch, "officer", *late)[0] == 0
     assert run(capsys, monkeypatch, "op", "deployment", "start", str(dep))[0] == 0
 
     clip = make_clip(build_engine(EngineConfig()), tmp_path / "clip.mp4", seconds=2.0)

@@ -26,7 +26,7 @@ from overt.domain.frames import Frame
 from overt.errors import StorageError
 from overt.sources.base import SourceStats
 from overt.store import Store
-from tests.gov_helpers import add_entry, plan, users
+from tests.gov_helpers import add_entry, plan, publish_late, users
 
 
 @dataclass
@@ -56,6 +56,7 @@ def _active(store: Store, clock: FakeClock, *, entries: int) -> int:
     svc = DeploymentService(store)
     d = svc.create(u["op"], plan(clock.now()))
     svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
     svc.start(u["op"], d.id)
     return d.id
 

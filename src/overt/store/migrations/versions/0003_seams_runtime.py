@@ -1,7 +1,7 @@
 """Runtime seams: longer stop reasons ("failed to start: ..."), sealed watch-list removal reasons.
 
 Revision ID: 0003_seams_runtime
-Revises: 0002_api
+Revises: 0003_public
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_seams_runtime"
-down_revision = "0002_api"
+down_revision = "0003_public"
 branch_labels = None
 depends_on = None
 
