@@ -64,7 +64,12 @@ def register(app: typer.Typer) -> None:
             None, "--annotate", help="Write a video with bystanders blurred and alerts boxed (one per camera)."
         ),
         realtime: bool = typer.Option(False, "--realtime", help="Pace video files at their native frame rate."),
-        webhook: str | None = typer.Option(None, "--webhook", help="POST each alert as JSON to this URL."),
+        webhook: str | None = typer.Option(
+            None,
+            "--webhook",
+            help="POST each alert as JSON to this URL; undelivered ones wait sealed in <data-dir>/spool "
+            "(needs an initialised data directory).",
+        ),
         include_crops: bool = typer.Option(
             False,
             "--include-crops",
