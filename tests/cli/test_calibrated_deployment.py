@@ -9,6 +9,7 @@ false-alert rate beside the faces it processed. Nothing here hand-writes a profi
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,23 +19,17 @@ from overt.config import EngineConfig, build_engine
 from overt.evaluation.profiles import load_profile
 from overt.samples import sample_image
 from tests.api.test_run import make_clip
-from tests.cli.test_governance_cli import PASSWORDS, _enrol, run
+from tests.cli.test_governance_cli import _enrol, data_dir, run  # noqa: F401 (data_dir: fixture)
 from tests.evaluation.tiny_faces import make_identities
 
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.usefixtures("data_dir")  # the governance CLI tests' data dir: admin, officer, wm, op
 def test_calibrate_then_deployment_create_profile_authorise_watch(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    d = tmp_path / "data"
-    monkeypatch.setenv("OVERT_DATA_DIR", str(d))
-    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["admin"])
-    rc, _, err = run(capsys, monkeypatch, None, "init", "--admin", "admin", "--json")
-    assert rc == 0, err
-    for name, role in [("officer", "authorising_officer"), ("wm", "watchlist_manager"), ("op", "operator")]:
-        monkeypatch.setenv("OVERT_NEW_PASSWORD", PASSWORDS[name])
-        assert run(capsys, monkeypatch, "admin", "user", "add", name, "--role", role)[0] == 0
+    d = Path(os.environ["OVERT_DATA_DIR"])
     ids = make_identities(tmp_path / "ids", n_ids=12, per_id=3)
     rc, out, err = run(
         capsys, monkeypatch, None, "calibrate", "--identities", str(ids), "--target-fpir", "1/18",

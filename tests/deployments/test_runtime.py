@@ -43,7 +43,9 @@ class _Source:
         return None
 
     def stats(self) -> SourceStats:
-        return SourceStats(camera_id=self.camera_id, frames_read=0, frames_dropped=0, exhausted=False)
+        return SourceStats(
+            camera_id=self.camera_id, frames_read=0, frames_dropped=0, reconnects=0, connected=True, exhausted=False
+        )
 
     def close(self) -> None:
         self.closed.append(self.camera_id)

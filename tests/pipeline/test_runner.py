@@ -274,7 +274,7 @@ def test_faces_processed_means_faces_searched_against_the_watch_list() -> None:
     )
     counters = Pipeline(
         [ListSource("cam", [img] * 30)], engine, gallery, [], config=PipelineConfig(detect_every_n_frames=1)
-    ).run()  # type: ignore[arg-type]
+    ).run()
     assert gallery.rows > 0
     assert counters.faces_searched == gallery.rows
     assert counters.faces_processed == gallery.rows
