@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from overt.config import build_engine
+from overt.config import build_engine, load_config
 from overt.domain.quality import QualityGate
 from overt.errors import InputError
 
@@ -51,9 +51,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--step", type=int, default=5)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--config", type=Path, help="TOML config choosing the engine (default: built-in)")
     args = ap.parse_args()
     root = dev_data() / "videos"
-    engine = build_engine()
+    engine = build_engine(load_config(args.config).engine if args.config else None)
     gate = QualityGate()
     clips = sorted((root / "talking_heads").glob("d*.mp4"))
     enrolled: dict[str, np.ndarray] = {}

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from overt.config import PipelineConfig, ProbeQualityConfig, build_engine
+from overt.config import PipelineConfig, ProbeQualityConfig, build_engine, load_config
 from overt.domain.quality import QualityGate
 from overt.matching import build_gallery
 from overt.pipeline import Pipeline
@@ -119,9 +119,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev-data", default=os.environ.get("OVERT_DEV_DATA", "/work/shared/dev-data"))
     ap.add_argument("--every", type=int, default=15, help="talking-head frame stride")
+    ap.add_argument("--config", type=Path, help="TOML config choosing the engine (default: built-in)")
     args = ap.parse_args()
     root = Path(args.dev_data)
-    meter = Meter(build_engine())
+    meter = Meter(build_engine(load_config(args.config).engine if args.config else None))
     sets: dict[str, list[float]] = {}
 
     def add(name: str, values: list[float]) -> None:

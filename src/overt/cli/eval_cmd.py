@@ -15,7 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from overt.cli._common import JSON_OPTION, err_console, out_console, print_json, state
+from overt.config import probe_gate
 from overt.errors import ConfigError, ImageError, MultipleFacesError, NoFaceError
+from overt.evaluation.dataset import Split
+from overt.evaluation.degrade import parse_degrade, run_degrade
 from overt.evaluation.identify import EmbeddedImage, embed_images
 from overt.evaluation.pairs import plot_roc, read_csv_pairs, read_lfw_pairs, run_pairs
 from overt.evaluation.run import (
@@ -57,15 +60,7 @@ def pairs_cmd(
             return None
         return None if face.template is None else face.template.vector
 
-    with Progress(
-        TextColumn("embedding images"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
+    with _progress("embedding images") as bar:
         task = bar.add_task("embed", total=None)
         result, scores = run_pairs(pairs, embed, progress=lambda i, n: bar.update(task, completed=i, total=n))
     same = np.array([p.same for p in pairs], bool)
@@ -129,15 +124,7 @@ def model_meta(ctx: typer.Context) -> dict[str, str]:
 def embed_with_progress(ctx: typer.Context, paths: list[Path]) -> dict[Path, EmbeddedImage]:
     """Embed every image once, with a rich progress bar on a terminal."""
     embed = engine_embed_fn(state(ctx).engine())
-    with Progress(
-        TextColumn("embedding images"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
+    with _progress("embedding images") as bar:
         task = bar.add_task("embed", total=len(paths))
         return embed_images(paths, embed, progress=lambda i, n: bar.update(task, completed=i, total=n))
 
@@ -167,6 +154,15 @@ def identify_cmd(
     report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     json_out: Path | None = typer.Option(None, "--json-out", help="Write the JSON result here too."),
     det: Path | None = typer.Option(None, "--det", help="Also save the DET curve as PNG here."),
+    degrade: str | None = typer.Option(
+        None,
+        "--degrade",
+        help="Degradation sweep instead: factors resolution,blur,jpeg,light,occlusion or a TOML of conditions.",
+    ),
+    degrade_probes: int | None = typer.Option(
+        None, "--degrade-probes", min=2, help="Sweep at most this many probes (seeded, half non-mated)."
+    ),
+    plots: Path | None = typer.Option(None, "--plots", help="With --degrade: write one PNG per factor here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Open-set 1:N identification: FNIR at FPIR 1e-2/1e-3/1/6000, rank-1/5, DET, sizes, fairness."""
@@ -189,6 +185,9 @@ def identify_cmd(
     )
     split = make_split(opts)
     meta = model_meta(ctx)
+    if degrade is not None:
+        _degrade(ctx, split, degrade, degrade_probes, seed, rank, meta, report, plots, json_out, as_json)
+        return
     cache = embed_with_progress(ctx, split.all_images())
     run = run_identify(opts, engine_embed_fn(state(ctx).engine()), meta, split=split, cache=cache)
     data = run.data
@@ -204,6 +203,95 @@ def identify_cmd(
         print_json(data)
         return
     _print_identify(data)
+
+
+def _degrade(
+    ctx: typer.Context,
+    split: Split,
+    degrade: str,
+    max_probes: int | None,
+    seed: int,
+    rank: int,
+    meta: dict[str, str],
+    report: Path | None,
+    plots: Path | None,
+    json_out: Path | None,
+    as_json: bool,
+) -> None:
+    conditions = parse_degrade(degrade)
+    pq = state(ctx).config.pipeline.probe_quality
+    gate = probe_gate(pq)
+    with _progress("degraded probes") as bar:
+        task = bar.add_task("sweep", total=None)
+        run = run_degrade(
+            split,
+            state(ctx).engine(),
+            conditions,
+            gate,
+            meta,
+            seed=seed,
+            rank=rank,
+            max_probes=max_probes,
+            progress=lambda i, n: bar.update(task, completed=i, total=n),
+        )
+    data = run.data
+    if report is not None:
+        _write(report, run.html.encode("utf-8"))
+        data["report_html"] = str(report)
+    if plots is not None:
+        data["plots"] = {}
+        for factor, png in run.pngs.items():
+            _write(plots / f"degrade_{factor}.png", png)
+            data["plots"][factor] = str(plots / f"degrade_{factor}.png")  # type: ignore[index]
+    if json_out is not None:
+        _write(json_out, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    if as_json:
+        print_json(data)
+        return
+    t = Table(title=f"Degradation sweep ({meta['detector_id']} + {meta['model_id']})")
+    for col in (
+        "condition",
+        "probes",
+        "detected",
+        "gate passes",
+        "rank-1",
+        "FNIR @ 1e-3",
+        "FNIR @ 1/6000",
+        "smallest FPIR",
+    ):
+        t.add_column(col)
+    rows = data["conditions"]
+    assert isinstance(rows, list)
+    for r in rows:
+        fn, sm = r["fnir_at_fpir"], r["at_smallest_measurable_fpir"]
+        t.add_row(
+            f"{r['factor']}: {r['label']}",
+            str(r["probes"]),
+            _pct(r["detection_rate"]),
+            _pct(r["live_gate_pass_of_detected"]),
+            _pct(r["rank1"]),
+            "not measurable" if fn.get("0.001") is None else _pct(fn["0.001"]),
+            "not measurable" if fn.get("1/6000") is None else _pct(fn["1/6000"]),
+            "—" if sm.get("fnir") is None else f"FNIR {_pct(sm['fnir'])} at {sm['fpir']:.3g}",
+        )
+    out_console().print(t)
+    notes = data["notes"]
+    assert isinstance(notes, list)
+    for n in notes:
+        out_console().print(n)
+
+
+def _progress(label: str) -> Progress:
+    """A progress bar on stderr, shown only on a terminal."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -310,15 +398,7 @@ def video_cmd(
 
         effective = default_min_similarity(engine.embedder.model_id, fallback=engine.min_similarity)
     embed = engine_embed_fn(engine)
-    with Progress(
-        TextColumn("videos"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
+    with _progress("videos") as bar:
         task = bar.add_task("videos", total=len(man.videos))
         ev = evaluate_videos(
             man, embed, pipeline_runner(engine, cfg), progress=lambda i, n: bar.update(task, completed=i, total=n)

@@ -16,6 +16,7 @@ from rich.table import Table
 from overt.cli._common import JSON_OPTION, out_console, print_json, state
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
 from overt.domain.watchlist import EntryDetails, EntryProvenance, WatchlistEntry, parse_category, parse_date
+from overt.errors import InputError
 from overt.watchlist.entries import WatchlistService
 
 
@@ -57,6 +58,22 @@ def _print_entries(entries: list[WatchlistEntry], as_json: bool) -> None:
     out_console().print(t)
 
 
+def parse_face_mark(text: str | None) -> int | tuple[float, float, float, float] | None:
+    """``--face``: an index (``2``) or a box (``10,20,110,140``)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        if len(parts) == 1:
+            return int(parts[0])
+        if len(parts) == 4:
+            x1, y1, x2, y2 = (float(p) for p in parts)
+            return (x1, y1, x2, y2)
+    except ValueError:
+        pass
+    raise InputError("--face must be a face index (as `overt faces` lists) or a box x1,y1,x2,y2")
+
+
 def register_governed(watchlist_app: typer.Typer) -> None:
     @watchlist_app.command("add")
     def add_cmd(
@@ -78,6 +95,11 @@ def register_governed(watchlist_app: typer.Typer) -> None:
         duplicate_min_similarity: float | None = typer.Option(
             None, "--duplicate-min-similarity", help="Warn of a possible duplicate above this (default: model's)."
         ),
+        face: str | None = typer.Option(
+            None,
+            "--face",
+            help="Image with several faces: the subject's face, as its index in `overt faces` or x1,y1,x2,y2 px.",
+        ),
         data_dir_: Path | None = DATA_DIR_OPTION,
         database_url: str | None = DB_URL_OPTION,
         user: str | None = USER_OPTION,
@@ -95,7 +117,7 @@ def register_governed(watchlist_app: typer.Typer) -> None:
         store, _ = open_store(data_dir_, database_url)
         actor = acting_user(store, user)
         svc = WatchlistService(store, state(ctx).engine(), duplicate_min_similarity=duplicate_min_similarity)
-        res = svc.add(actor, image, details, prov)
+        res = svc.add(actor, image, details, prov, mark=parse_face_mark(face))
         q = res.quality
         if as_json:
             print_json(

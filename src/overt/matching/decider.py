@@ -82,9 +82,28 @@ class Decider:
 DEFAULT_MIN_SIMILARITY: dict[str, float] = {
     # Measured on the dev-data talking-head clips (BENCHMARKS.md, pipeline section).
     "arcface_w600k_mbf": 0.40,
+    # Same clips with YuNet + SFace: impostor max 0.320, genuine min 0.411 (p1 0.572); 0.38 sits just
+    # above the middle of that gap, on the strict side, as 0.40 does for ArcFace.
+    "sface_2021dec": 0.38,
 }
 """Per-model vote threshold for live 1:N probes (stricter than the 1:1 threshold)."""
 
 
 def default_min_similarity(model_id: str, *, fallback: float) -> float:
     return DEFAULT_MIN_SIMILARITY.get(model_id, fallback)
+
+
+DEFAULT_MIN_RECOGNISABILITY: dict[str, float] = {
+    # Raw feature norms of real faces vs cartoon / non-human detections on dev data
+    # (BENCHMARKS.md, recognisability gate; bench/recognisability.py).
+    "arcface_w600k_mbf": 20.0,
+    # SFace's norms run on another scale: clean real faces 9.3-15.7 down to 40 px (talking heads, ORL,
+    # johns), the cartoon bunny 3.9-9.2, non-faces 5.4-9.7; 9.0 is gated on a track's mean.
+    "sface_2021dec": 9.0,
+}
+"""Per-model recognisability gate (mean raw embedding norm of a track's probes) for live video."""
+
+
+def default_min_recognisability(model_id: str) -> float | None:
+    """The measured gate for this embedder; ``None`` (not gated) for a model nobody measured."""
+    return DEFAULT_MIN_RECOGNISABILITY.get(model_id)

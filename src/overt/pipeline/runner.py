@@ -21,8 +21,9 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,11 +39,12 @@ from overt.domain.frames import Frame
 from overt.domain.quality import FaceQuality, QualityGate
 from overt.domain.templates import Template
 from overt.errors import ConfigError, OvertError
-from overt.matching.decider import Decider, default_min_similarity
+from overt.matching.decider import Decider, default_min_recognisability, default_min_similarity
 from overt.matching.gallery import Gallery
 from overt.pipeline.counters import CounterBoard, Counters
 from overt.pipeline.redact import AnnotatedVideoWriter, LabelledBox, encode_jpeg, redacted_frame, thumbnail_jpeg
 from overt.sources.base import FrameSource
+from overt.tracking.shots import ShotCutDetector
 from overt.tracking.tracker import IouTracker, TrackedFace, TrackUpdate
 from overt.vision.align import align_face
 from overt.vision.embedders.base import embed_with_norms
@@ -54,15 +56,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+_RECENT_TEMPLATES = 3
+"""Templates of a track's latest probes that a new probe is compared with (track split)."""
+
+
 @dataclass(slots=True)
 class _ProbeState:
-    """What the pipeline remembers about a track between frames: timing and quality, no face."""
+    """What the pipeline remembers about a track between frames: timing, quality, and the templates
+    of its last few probes (in memory only, dropped with the track) to notice another person."""
 
     last_embed_pts_s: float = -math.inf
     best_score: float = -1.0
     embedded: int = 0
     norm_sum: float = 0.0
     norm_count: int = 0
+    recent: deque[npt.NDArray[np.float32]] = field(default_factory=lambda: deque(maxlen=_RECENT_TEMPLATES))
 
     def add_norm(self, norm: float) -> None:
         if math.isfinite(norm):
@@ -82,6 +90,7 @@ class _Camera:
     queue: queue.Queue[Frame]
     tracker: IouTracker
     annotator: AnnotatedVideoWriter | None
+    cuts: ShotCutDetector | None = None
     probes: dict[int, _ProbeState] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)
     reader: threading.Thread | None = None
@@ -164,6 +173,14 @@ class Pipeline:
         if min_sim is None:
             min_sim = default_min_similarity(engine.embedder.model_id, fallback=engine.min_similarity)
         self.decider = Decider(min_similarity=min_sim, min_votes=cfg.min_votes, window=cfg.vote_window)
+        min_norm = pq.min_recognisability
+        split = cfg.track_split_similarity
+        self.split_similarity: float | None = (
+            (engine.min_similarity if split is None else split) if cfg.split_tracks_on_identity_change else None
+        )
+        self.min_recognisability = (
+            default_min_recognisability(engine.embedder.model_id) if min_norm == "model" else min_norm
+        )
         self._cams = [
             _Camera(
                 source=s,
@@ -177,6 +194,12 @@ class Pipeline:
                 ),
                 annotator=AnnotatedVideoWriter(annotate[s.camera_id], annotate_fps)
                 if annotate and s.camera_id in annotate
+                else None,
+                cuts=ShotCutDetector(
+                    min_hist_distance=cfg.shot_cut_min_hist_distance,
+                    min_mean_abs_diff=cfg.shot_cut_min_mean_abs_diff,
+                )
+                if cfg.end_tracks_at_shot_cuts
                 else None,
             )
             for s in sources
@@ -366,6 +389,33 @@ class Pipeline:
         self._board.add(cameras_done=1)
         self._board.set(tracks_active=sum(c.tracker.active_count for c in self._cams))
 
+    def _identity_changed(self, st: _ProbeState, template: Template) -> bool:
+        """The probe matches none of its track's recent probes: someone else is in the box."""
+        if self.split_similarity is None or not st.recent:
+            return False
+        sims = np.stack(list(st.recent)) @ template.vector
+        return bool(float(sims.max()) < self.split_similarity)
+
+    def _split(self, probe: _Probe, passed: list[_ProbeState]) -> None:
+        """End the probe's track and continue its box as a new track, starting with this probe."""
+        cam, frame, old = probe.cam, probe.frame, probe.state
+        face = cam.tracker.split(
+            probe.face, frame_index=frame.index, pts_s=frame.pts_s, captured_monotonic_s=frame.captured_monotonic_s
+        )
+        self._end_track(cam, probe.face.track_id)
+        st = _ProbeState(last_embed_pts_s=old.last_embed_pts_s, best_score=probe.quality.score(), embedded=1)
+        cam.probes[face.track_id] = st
+        for i, other in enumerate(passed):
+            if other is old:
+                passed[i] = st
+        probe.state = st
+        probe.face = face
+        probe.update = replace(
+            probe.update,
+            faces=tuple(face if f.detection_index == face.detection_index else f for f in probe.update.faces),
+        )
+        log.info("camera %s: a track changed identity and was split", cam.camera_id)
+
     def _end_track(self, cam: _Camera, track_id: int) -> None:
         cam.probes.pop(track_id, None)
         cam.labels.pop(track_id, None)
@@ -398,6 +448,12 @@ class Pipeline:
                 for tid in cam.tracker.end_all():
                     self._end_track(cam, tid)
                 log.info("camera %s reconnected: its tracks end", cam.camera_id)
+                if cam.cuts is not None:
+                    cam.cuts.reset()
+            if cam.cuts is not None and cam.cuts.observe(frame.image):
+                # A new shot: whoever is in view is not known to be who was in view before.
+                for tid in cam.tracker.end_all():
+                    self._end_track(cam, tid)
             # An annotated camera is detected on every frame: a face that appears on a skipped frame
             # would otherwise be written unblurred for that frame.
             detect_now = cam.annotator is not None or cam.seen % cfg.detect_every_n_frames == 0
@@ -435,9 +491,13 @@ class Pipeline:
         templates: list[Template] = []
         if probes:
             templates, norms = embed_with_norms(embedder, [p.crop for p in probes])
-            for probe, norm in zip(probes, norms, strict=True):
+            for probe, template, norm in zip(probes, templates, norms, strict=True):
+                if self._identity_changed(probe.state, template):
+                    self._split(probe, passed)
                 probe.state.add_norm(float(norm))
-        min_norm = cfg.probe_quality.min_recognisability
+                if self.split_similarity is not None:
+                    probe.state.recent.append(template.vector)
+        min_norm = self.min_recognisability
         kept = [i for i, p in enumerate(probes) if p.state.recognisable(min_norm)]
         probes = [probes[i] for i in kept]
         templates = [templates[i] for i in kept]

@@ -278,6 +278,26 @@ class IouTracker:
             ended=tuple(ended),
         )
 
+    def split(self, face: TrackedFace, *, frame_index: int, pts_s: float, captured_monotonic_s: float) -> TrackedFace:
+        """End ``face``'s track here and continue its box as a new track (another person is in it).
+
+        The new track starts at this frame (its first-seen time is now, its hit count 1); the old
+        id is gone, so the caller must drop whatever it kept for it. Unknown ids raise ``InputError``.
+        """
+        for t in self._tracks:
+            if t.track_id == face.track_id:
+                break
+        else:
+            raise InputError("no such track")
+        t.track_id = self._next_id
+        self._next_id += 1
+        self.tracks_started += 1
+        t.hits = 1
+        t.first_frame_index = frame_index
+        t.first_pts_s = pts_s
+        t.first_seen_monotonic_s = captured_monotonic_s
+        return self._face(t, face.detection_index, is_new=True)
+
     def end_all(self) -> tuple[int, ...]:
         """End every track (the source is exhausted or the pipeline stops); drops their state."""
         ids = tuple(t.track_id for t in self._tracks)

