@@ -45,3 +45,14 @@ def test_commands_run_with_it(
     assert main(["--config", "overt.toml", "faces", "--json", "gdp.jpg"]) == 0
     faces = json.loads(capsys.readouterr().out)
     assert len(faces[0]["faces"]) == 6  # YuNet: the 5 faces SCRFD finds and a blurred one behind
+
+
+@pytest.mark.slow
+def test_demo_runs_with_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "overt.toml"
+    cfg.write_text(licence_clean_block(), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "demo", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [a["subject"] for a in out["alerts"]] == ["YM-0001"]
+    assert out["alerts"][0]["frame_index"] >= out["subject_first_visible_frame"]

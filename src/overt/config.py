@@ -156,7 +156,8 @@ class ProbeQualityConfig(StrictModel):
         description="Mean raw (pre-normalisation) embedding norm of a track's probes (strict below). 'model': the"
         " value measured for the embedder (DEFAULT_MIN_RECOGNISABILITY in overt/matching/decider.py:"
         " arcface_w600k_mbf 20.0, where clean real faces measured 20.0-29.4 down to 40 px and the cartoon bunny"
-        " 8.0-19.9, costing 3 % of small blurred real faces; sface_2021dec: see BENCHMARKS.md); other models are"
+        " 8.0-19.9, costing 3 % of small blurred real faces; sface_2021dec 9.0: real faces 9.3-15.7, the cartoon"
+        " 3.9-9.2; BENCHMARKS.md); other models are"
         " not gated. Faces of tracks below count as faces_unrecognisable and are never matched. None turns it off;"
         " embedders that report no norm (dlib) are not gated.",
     )
