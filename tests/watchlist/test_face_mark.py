@@ -65,3 +65,15 @@ def test_governed_add_needs_one_face_or_a_marked_one(store: Store, tmp_path: Pat
     assert expected is not None
     assert float(np.dot(stored.vector, expected.vector)) > 0.999
     assert event.details["face_marked"] is True
+
+
+def test_face_option_parses_an_index_or_a_box() -> None:
+    from overt.cli.watchlist_governed import parse_face_mark
+    from overt.errors import InputError
+
+    assert parse_face_mark(None) is None
+    assert parse_face_mark("2") == 2
+    assert parse_face_mark("10, 20,110.5,140") == (10.0, 20.0, 110.5, 140.0)
+    for bad in ("two", "1,2,3", "a,b,c,d"):
+        with pytest.raises(InputError):
+            parse_face_mark(bad)
