@@ -112,11 +112,16 @@ def model_meta(ctx: typer.Context) -> dict[str, str]:
     st = state(ctx)
     engine = st.engine()
     reg = ModelRegistry(st.config.engine.models)
+    files = {spec.id: spec.sha256 for spec in reg}
+
+    def sha(model_id: str) -> str:
+        return files.get(model_id, "built in (no model file)")  # dlib's HOG detector is code, not a file
+
     return {
         "model_id": engine.embedder.model_id,
-        "model_sha256": reg.get(engine.embedder.model_id).sha256,
+        "model_sha256": sha(engine.embedder.model_id),
         "detector_id": engine.detector.model_id,
-        "detector_sha256": reg.get(engine.detector.model_id).sha256,
+        "detector_sha256": sha(engine.detector.model_id),
         "command": command_line(ctx),
     }
 
