@@ -35,7 +35,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/alerts/{alert_id}/adjudication"): {OP},
     ("GET", "/api/v1/alerts/{alert_id}/crop.jpg"): {OP},
     ("GET", "/api/v1/alerts/{alert_id}/watchlist.jpg"): {OP},
+    ("GET", "/api/v1/alerts/{alert_id}/case"): {OP},
+    ("POST", "/api/v1/alerts/{alert_id}/followups"): {OP},
+    ("GET", "/api/v1/pipeline/health"): DEPLOY_VIEW,
+    ("GET", "/api/v1/deployments/{deployment_id}/review"): {O},
+    ("GET", "/api/v1/deployments/{deployment_id}/review/entries/{entry_id}/image.jpg"): {O},
     ("GET", "/api/v1/audit"): {A, AUD},
+    ("GET", "/api/v1/audit/page"): {A, AUD},
     ("POST", "/api/v1/audit/verify"): {A, AUD},
     ("GET", "/api/v1/auth/csrf"): {ANON},
     ("POST", "/api/v1/auth/login"): {ANON},
@@ -74,6 +80,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 PAGES: dict[str, set[str]] = {
     "/alerts": {OP},
+    "/alert-log": {A, O, AUD},  # the operator has the queue
     "/deployments": DEPLOY_VIEW,
     "/deployments/1": DEPLOY_VIEW,
     "/watchlist": {A, O, WM, AUD},
@@ -166,7 +173,7 @@ def test_every_page_allows_and_denies_as_declared(role: str, running: Running) -
             expected = 303 if role == ANON else 403
             if r.status_code != expected:
                 wrong.append(f"{role} not denied page {page}: {r.status_code}")
-            if role == ANON and r.headers.get("location") != "/login":
+            if role == ANON and r.headers.get("location") != f"/login?next={page}":  # back there after login
                 wrong.append(f"anonymous not sent to /login from {page}")
     c.close()
     assert not wrong, "\n".join(wrong)

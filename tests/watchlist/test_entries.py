@@ -16,7 +16,7 @@ from overt.domain.watchlist import Category, EntryDetails, EntryProvenance
 from overt.errors import AuthError, ImageError, InputError, QualityError
 from overt.samples import sample_image
 from overt.store import Store
-from overt.watchlist.entries import WatchlistService
+from overt.watchlist.entries import DuplicateFaceError, WatchlistService
 from tests.gov_helpers import template, users
 
 
@@ -57,10 +57,13 @@ def img(tmp_path: Path) -> Path:
 
 def test_add_duplicate_warning_and_permissions(store: Store, img: Path) -> None:
     u = users(store)
-    svc = WatchlistService(store, FakeEngine([1, 1, 2]))
+    svc = WatchlistService(store, FakeEngine([1, 1, 1, 2]))
     r1 = svc.add(u["wm"], img, EntryDetails("MP-1", "missing since May", "family photo"), _prov())
     assert r1.warnings == ()
-    r2 = svc.add(u["wm"], img, EntryDetails("MP-2", "missing", "family photo"), _prov())
+    with pytest.raises(DuplicateFaceError, match=r"entry #1 \(MP-1\).*Nothing was saved"):
+        svc.add(u["wm"], img, EntryDetails("MP-2", "missing", "family photo"), _prov())
+    assert [e.id for e in svc.find(u["wm"])] == [r1.entry_id]  # nothing saved
+    r2 = svc.add(u["wm"], img, EntryDetails("MP-2", "missing", "family photo"), _prov(), confirm_duplicate_of=1)
     assert "possible duplicate" in r2.warnings[0]
     with pytest.raises(AuthError):
         svc.add(u["op"], img, EntryDetails("MP-3", "x", "y"), _prov())

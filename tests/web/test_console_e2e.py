@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,11 @@ ARGS = [
     "--disable-sync",
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DOCS_SHOTS = (
+    Path(__file__).resolve().parents[2]
+    / ("docs" if os.environ.get("OVERT_UPDATE_SCREENSHOTS") else "artifacts")
+    / "screenshots"
+)  # the README's screenshots are rewritten only with OVERT_UPDATE_SCREENSHOTS=1
 LATENCY_FILE = Path(__file__).resolve().parents[2] / "artifacts" / "e2e-latency.json"
 
 pytestmark = [
@@ -129,7 +135,7 @@ def login(browser: Any, url: str, user: str, viewport: tuple[int, int] = (1366, 
     page.fill("#username", user)
     page.fill("#password", PASSWORDS[user])
     page.click("#login-submit")
-    page.wait_for_url(re.compile(r".*/(alerts|deployments|watchlist|reports|audit|admin)$"))
+    page.wait_for_url(re.compile(r".*/(alerts|alert-log|deployments|watchlist|reports|audit|admin)$"))
     return page
 
 
@@ -179,6 +185,18 @@ def test_officer_authorises(browser: Any, world: dict[str, Any]) -> None:
     page.wait_for_selector("#deployments tbody tr")
     shot(page, "04-deployments")
     page.goto(f"{url}/deployments/{dep}")
+    # the review screen: every entry the snapshot would hold, with its image and provenance
+    page.wait_for_selector("#review-entries tbody tr")
+    assert "CASE-0001" in page.inner_text("#review-entries")
+    assert "false alerts per 1,000 faces" in page.inner_text("#review-summary")
+    deadline = time.monotonic() + 10
+    while not page.evaluate("document.querySelector('img.review-img').naturalWidth > 0"):  # no eval under the CSP
+        assert time.monotonic() < deadline, "the entry's image did not load"
+        time.sleep(0.1)
+    page.fill("#authorise-note", "Proportionate: court warrants outstanding, signage confirmed on site.")
+    page.check("#authorise-checked")
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_SHOTS / "officer-review.png"), full_page=True)
     page.click("#act-authorise")
     page.wait_for_selector("#dep-state:text('authorised')")
     page.wait_for_selector("#flash.ok")
@@ -198,7 +216,7 @@ def test_operator_sees_the_alert_live_adjudicates_and_opens_the_report(browser: 
     url, dep = world["running"].url, world["deployment"]
     queue = login(browser, url, "op")
     queue.goto(url + "/alerts")
-    queue.wait_for_selector("#ws-state:text('live')")
+    queue.wait_for_selector("#feed-state:text('receiving alerts')")
     queue.wait_for_selector("#no-alerts:not([hidden])")
     shot(queue, "06-alerts-empty")
     queue.evaluate("window.__loadMarker = 'first-load'")

@@ -10,7 +10,8 @@ stores the alert's details in ONE transaction, idempotent on the sender's alert 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,8 @@ from overt.domain.alerts import Alert
 from overt.domain.deployments import DeploymentState
 from overt.domain.users import Permission, User
 from overt.errors import GovernanceError, InputError, NotFoundError
-from overt.store.models import AlertDetailsRow, AlertReviewRow, WatchlistEntryRow
-from overt.store.repositories import PendingReview, StoredAlert, Verdict
+from overt.store.models import AlertDetailsRow, AlertReviewRow, AlertRow, WatchlistEntryRow
+from overt.store.repositories import AlertEvent, PendingReview, StoredAlert, Verdict
 from overt.store.store import Store, Tx
 
 JPEG_MAGIC = b"\xff\xd8"
@@ -62,6 +63,13 @@ class AlertView:
     engaged: bool | None
     outcome: str | None
     pending: PendingReview | None
+    adjudicated_by: str | None = None
+    adjudicated_at: datetime | None = None
+    retained_until: datetime | None = None
+    sightings: int = 1
+    """Alerts of this deployment naming the same entry (repeat sightings)."""
+    events: tuple[AlertEvent, ...] = ()
+    """Later outcomes, corrections and retention (``alerts.followups``), oldest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,12 +255,25 @@ class AlertService:
             engaged=a.engaged,
             outcome=a.outcome,
             pending=tx.reviews.get(a.id) if has_pending else None,
+            adjudicated_by=row_.adjudicated_by if (row_ := s.get(AlertRow, a.id)) is not None else None,
+            adjudicated_at=row_.adjudicated_at if row_ is not None else None,
+            retained_until=a.retained_until,
         )
 
-    def list(self, *, deployment_id: int | None = None, open_only: bool = False, limit: int = 200) -> list[AlertView]:
+    def list(
+        self,
+        *,
+        deployment_id: int | None = None,
+        open_only: bool = False,
+        limit: int = 200,
+        after_id: int | None = None,
+    ) -> list[AlertView]:
+        """Newest first; ``after_id``: only alerts after that one (a console catching up)."""
         with self.store.transaction() as tx:
             s = tx.session
             found = tx.alerts.find(deployment_id)
+            if after_id is not None:
+                found = [a for a in found if a.id > after_id]
             if open_only:
                 found = [a for a in found if a.adjudication is None]
             found = sorted(found, key=lambda a: a.id, reverse=True)[:limit]
@@ -262,18 +283,29 @@ class AlertService:
             list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
             list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
-            return [self._view(s, tx, a, has_pending=a.id in pending) for a in found]
+            views = [self._view(s, tx, a, has_pending=a.id in pending) for a in found]
+        return [*self._with_followups(views)]
 
     def get(self, alert_id: int) -> AlertView:
         with self.store.transaction() as tx:
-            return self._view(tx.session, tx, tx.alerts.get(alert_id))
+            v = self._view(tx.session, tx, tx.alerts.get(alert_id))
+        return self._with_followups([v])[0]
 
     def view(self, actor: str, alert_id: int) -> AlertView:
         """One alert's facts (no image); the view is audited."""
         with self.store.transaction() as tx:
             v = self._view(tx.session, tx, tx.alerts.get(alert_id))
             tx.audit.append(actor, "alert.viewed", f"alert:{alert_id}", {"image": False})
-            return v
+        return self._with_followups([v])[0]
+
+    def _with_followups(self, views: Sequence[AlertView]) -> Sequence[AlertView]:
+        """Add the later events and the repeat-sighting count (``alerts.followups``)."""
+        from overt.alerts.followups import AlertFollowups
+
+        f = AlertFollowups(self.store)
+        ids = [v.id for v in views]
+        events, seen = f.events(ids), f.sightings(ids)
+        return [replace(v, sightings=seen.get(v.id, 1), events=tuple(events.get(v.id, ()))) for v in views]
 
     def crop(self, user: User, alert_id: int) -> bytes:
         """The probe crop, decrypted; the view is audited."""

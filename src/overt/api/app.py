@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from overt import __version__
@@ -93,6 +95,10 @@ def _status(exc: OvertError) -> int:
     return 400
 
 
+ERROR_PAGES = (403, 404, 409, 410)
+"""Console pages answer these with an HTML page; the API keeps JSON."""
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
@@ -143,6 +149,8 @@ def create_app(
         dependencies=[Depends(guard)],
         lifespan=lifespan,
     )
+    from overt.web import pages  # the console's pages (and its HTML error pages)
+
     app.state.services = svc
     app.state.auth = auth
     app.add_middleware(SecurityHeaders)
@@ -152,12 +160,16 @@ def create_app(
         code = _status(exc)
         if code >= 500:
             log.error("request failed: %s", exc.__class__.__name__)
+        if _wants_html(request) and code in ERROR_PAGES:
+            return pages.error_page(request, code, str(exc))
         return JSONResponse({"detail": str(exc)}, status_code=code)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 401 and _wants_html(request):
-            return RedirectResponse("/login", status_code=303)
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        if _wants_html(request) and exc.status_code in ERROR_PAGES:
+            return pages.error_page(request, exc.status_code, str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -170,10 +182,10 @@ def create_app(
 
     from overt.api.routes import admin, alerts, audit, deployments, public_settings, reports, watchlist
     from overt.api.routes import auth as auth_routes
-    from overt.web import pages
+    from overt.api.routes import console as console_routes
     from overt.web import public as public_pages
 
-    for r in (auth_routes, admin, deployments, watchlist, alerts, reports, audit, public_settings):
+    for r in (auth_routes, admin, deployments, watchlist, alerts, reports, audit, public_settings, console_routes):
         app.include_router(r.router)
     pages.install(app)
     public_pages.install(app)

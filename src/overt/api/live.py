@@ -13,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from overt.pipeline.heartbeat import Heartbeats
+
 
 @dataclass(frozen=True, slots=True)
 class LiveState:
@@ -26,6 +28,11 @@ class LiveHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._state: dict[int, LiveState] = {}
+        self.heartbeats = Heartbeats()
+        """When each camera last had a frame processed (what "live" means in the console)."""
+
+    def beat(self, deployment_id: int, camera_id: str) -> None:
+        self.heartbeats.beat(deployment_id, camera_id)
 
     def set_camera(self, deployment_id: int, connected: bool, message: str = "") -> None:
         with self._lock:

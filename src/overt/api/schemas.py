@@ -169,6 +169,13 @@ class PendingOut(BaseModel):
     proposed_at: datetime
 
 
+class AlertEventOut(BaseModel):
+    kind: str = Field(description="outcome, correction or retained.")
+    value: str
+    by: str
+    at: datetime
+
+
 class AlertOut(BaseModel):
     id: int
     deployment_id: int
@@ -185,6 +192,11 @@ class AlertOut(BaseModel):
     engaged: bool | None
     outcome: str | None
     pending: PendingOut | None
+    adjudicated_by: str | None = Field(default=None, description="Who recorded the verdict.")
+    adjudicated_at: datetime | None = Field(default=None, description="When the verdict was recorded.")
+    retained_until: datetime | None = Field(default=None, description="Held as evidence until then.")
+    sightings: int = Field(default=1, description="Alerts of this deployment naming the same entry.")
+    events: list[AlertEventOut] = Field(default_factory=list, description="Later outcomes, corrections, retention.")
 
 
 Outcome = Literal["engaged", "arrested", "no_action"]

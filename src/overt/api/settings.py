@@ -24,6 +24,12 @@ class ApiSettings(BaseModel):
     alert_poll_s: float = Field(
         default=0.25, gt=0, description="How often the store is polled for alerts written by another process."
     )
+    ws_heartbeat_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="The alert WebSocket re-checks the session and sends a heartbeat this often; a console "
+        "that hears none for a few seconds shows that it is not receiving alerts.",
+    )
     second_person_confirmation: bool = Field(
         default=False, description="A true-match verdict counts only once a second operator confirms it."
     )

@@ -8,12 +8,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from overt.cli._common import JSON_OPTION, out_console, print_json
+from overt.cli._common import JSON_OPTION, err_console, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
 from overt.deployments import DeploymentService, DeploymentView
+from overt.deployments.thresholds import live_threshold
 from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
 from overt.domain.watchlist import parse_category, parse_datetime
 from overt.errors import InputError
+from overt.transparency.numbers import rate_text
 
 app = typer.Typer(help="Deployments: authorised, bounded uses of live facial recognition.", no_args_is_help=True)
 
@@ -83,7 +85,9 @@ def create_cmd(
     criteria: str = typer.Option(..., "--criteria", help="Which people may be on the watch list, and why."),
     category: list[str] = typer.Option(..., "--category", help="Watch-list categories (repeat)."),
     min_similarity: float | None = typer.Option(
-        None, "--min-similarity", help="Alert threshold (strict below); default: the profile's."
+        None,
+        "--min-similarity",
+        help="Alert threshold (strict below); default: the --profile's, else the model's documented live threshold.",
     ),
     justification: str | None = typer.Option(None, "--justification", help="Why this threshold."),
     profile: str | None = typer.Option(None, "--profile", help="Calibration profile in <data-dir>/profiles."),
@@ -97,6 +101,10 @@ def create_cmd(
     store, d_dir = open_store(data_dir_, database_url)
     svc = DeploymentService(store, data_dir=d_dir)
     threshold, justification = svc.threshold(profile, min_similarity, justification)
+    if min_similarity is None and profile is None:  # one threshold story, said out loud
+        err_console().print(
+            f"No --min-similarity or --profile: using {threshold:.2f}, {live_threshold().justification}."
+        )
     plan = DeploymentPlan(
         purpose=purpose,
         legal_basis=legal_basis,
@@ -148,7 +156,7 @@ def authorise_cmd(
     c.print(
         f"deployment {deployment_id} authorised by {res.deployment.authorised_by}: watch list of "
         f"{res.watchlist_size} subjects, expected false alerts per 1,000 faces "
-        f"{res.expected_false_alerts_per_1000:.3f} ({res.estimate_basis})"
+        f"{rate_text(res.expected_false_alerts_per_1000)} ({res.estimate_basis})"
     )
     for w in warnings:
         c.print(f"[yellow]warning:[/yellow] {w}")

@@ -9,8 +9,7 @@ import typer
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, data_dir, read_password
 from overt.errors import ConfigError
-from overt.store.datadir import init_data_dir
-from overt.users import UserService
+from overt.users.bootstrap import check_first_admin, initialise
 
 
 def register(app: typer.Typer) -> None:
@@ -32,8 +31,15 @@ def register(app: typer.Typer) -> None:
             raise ConfigError("--key-source must be file, env or passphrase")
         d = data_dir(data_dir_)
         password = read_password(prompt=f"Password for {admin}", confirm=True)
-        store = init_data_dir(d, key_source=key_source, database_url_=database_url, key_var=key_var)  # type: ignore[arg-type]
-        user = UserService(store).create_first_admin(admin, password)
+        check_first_admin(admin, password)  # before anything is written
+        store, user = initialise(
+            d,
+            admin,
+            password,
+            key_source=key_source,  # type: ignore[arg-type]
+            database_url=database_url,
+            key_var=key_var,
+        )
         result = {
             "data_dir": str(d),
             "database": store.db.safe_url,

@@ -49,6 +49,17 @@ def register(app: typer.Typer) -> None:
             c = out_console()
             for k, v in doc.items():
                 if k != "deployments":
-                    c.print(f"{k}: {v}")
+                    c.print(f"{k.replace('_', ' ')}: {_human(v)}", markup=False)
             if html_out is not None:
                 c.print(f"HTML report written to {html_out}")
+
+
+def _human(v: object) -> str:
+    """A value for people: no Python reprs (dicts, tuples, None)."""
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')}: {_human(x)}" for k, x in v.items()) or "-"
+    if isinstance(v, list | tuple):
+        return ", ".join(_human(x).replace("_", " ") for x in v) or "-"
+    return str(v)

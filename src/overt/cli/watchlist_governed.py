@@ -93,7 +93,12 @@ def register_governed(watchlist_app: typer.Typer) -> None:
         under_18: bool = typer.Option(False, "--under-18", help="The subject is under 18."),
         under_18_reason: str | None = typer.Option(None, "--under-18-reason", help="Required with --under-18."),
         duplicate_min_similarity: float | None = typer.Option(
-            None, "--duplicate-min-similarity", help="Warn of a possible duplicate above this (default: model's)."
+            None, "--duplicate-min-similarity", help="A possible duplicate above this (default: model's)."
+        ),
+        confirm_duplicate_of: int | None = typer.Option(
+            None,
+            "--confirm-duplicate-of",
+            help="The face looks like this entry, and you confirm they are different people (audited).",
         ),
         face: str | None = typer.Option(
             None,
@@ -117,7 +122,9 @@ def register_governed(watchlist_app: typer.Typer) -> None:
         store, _ = open_store(data_dir_, database_url)
         actor = acting_user(store, user)
         svc = WatchlistService(store, state(ctx).engine(), duplicate_min_similarity=duplicate_min_similarity)
-        res = svc.add(actor, image, details, prov, mark=parse_face_mark(face))
+        res = svc.add(
+            actor, image, details, prov, mark=parse_face_mark(face), confirm_duplicate_of=confirm_duplicate_of
+        )
         q = res.quality
         if as_json:
             print_json(

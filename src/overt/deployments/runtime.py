@@ -237,7 +237,7 @@ class PipelineSupervisor:
         cams = getattr(p, "_cams", None)
         if not cams or not hasattr(cams[0], "annotator") or cams[0].annotator is not None or self.live is None:
             return
-        self.preview = LivePreview(self.live, self.deployment_id)
+        self.preview = LivePreview(self.live, self.deployment_id, camera_id=str(getattr(cams[0], "camera_id", "cam-1")))
         cams[0].annotator = self.preview
 
     def _record_faces(self, p: Pipeline) -> None:

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from overt.deployments.thresholds import live_threshold
 from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
 from overt.domain.users import Permission, User
 from overt.errors import ConfigError, GovernanceError, InputError
@@ -131,12 +132,14 @@ class DeploymentService:
     def threshold(
         self, profile: str | None, min_similarity: float | None, justification: str | None
     ) -> tuple[float, str]:
-        """The alert threshold of a new deployment and its justification: given by hand, or the
-        calibrated one of ``profile`` (justified by what the calibration measured)."""
+        """The alert threshold of a new deployment and its justification: given by hand, the
+        calibrated one of ``profile`` (justified by what the calibration measured), or else the
+        model's documented live threshold (``deployments.thresholds``)."""
         prof = self.profile(profile) if profile else None
         threshold = min_similarity if min_similarity is not None else (prof.min_similarity if prof else None)
-        if threshold is None:
-            raise InputError("give --min-similarity or a calibration --profile")
+        if threshold is None:  # one threshold story: the model's documented live threshold
+            live = live_threshold()
+            return live.min_similarity, justification or live.justification
         if justification:
             return threshold, justification
         if prof is None:
@@ -185,7 +188,8 @@ class DeploymentService:
             )
             return d
 
-    def authorise(self, actor: User, deployment_id: int) -> AuthorisationResult:
+    def authorise(self, actor: User, deployment_id: int, *, note: str | None = None) -> AuthorisationResult:
+        """Authorise (a second person), freezing the snapshot; ``note``: the officer's reasons (audited)."""
         actor.require(Permission.AUTHORISE_DEPLOYMENT)
         with self._tx() as (tx, _):
             d = tx.deployments.get(deployment_id).authorise(actor.name, tx.clock.now())
@@ -218,6 +222,7 @@ class DeploymentService:
                     "expected_false_alerts_per_1000": round(fa, 4),
                     "look_alikes": len(warn),
                     "overdue_excluded": frozen.overdue_excluded,
+                    **({"note": note.strip()[:1000]} if note and note.strip() else {}),
                 },
             )
             return AuthorisationResult(d, len(snap), fa, basis, warn, frozen.overdue_excluded)

@@ -26,6 +26,9 @@ class LiveFrames(Protocol):
 
     def set_camera(self, deployment_id: int, connected: bool, message: str = "") -> None: ...
 
+    def beat(self, deployment_id: int, camera_id: str) -> None:
+        """A frame of this camera was processed now (``overt.pipeline.heartbeat``)."""
+
 
 class AlertPublisher(Protocol):
     """Pushes a stored alert to open consoles (``overt.api.notifier.AlertNotifier``)."""
@@ -69,10 +72,17 @@ class LivePreview:
     live view: a few per second, as a JPEG thumbnail held in memory only."""
 
     def __init__(
-        self, live: LiveFrames, deployment_id: int, *, every_s: float = 0.5, longer_side_px: int = 640
+        self,
+        live: LiveFrames,
+        deployment_id: int,
+        *,
+        every_s: float = 0.5,
+        longer_side_px: int = 640,
+        camera_id: str = "cam-1",
     ) -> None:
         self.live = live
         self.deployment_id = deployment_id
+        self.camera_id = camera_id
         self.every_s = every_s
         self.longer_side_px = longer_side_px
         self.fps = 25.0
@@ -82,6 +92,7 @@ class LivePreview:
 
     def write(self, frame: npt.NDArray[np.uint8]) -> None:
         self.frames += 1
+        self.live.beat(self.deployment_id, self.camera_id)  # the heartbeat: a frame was processed now
         now = time.monotonic()
         if now - self._last < self.every_s:
             return

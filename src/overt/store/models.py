@@ -246,3 +246,15 @@ class AlertDetailsRow(Base):
     alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     remote_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     details_json: Mapped[str] = mapped_column(Text)
+
+
+class AlertEventRow(Base):
+    """A later step on an alert (outcome, correction, retention), appended, never an edit (``0003_console``)."""
+
+    __tablename__ = "alert_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

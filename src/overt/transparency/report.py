@@ -6,11 +6,12 @@ import base64
 import html
 import io
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from overt.domain.deployments import Deployment
 from overt.store.store import Store
+from overt.transparency.numbers import active_text, observed_rate_text, rate_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,10 @@ class DeploymentReport:
     outcomes: dict[str, int]
     observed_false_alerts_per_1000: float | None
     authorised_by: str | None
+    active_text: str = ""
+    expected_false_alerts_text: str = ""
+    observed_false_alerts_text: str = ""
+    """The same numbers worded for people (``transparency.numbers``), shown by the HTML report and the console."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class PeriodReport:
     totals: dict[str, int]
 
 
-def summarise(d: Deployment, watchlist_size: int) -> DeploymentReport:
+def summarise(d: Deployment, watchlist_size: int, now: datetime | None = None) -> DeploymentReport:
     c = d.counters
     p = d.plan
     active = None
@@ -82,24 +87,34 @@ def summarise(d: Deployment, watchlist_size: int) -> DeploymentReport:
             round(1000 * c.alerts_false / c.faces_processed, 4) if c.faces_processed else None
         ),
         authorised_by=d.authorised_by,
+        active_text=active_text(d.started_at, d.stopped_at or d.closed_at, now or datetime.now(UTC)),
+        expected_false_alerts_text=rate_text(p.expected_false_alerts_per_1000),
+        observed_false_alerts_text=observed_rate_text(c.alerts_false, c.faces_processed),
     )
 
 
-def deployment_report(store: Store, deployment_id: int, *, actor: str = "system") -> DeploymentReport:
+def deployment_report(
+    store: Store, deployment_id: int, *, actor: str = "system", audit: bool = True
+) -> DeploymentReport:
+    """``audit``: record the generation (an export); a console merely showing the numbers does not."""
     with store.transaction() as tx:
         d = tx.deployments.get(deployment_id)
         info = tx.snapshots.info(deployment_id)
-        tx.audit.append(actor, "report.generated", f"deployment:{deployment_id}", {})
-        return summarise(d, info.entry_count if info else 0)
+        if audit:
+            tx.audit.append(actor, "report.generated", f"deployment:{deployment_id}", {})
+        return summarise(d, info.entry_count if info else 0, tx.clock.now())
 
 
-def period_report(store: Store, start: datetime, end: datetime, *, actor: str = "system") -> PeriodReport:
+def period_report(
+    store: Store, start: datetime, end: datetime, *, actor: str = "system", audit: bool = True
+) -> PeriodReport:
     with store.transaction() as tx:
         reports = []
         for d in tx.deployments.in_period(start, end):
             info = tx.snapshots.info(d.id)
-            reports.append(summarise(d, info.entry_count if info else 0))
-        tx.audit.append(actor, "report.generated", "period", {"from": start.isoformat(), "to": end.isoformat()})
+            reports.append(summarise(d, info.entry_count if info else 0, tx.clock.now()))
+        if audit:
+            tx.audit.append(actor, "report.generated", "period", {"from": start.isoformat(), "to": end.isoformat()})
     keys = ("faces_processed", "alerts", "true_alerts", "false_alerts", "unadjudicated_alerts", "engagements")
     totals = {k: sum(int(getattr(r, k)) for r in reports) for k in keys}
     totals["deployments"] = len(reports)
@@ -171,25 +186,19 @@ def render_html(report: DeploymentReport | PeriodReport) -> str:
             ("Purpose", r.purpose),
             ("Legal basis", r.legal_basis),
             ("Planned", f"{r.planned_start} to {r.planned_end} ({r.planned_hours} h)"),
-            ("Active", "-" if r.active_hours is None else f"{r.active_hours} h"),
+            ("Active", r.active_text or ("-" if r.active_hours is None else f"{r.active_hours} h")),
             ("State", r.state),
             ("Authorised by", r.authorised_by or "-"),
             ("Watch-list size", str(r.watchlist_size)),
             ("Watch-list categories", ", ".join(r.categories)),
             ("Alert threshold (similarity)", f"{r.min_similarity:.3f}"),
-            (
-                "Expected false alerts per 1,000 faces",
-                "-" if r.expected_false_alerts_per_1000 is None else f"{r.expected_false_alerts_per_1000:.3f}",
-            ),
+            ("Expected false alerts per 1,000 faces", r.expected_false_alerts_text),
             ("Faces processed", str(r.faces_processed)),
             ("Alerts", str(r.alerts)),
             ("True alerts", str(r.true_alerts)),
             ("False alerts", str(r.false_alerts)),
             ("Not adjudicated", str(r.unadjudicated_alerts)),
-            (
-                "Observed false alerts per 1,000 faces",
-                "-" if r.observed_false_alerts_per_1000 is None else f"{r.observed_false_alerts_per_1000:.3f}",
-            ),
+            ("Observed false alerts per 1,000 faces", r.observed_false_alerts_text),
             ("Engagements", str(r.engagements)),
             ("Outcomes", ", ".join(f"{k}: {v}" for k, v in r.outcomes.items()) or "-"),
         ]

@@ -19,7 +19,7 @@ from overt.domain.quality import FaceQuality, QualityGate
 from overt.domain.templates import cosine_similarity
 from overt.domain.users import Permission, User
 from overt.domain.watchlist import EntryDetails, EntryProvenance, WatchlistEntry, validate_entry
-from overt.errors import ImageError, InputError, StorageError
+from overt.errors import GovernanceError, ImageError, InputError, StorageError
 from overt.store.store import Store
 from overt.watchlist.snapshots import revoked_in
 
@@ -73,6 +73,14 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
+class DuplicateFaceError(GovernanceError):
+    """The face looks like an active entry's; enrolling it needs an explicit confirmation."""
+
+    def __init__(self, entry_id: int, message: str) -> None:
+        super().__init__(message)
+        self.entry_id = entry_id
+
+
 class WatchlistService:
     def __init__(self, store: Store, engine: Enroller, *, duplicate_min_similarity: float | None = None) -> None:
         self.store = store
@@ -89,9 +97,13 @@ class WatchlistService:
         prov: EntryProvenance,
         *,
         mark: FaceMark | None = None,
+        confirm_duplicate_of: int | None = None,
     ) -> EnrolmentResult:
         """Enrol one subject. The image must show exactly one face, unless the manager marks the face
-        (``mark``: its index as ``overt faces`` lists it, or its box); the mark is audited."""
+        (``mark``: its index as ``overt faces`` lists it, or its box); the mark is audited. A face that
+        looks like an active entry is refused (nothing saved) with that entry's number and reference,
+        unless ``confirm_duplicate_of`` names that entry: the person enrolling confirms they are
+        different people (the confirmation is audited)."""
         actor.require(Permission.MANAGE_WATCHLIST)
         validate_entry(details, prov, self.store.clock.now().date())
         with self.store.transaction() as tx:
@@ -115,6 +127,14 @@ class WatchlistService:
                     continue
                 sim = cosine_similarity(template, other)
                 if sim >= self.duplicate_min_similarity:
+                    if confirm_duplicate_of != eid:
+                        ref = tx.watchlist.get(eid).details.subject_ref
+                        raise DuplicateFaceError(
+                            eid,
+                            f"this face looks like watch-list entry #{eid} ({ref}), similarity {sim:.2f} >= "
+                            f"{self.duplicate_min_similarity:.2f}. Nothing was saved. If they are different people, "
+                            f"enrol again confirming it (console: confirm; CLI: --confirm-duplicate-of {eid})",
+                        )
                     warnings.append(
                         f"possible duplicate: looks like watch-list entry {eid} (similarity {sim:.2f} >= "
                         f"{self.duplicate_min_similarity:.2f}); if they are different people they cannot be "
@@ -133,6 +153,7 @@ class WatchlistService:
                     "review_on": prov.review_on.isoformat(),
                     "warnings": len(warnings),
                     "face_marked": mark is not None,
+                    **({"confirmed_not_duplicate_of": confirm_duplicate_of} if confirm_duplicate_of else {}),
                 },
             )
         return EnrolmentResult(entry_id, face.quality, tuple(warnings))

@@ -57,7 +57,7 @@ def expected_false_alerts_per_1000(
             f"scaled to {gallery_size})"
         )
     fpir = 1.0 - (1.0 - estimated_fmr(min_similarity)) ** gallery_size
-    basis = "estimate (no calibration profile; see overt.watchlist.snapshots)"
+    basis = "estimate from the model's impostor scores (no calibration profile)"
     if profile is not None:
         basis = f"estimate (threshold differs from calibration profile {profile.name}'s {profile.min_similarity:g})"
     return 1000.0 * fpir, basis

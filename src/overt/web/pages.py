@@ -14,6 +14,7 @@ from overt import __version__
 from overt.api.deps import services
 from overt.api.schemas import Id
 from overt.api.security import SESSION_COOKIE, Principal, allow, current_principal
+from overt.deployments.thresholds import live_threshold
 from overt.domain.users import Permission, Role
 
 _WEB = resources.files("overt.web")
@@ -30,6 +31,7 @@ NAV: list[tuple[str, str, tuple[Permission, ...]]] = [
     ),
     ("/watchlist", "Watch list", (Permission.VIEW_WATCHLIST,)),
     ("/reports", "Reports", (Permission.REPORT, Permission.ADJUDICATE)),
+    ("/alert-log", "Alert log", (Permission.REPORT,)),
     ("/audit", "Audit", (Permission.VIEW_AUDIT,)),
     ("/admin", "Users & tokens", (Permission.MANAGE_USERS,)),
 ]
@@ -41,10 +43,20 @@ def _page(request: Request, name: str, p: Principal | None, **ctx: Any) -> HTMLR
         s = services(request).auth.sessions.get(request.cookies.get(SESSION_COOKIE))
         csrf = s.csrf if s else ""
     nav = [(href, label) for href, label, perms in NAV if p is not None and any(p.can(x) for x in perms)]
+    perms = sorted(x.value for x in Permission if p is not None and p.can(x))
     resp = templates.TemplateResponse(
         request,
         name,
-        {"principal": p, "csrf": csrf, "nav": nav, "version": __version__, **ctx},
+        {
+            "principal": p,
+            "csrf": csrf,
+            "nav": nav,
+            "version": __version__,
+            "perms": perms,
+            "can": lambda perm: perm in perms,  # show only what the role may do
+            **ctx,
+        },
+        status_code=int(ctx.get("status_code", 200)),
     )
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -76,6 +88,12 @@ def alerts_page(request: Request, p: Principal = Depends(current_principal)) -> 
     return _page(request, "alerts.html", p)
 
 
+@router.get("/alert-log", response_class=HTMLResponse, **allow(Permission.REPORT))
+def alert_log_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
+    """Every alert's facts and decisions, without images (auditors, officers)."""
+    return _page(request, "alert_log.html", p)
+
+
 @router.get(
     "/deployments",
     response_class=HTMLResponse,
@@ -84,7 +102,7 @@ def alerts_page(request: Request, p: Principal = Depends(current_principal)) -> 
     ),
 )
 def deployments_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
-    return _page(request, "deployments.html", p)
+    return _page(request, "deployments.html", p, live=live_threshold())
 
 
 @router.get(
@@ -121,6 +139,21 @@ def audit_page(request: Request, p: Principal = Depends(current_principal)) -> R
 @router.get("/admin", response_class=HTMLResponse, **allow(Permission.MANAGE_USERS))
 def admin_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
     return _page(request, "admin.html", p)
+
+
+ERRORS = {
+    403: ("Not allowed", "Your role may not open this page or do this."),
+    404: ("Not found", "There is nothing at this address (it may have been removed)."),
+    409: ("Not possible now", "This cannot be done in the current state."),
+    410: ("Gone", "This was destroyed (its key was shredded) and cannot be shown."),
+}
+
+
+def error_page(request: Request, code: int, detail: str) -> Response:
+    """An HTML error page for the console (the API keeps answering JSON)."""
+    title, text = ERRORS.get(code, ("Error", "The request failed."))
+    p = getattr(request.state, "principal", None)
+    return _page(request, "error.html", p, status_code=code, title=title, text=text, detail=detail, code=code)
 
 
 def install(app: FastAPI) -> None:

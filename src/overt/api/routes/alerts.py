@@ -12,15 +12,19 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
+from overt.alerts.followups import AlertFollowups
 from overt.alerts.review import AlertQuality, AlertView, IncomingAlert, entry_id_of
 from overt.api.deps import Services, services
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
+from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, InputError, OvertError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
+SESSION_ENDED = 4401
+"""WebSocket close code: the session behind the stream ended (log in again)."""
 VIEW = allow(Permission.ADJUDICATE, Permission.REPORT)
 IMAGES = allow(Permission.ADJUDICATE)
 JPEG: dict[str, Any] = {"content": {"image/jpeg": {}}}
@@ -59,10 +63,13 @@ def list_alerts(
     request: Request,
     deployment_id: QueryId = None,
     open_only: bool = False,
+    after_id: QueryId = None,
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> list[AlertOut]:
+    """Newest first. ``after_id``: only alerts raised after that one (a console catching up after a
+    reconnect asks for those after the last it saw)."""
     found = services(request).alerts.list(
-        deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000))
+        deployment_id=deployment_id, open_only=open_only, limit=max(1, min(limit, 1000)), after_id=after_id
     )
     return [alert_out(a) for a in found]
 
@@ -98,6 +105,35 @@ def adjudicate(
     return AdjudicationOut(alert=alert_out(alert), counted=counted)
 
 
+@router.post("/alerts/{alert_id}/followups", response_model=AlertOut, **allow(Permission.ADJUDICATE))
+def followup(alert_id: Id, body: FollowupIn, request: Request, user: User = Depends(current_user)) -> AlertOut:
+    """A later step, recorded as a new audited event (never an edit): ``outcome`` (learnt after the
+    verdict), ``correction`` (another verdict, with a reason) or ``retain`` (as evidence: reason, days)."""
+    svc = services(request)
+    f = AlertFollowups(svc.store)
+    if body.kind == "outcome":
+        if body.outcome is None:
+            raise InputError("an outcome follow-up needs the outcome")
+        f.record_outcome(user, alert_id, body.outcome)
+    elif body.kind == "correction":
+        if body.verdict is None:
+            raise InputError("a correction needs the verdict")
+        f.correct_verdict(user, alert_id, body.verdict, body.reason or "")
+    else:
+        f.retain(user, alert_id, reason=body.reason or "", days=body.days or 90)
+    svc.notifier.publish_update(alert_id)
+    return alert_out(svc.alerts.get(alert_id))
+
+
+@router.get("/alerts/{alert_id}/case", response_model=CaseOut, **IMAGES)
+def alert_case(alert_id: Id, request: Request, user: User = Depends(current_user)) -> CaseOut:
+    """The matched entry's case reference, reason and category, for adjudication (the view is audited)."""
+    c = AlertFollowups(services(request).store).case(user, alert_id)
+    return CaseOut(
+        alert_id=c.alert_id, entry_id=c.entry_id, case_ref=c.subject_ref, reason=c.reason, category=c.category
+    )
+
+
 @router.post("/ingest/alerts", response_model=IngestOut, status_code=201, **allow(device=True))
 def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(current_principal)) -> IngestOut:
     """An edge pipeline posts an alert (device token, bound to one deployment). Idempotent on alert_id."""
@@ -124,8 +160,11 @@ def _still_allowed(svc: Services, ws: WebSocket) -> bool:
 @router.websocket("/ws/alerts")
 @ws_allow(Permission.ADJUDICATE)
 async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) -> None:
-    """Pushes ``{"type": "alert", "alert": AlertOut}`` for each new alert and
-    ``{"type": "update", ...}`` when one is adjudicated. Session cookie or bearer token."""
+    """Pushes ``{"type": "alert", "alert": AlertOut}`` for each new alert, ``{"type": "update", ...}``
+    when one is adjudicated, and ``{"type": "heartbeat", "pipeline": PipelineHealthOut, ...}`` every
+    ``ws_heartbeat_s``. Before each heartbeat the session is checked again (which keeps it alive while
+    a console is open on the queue); once it has ended the socket closes with code 4401, and the
+    console shows that it is not receiving alerts. Session cookie or bearer token."""
     svc = services(ws)
     origin = ws.headers.get("origin")
     host = ws.headers.get("host")
@@ -134,19 +173,35 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
         return
     await ws.accept()
     q = svc.notifier.subscribe()
+    every_s = svc.settings.ws_heartbeat_s
     try:
         recv = asyncio.create_task(ws.receive_text())
+        next_beat = 0.0
         while True:
+            loop_now = asyncio.get_running_loop().time()
+            if loop_now >= next_beat:
+                if not await asyncio.to_thread(_still_allowed, svc, ws):
+                    await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
+                    return
+                health = health_out(svc.live.heartbeats.health()).model_dump(mode="json")
+                await ws.send_json({"type": "heartbeat", "pipeline": health, "every_s": every_s})
+                next_beat = loop_now + every_s
+                continue
             get = asyncio.create_task(q.get())
-            done, _ = await asyncio.wait({get, recv}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {get, recv}, timeout=max(0.05, next_beat - loop_now), return_when=asyncio.FIRST_COMPLETED
+            )
             if recv in done:
                 get.cancel()
                 recv.result()  # raises WebSocketDisconnect when the client leaves
                 recv = asyncio.create_task(ws.receive_text())
                 continue
+            if get not in done:
+                get.cancel()
+                continue
             kind, alert_id = get.result()
             if not await asyncio.to_thread(_still_allowed, svc, ws):
-                await ws.close(code=1008, reason="session ended or credentials revoked")
+                await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
                 return
             try:
                 alert = await asyncio.to_thread(svc.alerts.get, alert_id)

@@ -18,6 +18,7 @@ from overt.api.schemas import (
     SnapshotOut,
     StopIn,
 )
+from overt.api.schemas_console import AuthoriseIn
 from overt.api.security import allow, current_user
 from overt.deployments.service import DeploymentView
 from overt.domain.deployments import DeploymentPlan, DeploymentState
@@ -109,9 +110,12 @@ def get_deployment(deployment_id: Id, request: Request) -> DeploymentOut:
 
 
 @router.post("/{deployment_id}/authorise", response_model=AuthorisationOut, **allow(Permission.AUTHORISE_DEPLOYMENT))
-def authorise(deployment_id: Id, request: Request, user: User = Depends(current_user)) -> AuthorisationOut:
+def authorise(
+    deployment_id: Id, request: Request, body: AuthoriseIn | None = None, user: User = Depends(current_user)
+) -> AuthorisationOut:
+    """Authorise a draft (freezes its watch-list snapshot). ``note``: the officer's reasons, kept in the audit log."""
     svc = services(request).deployments
-    r = svc.authorise(user, deployment_id)
+    r = svc.authorise(user, deployment_id, note=body.note if body else None)
     return AuthorisationOut(
         deployment=_out(request, svc.show(deployment_id)),
         watchlist_size=r.watchlist_size,

@@ -117,8 +117,12 @@ async def add_entry(
     review_on: date = Form(),
     under_18: bool = Form(default=False),
     under_18_reason: str | None = Form(default=None, max_length=2000),
+    confirm_duplicate_of: int | None = Form(
+        default=None, ge=1, description="The face looks like this entry; the enroller confirms a different person."
+    ),
     user: User = Depends(current_user),
 ) -> EnrolmentOut:
+    """Enrol. A face like an active entry's is refused (409, naming that entry) unless confirmed."""
     svc = services(request)
     limit = svc.settings.max_upload_bytes
     data = await image.read(limit + 1)
@@ -132,7 +136,9 @@ async def add_entry(
 
     def work() -> EnrolmentOut:
         ws = WatchlistService(svc.store, _MemoryEngine(svc.engine(), data))
-        r = ws.add(user, cast(Path, _MemoryImage(data, "upload")), details, prov)
+        r = ws.add(
+            user, cast(Path, _MemoryImage(data, "upload")), details, prov, confirm_duplicate_of=confirm_duplicate_of
+        )
         q = r.quality
         return EnrolmentOut(
             entry_id=r.entry_id,

@@ -4,7 +4,15 @@ Encryption happens here: callers pass and receive plaintext domain objects, rows
 sealed blobs whose associated data is (table, row id, schema version).
 """
 
-from overt.store.repositories.alerts import AlertRepository, AlertReviewRepository, PendingReview, StoredAlert, Verdict
+from overt.store.repositories.alerts import (
+    AlertEvent,
+    AlertEventRepository,
+    AlertRepository,
+    AlertReviewRepository,
+    PendingReview,
+    StoredAlert,
+    Verdict,
+)
 from overt.store.repositories.deployments import DeploymentRepository
 from overt.store.repositories.snapshots import SnapshotInfo, SnapshotRepository
 from overt.store.repositories.tokens import ApiToken, ApiTokenRepository, TokenKind
@@ -12,6 +20,8 @@ from overt.store.repositories.users import UserRepository
 from overt.store.repositories.watchlist import WatchlistRepository, template_from_bytes, template_to_bytes
 
 __all__ = [
+    "AlertEvent",
+    "AlertEventRepository",
     "AlertRepository",
     "AlertReviewRepository",
     "ApiToken",

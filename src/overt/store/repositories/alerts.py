@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from overt.crypto.envelope import Aad
 from overt.errors import DecryptionError, InputError, NotFoundError
-from overt.store.models import AlertReviewRow, AlertRow
+from overt.store.models import AlertEventRow, AlertReviewRow, AlertRow
 from overt.store.repositories.deployments import DeploymentRepository
 from overt.store.vault import Vault
 
@@ -196,3 +196,37 @@ class AlertReviewRepository:
 
     def pending_ids(self) -> set[int]:
         return set(self._s.scalars(select(AlertReviewRow.alert_id)))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """A later step on an alert: ``kind`` outcome, correction or retained. Nothing biometric."""
+
+    id: int
+    alert_id: int
+    kind: str
+    value: str
+    by: str
+    at: datetime
+
+
+class AlertEventRepository:
+    """Later steps on alerts: appended, never edited."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def append(self, alert_id: int, kind: str, value: str, *, by: str, at: datetime) -> AlertEvent:
+        row = AlertEventRow(alert_id=alert_id, kind=kind, value=value, by=by, at=at)
+        self._s.add(row)
+        self._s.flush()
+        return AlertEvent(row.id, alert_id, kind, value, by, at)
+
+    def for_alerts(self, alert_ids: list[int]) -> dict[int, list[AlertEvent]]:
+        out: dict[int, list[AlertEvent]] = {}
+        if not alert_ids:
+            return out
+        q = select(AlertEventRow).where(AlertEventRow.alert_id.in_(alert_ids)).order_by(AlertEventRow.id)
+        for r in self._s.scalars(q):
+            out.setdefault(r.alert_id, []).append(AlertEvent(r.id, r.alert_id, r.kind, r.value, r.by, r.at))
+        return out

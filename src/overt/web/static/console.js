@@ -22,13 +22,17 @@ function detailText(body) {
   return JSON.stringify(body);
 }
 
+/* a page may override this (the alert queue blocks in place instead of leaving) */
+let onUnauthorized = () => { window.location.assign("/login?next=" + encodeURIComponent(location.pathname)); };
+
 async function api(method, path, body) {
   const opts = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
   if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf();
   if (body instanceof FormData) opts.body = body;
   else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-  const r = await fetch(path, opts);
-  if (r.status === 401) { window.location.assign("/login"); throw new Error("not logged in"); }
+  let r;
+  try { r = await fetch(path, opts); } catch (e) { const err = new Error("the server cannot be reached"); err.status = null; throw err; }
+  if (r.status === 401) { onUnauthorized(); const e = new Error("not logged in"); e.status = 401; throw e; }
   if (r.status === 204) return null;
   const data = await r.json().catch(() => null);
   if (!r.ok) { const e = new Error(detailText(data)); e.status = r.status; throw e; }
@@ -36,7 +40,8 @@ async function api(method, path, body) {
 }
 
 const fmtTime = (iso) => iso ? new Date(iso).toLocaleString() : "—";
-const rate = (x) => (x == null ? "—" : x === 0 ? "0" : x < 0.001 ? x.toExponential(1) : x.toFixed(3));
+/* rates for people: no exponents; very small ones as "about 1 in N faces" */
+const rate = (x) => (x == null ? "—" : x === 0 ? "0" : x < 0.001 ? `under 0.001 (about 1 in ${Math.round(1000 / x).toLocaleString("en-GB")} faces)` : x.toFixed(3));
 const pct = (x) => (x == null ? "—" : (100 * x).toFixed(1) + "%");
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -74,105 +79,476 @@ function initLogin() {
       headers: { "Content-Type": "application/json", "X-CSRF-Token": $("#login-csrf").value },
       body: JSON.stringify({ username: $("#username").value, password: $("#password").value }),
     });
-    if (r.ok) { window.location.assign("/"); return; }
+    if (r.ok) {
+      const next = new URLSearchParams(location.search).get("next") || "/";
+      window.location.assign(/^\/(?!\/)[A-Za-z0-9/_-]*$/.test(next) ? next : "/");
+      return;
+    }
     const body = await r.json().catch(() => null);
     err.textContent = detailText(body);
     err.hidden = false;
   });
 }
 
-/* -- alerts ------------------------------------------------------------------------------------- */
+/* -- alerts: the queue -------------------------------------------------------------------------- */
+/* Never deaf, never lying: the feed is "receiving" only while the WebSocket is open AND heartbeats
+   arrive; any failure (socket closed, session ended, server gone, heartbeats stopped) blocks the
+   whole queue with "NOT receiving alerts — log in again" until a fresh login (in place: nothing on
+   the page is lost), then the alerts raised meanwhile are fetched by the last seen id and verdicts
+   still waiting are sent. Verdicts wait UNDO_S seconds (undo) and are kept in sessionStorage until
+   the server has them. */
+const UNDO_S = 5;
+const HEARTBEAT_TIMEOUT_S = 6;
 const alertCards = new Map();
+const alertData = new Map();
+const Q = { ws: null, blocked: false, lastSeen: 0, lastBeat: 0, beatEvery: 2, pipeline: null, pipelineAt: 0, selected: null, unread: 0, retry: null };
+const PENDING_KEY = "overt.pendingVerdicts";
+
+function loadPending() { try { return JSON.parse(sessionStorage.getItem(PENDING_KEY) || "{}"); } catch (e) { return {}; } }
+function savePending(p) { sessionStorage.setItem(PENDING_KEY, JSON.stringify(p)); }
+const pref = (k, dflt) => { const v = localStorage.getItem("overt.pref." + k); return v == null ? dflt : v === "1"; };
 
 function qualityText(q) {
   if (!q || q.size_px == null) return "—";
   return `${Math.round(q.size_px)} px · det ${q.det_score.toFixed(2)} · sharp ${Math.round(q.sharpness)} · yaw ${Math.round(q.yaw_deg)}°`;
 }
+const verdictText = (v) => (v === "true_match" ? "Confirmed match" : "False alert");
+const human = (s) => (s || "").replaceAll("_", " ");
 
 function renderAlert(a, isNew) {
+  alertData.set(a.id, a);
+  Q.lastSeen = Math.max(Q.lastSeen, a.id);
   let card = alertCards.get(a.id);
   if (!card) {
     card = $("#alert-card").content.firstElementChild.cloneNode(true);
     card.dataset.alertId = a.id;
     card.id = `alert-${a.id}`;
+    card.setAttribute("aria-label", `alert ${a.id}`);
     if (a.has_crop) $(".probe", card).src = `/api/v1/alerts/${a.id}/crop.jpg`;
     else $(".probe", card).replaceWith(el("div", { class: "noimg", text: "no image" }));
     if (a.entry_id != null) $(".ref", card).src = `/api/v1/alerts/${a.id}/watchlist.jpg`;
     else $(".ref", card).replaceWith(el("div", { class: "noimg", text: "no entry" }));
-    for (const b of $$(".actions button", card)) b.addEventListener("click", () => adjudicate(a.id, b.dataset.verdict, card));
+    for (const b of $$(".verdict button", card)) b.addEventListener("click", () => queueVerdict(a.id, b.dataset.verdict));
+    for (const b of $$("button.zoom", card)) b.addEventListener("click", () => toggleZoom(card));
+    $(".undo-btn", card).addEventListener("click", () => undoVerdict(a.id));
+    $(".add-outcome", card).addEventListener("click", () => addOutcome(a.id));
+    $(".retain", card).addEventListener("click", () => retainAlert(a.id));
+    $(".correct", card).addEventListener("click", () => correctVerdict(a.id));
+    card.addEventListener("click", () => select(card));
+    if (a.entry_id != null) {
+      api("GET", `/api/v1/alerts/${a.id}/case`).then((c) => {
+        $(".case", card).textContent = `${c.case_ref} — ${c.reason}`;
+      }).catch(() => { $(".case", card).textContent = `entry #${a.entry_id} (case facts unavailable)`; });
+    }
     alertCards.set(a.id, card);
-    if (isNew) { card.dataset.receivedAt = String(Date.now()); card.classList.add("fresh"); $("#queue").prepend(card); }
-    else $("#queue").append(card);
+    if (isNew) {
+      card.dataset.receivedAt = String(Date.now());
+      card.classList.add("fresh");
+      $("#queue").prepend(card);
+      announce(a);
+    } else $("#queue").append(card);
   }
   $(".sim", card).textContent = pct(a.similarity);
   $(".cam", card).textContent = a.camera_id;
   $(".time", card).textContent = fmtTime(a.raised_at);
   $(".quality", card).textContent = qualityText(a.quality);
-  $(".cat", card).textContent = (a.category || "—").replaceAll("_", " ");
+  $(".cat", card).textContent = human(a.category) || "—";
   $(".dep", card).textContent = `#${a.deployment_id}`;
+  if (a.entry_id == null) $(".case", card).textContent = "—";
+  else if (!$(".case", card).textContent) $(".case", card).textContent = `entry #${a.entry_id}`;
   const st = $(".state", card);
+  const pend = loadPending()[a.id];
   card.classList.toggle("done", !!a.adjudication);
+  $(".verdict", card).hidden = !!a.adjudication || !!pend;
+  $(".later", card).hidden = !a.adjudication;
+  $(".retain", card).textContent = a.retained_until ? `Retained until ${fmtTime(a.retained_until)}` : "Retain as evidence (R)";
+  $(".retain", card).disabled = !!a.retained_until;
   if (a.adjudication) {
-    st.textContent = `${a.adjudication === "true_match" ? "Confirmed match" : "False alert"}${a.outcome ? " · " + a.outcome.replaceAll("_", " ") : ""}`;
+    st.textContent = `${verdictText(a.adjudication)}${a.outcome ? " · " + human(a.outcome) : ""} — by ${a.adjudicated_by || "?"} at ${fmtTime(a.adjudicated_at)}`;
     st.className = "state " + (a.adjudication === "true_match" ? "ok" : "muted");
-    $(".actions", card).hidden = true;
   } else if (a.pending) {
-    st.textContent = `Awaiting a second person: ${a.pending.proposed_by} proposed ${a.pending.verdict.replaceAll("_", " ")}`;
+    st.textContent = `Awaiting a second person: ${a.pending.proposed_by} proposed ${human(a.pending.verdict)} at ${fmtTime(a.pending.proposed_at)}`;
     st.className = "state warn";
-  } else { st.textContent = "Open"; st.className = "state open"; }
+  } else { st.textContent = "Open — not yet decided"; st.className = "state open"; }
+  const hist = $(".history", card);
+  const evText = (e) => e.kind === "outcome" ? `outcome added: ${human(e.value)}` : e.kind === "correction" ? `verdict corrected to ${verdictText(e.value).toLowerCase()}` : `retained as evidence until ${e.value}`;
+  hist.replaceChildren(...(a.events || []).map((e) => el("li", { text: `${evText(e)} — by ${e.by} at ${fmtTime(e.at)}` })));
   card.dataset.state = a.adjudication || (a.pending ? "pending" : "open");
+  renderPendingOn(a.id);
   applyFilter();
+}
+
+/* repeat sightings of one subject (same entry, same deployment, still open) share one card: the newest */
+const groupKey = (a) => (a && a.entry_id != null && !a.adjudication ? `${a.deployment_id}:${a.entry_id}` : null);
+function groupOf(id) {
+  const key = groupKey(alertData.get(id));
+  if (!key) return [id];
+  return [...alertData.values()].filter((a) => groupKey(a) === key && !loadPending()[a.id]).map((a) => a.id).sort((x, y) => y - x);
+}
+function applyGroups() {
+  const leads = new Map();
+  for (const a of alertData.values()) {
+    const key = groupKey(a);
+    if (key && !loadPending()[a.id]) leads.set(key, Math.max(leads.get(key) || 0, a.id));
+  }
+  for (const [id, card] of alertCards) {
+    const a = alertData.get(id);
+    const key = groupKey(a);
+    const lead = key ? leads.get(key) : id;
+    const pend = loadPending()[id];
+    card.classList.toggle("grouped", pend ? (pend.lead || id) !== id : key != null && lead !== id);
+    const sd = $(".sightings", card);
+    const members = key && lead === id ? groupOf(id) : [id];
+    if (members.length > 1) sd.textContent = `${members.length} sightings: alerts ${members.map((m) => "#" + m).join(", ")} (one verdict covers them all)`;
+    else sd.textContent = a.sightings > 1 ? `${a.sightings} sightings of this entry in this deployment (earlier ones decided)` : "first sighting";
+    card.dataset.group = String(members.length);
+  }
 }
 
 function applyFilter() {
   const showDone = $("#show-done") && $("#show-done").checked;
   let visible = 0;
-  for (const c of alertCards.values()) { c.hidden = c.classList.contains("done") && !showDone; if (!c.hidden) visible++; }
+  applyGroups();
+  for (const c of alertCards.values()) {
+    c.hidden = (c.classList.contains("done") && !showDone && c !== Q.selected) || c.classList.contains("grouped");
+    if (!c.hidden) visible++;
+  }
   $("#no-alerts").hidden = visible > 0;
+  updateTitle();
 }
 
-async function adjudicate(id, verdict, card) {
-  const outcome = $(".outcome", card).value || null;
+function updateTitle() {
+  Q.unread = $$(".alert-card.fresh").length;
+  const base = "Alert queue · Overt";
+  document.title = (Q.blocked ? "NOT RECEIVING · " : "") + (pref("title", true) && Q.unread ? `(${Q.unread}) ` : "") + base;
+}
+
+function announce(a) {
+  if (pref("sound", false)) {
+    try {
+      const ctx = announce.ctx || (announce.ctx = new AudioContext());
+      const o = ctx.createOscillator(); const g = ctx.createGain();
+      o.frequency.value = 880; g.gain.value = 0.15; o.connect(g); g.connect(ctx.destination);
+      o.start(); o.stop(ctx.currentTime + 0.25);
+    } catch (e) { /* no audio device */ }
+  }
+  if (pref("notify", false) && "Notification" in window && Notification.permission === "granted") {
+    new Notification("Overt: new alert", { body: `${pct(a.similarity)} on ${a.camera_id}`, tag: `alert-${a.id}` });
+  }
+}
+
+/* selection and keyboard */
+function visibleCards() { return $$(".alert-card").filter((c) => !c.hidden); }
+function select(card) {
+  if (!card) return;
+  if (Q.selected) Q.selected.classList.remove("selected");
+  Q.selected = card;
+  card.classList.add("selected");
+  card.classList.remove("fresh");
+  card.focus({ preventScroll: false });
+  updateTitle();
+}
+function move(step) {
+  const cards = visibleCards();
+  if (!cards.length) return;
+  const i = cards.indexOf(Q.selected);
+  select(cards[i < 0 ? 0 : Math.max(0, Math.min(cards.length - 1, i + step))]);
+}
+function toggleZoom(card, force) {
+  const on = force == null ? !card.classList.contains("zoomed") : force;
+  for (const c of $$(".alert-card.zoomed")) c.classList.remove("zoomed");
+  card.classList.toggle("zoomed", on);
+  document.body.classList.toggle("zooming", on);
+  select(card);
+}
+function onKey(ev) {
+  if (Q.blocked || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const t = ev.target;
+  if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || (t.tagName === "SELECT" && !/^[1-3]$/.test(ev.key)))) return;
+  const k = ev.key.toLowerCase();
+  const card = Q.selected;
+  const id = card ? Number(card.dataset.alertId) : null;
+  const handled = () => ev.preventDefault();
+  if (k === "j" || ev.key === "ArrowDown") { move(1); handled(); }
+  else if (k === "k" || ev.key === "ArrowUp") { move(-1); handled(); }
+  else if (ev.key === "Escape") { for (const c of $$(".alert-card.zoomed")) toggleZoom(c, false); handled(); }
+  else if (!card) { if ("cfz123uro".includes(k)) { move(0); handled(); } }
+  else if (k === "c" && !card.classList.contains("done")) { queueVerdict(id, "true_match"); handled(); }
+  else if (k === "f" && !card.classList.contains("done")) { queueVerdict(id, "false_match"); handled(); }
+  else if (k === "u") { undoVerdict(id); handled(); }
+  else if (k === "z") { toggleZoom(card); handled(); }
+  else if (k === "r" && card.classList.contains("done")) { retainAlert(id); handled(); }
+  else if (k === "o" && card.classList.contains("done")) { addOutcome(id); handled(); }
+  else if (/^[1-3]$/.test(k)) {
+    const v = ["engaged", "arrested", "no_action"][Number(k) - 1];
+    const sel = card.classList.contains("done") ? $(".later-outcome", card) : $(".outcome", card);
+    sel.value = v; handled();
+  }
+}
+
+/* verdicts: an undo window, then sent; kept until the server has them */
+function queueVerdict(id, verdict) {
+  if (Q.blocked) return;
+  const card = alertCards.get(id);
+  const outcome = verdict === "true_match" ? ($(".outcome", card).value || null) : ($(".outcome", card).value === "no_action" ? "no_action" : null);
+  const members = groupOf(id);  /* the verdict covers every open sighting grouped on this card */
+  const p = loadPending();
+  for (const m of members) p[m] = { verdict, outcome, due: Date.now() + UNDO_S * 1000, lead: id };
+  savePending(p);
+  for (const m of members) renderPendingOn(m);
+  applyFilter();
+  select(card);
+  setTimeout(flushVerdicts, UNDO_S * 1000 + 50);
+}
+function undoVerdict(id) {
+  const p = loadPending();
+  if (!p[id] || p[id].sending) return;
+  const lead = p[id].lead || id;
+  for (const [k, v] of Object.entries(p)) if ((v.lead || Number(k)) === lead && !v.sending) delete p[k];
+  savePending(p);
+  for (const k of alertCards.keys()) renderPendingOn(k);
+  applyFilter();
+  flash("Undone: nothing was recorded.", "ok");
+}
+function renderPendingOn(id) {
+  const card = alertCards.get(id);
+  if (!card) return;
+  const pend = loadPending()[id];
+  const box = $(".undo", card);
+  const a = alertData.get(id);
+  box.hidden = !pend;
+  $(".verdict", card).hidden = !!pend || !!(a && a.adjudication);
+  if (!pend) return;
+  const left = Math.max(0, Math.ceil((pend.due - Date.now()) / 1000));
+  $(".undo-text", box).textContent = left > 0
+    ? `${verdictText(pend.verdict)}${pend.outcome ? " · " + human(pend.outcome) : ""}: sending in ${left} s`
+    : `${verdictText(pend.verdict)}: waiting to be sent${Q.blocked ? " (after you log in again)" : "…"}`;
+  $(".undo-btn", box).hidden = left <= 0;
+  card.dataset.pending = pend.verdict;
+}
+async function flushVerdicts() {
+  if (Q.blocked) return;
+  const p = loadPending();
+  for (const [sid, v] of Object.entries(p)) {
+    const id = Number(sid);
+    if (v.due > Date.now() || v.sending) continue;
+    v.sending = true; savePending(p);
+    try {
+      const r = await api("POST", `/api/v1/alerts/${id}/adjudication`, { verdict: v.verdict, outcome: v.outcome });
+      const now = loadPending(); delete now[id]; savePending(now);
+      renderAlert(r.alert, false);
+      flash(r.counted ? "Verdict recorded." : "Recorded: a second person must confirm it.", "ok");
+    } catch (e) {
+      const now = loadPending();
+      if (e.status === 401 || e.status === 403 || e.status == null) {
+        if (now[id]) { now[id].sending = false; savePending(now); }
+        block(e.status == null ? "The server cannot be reached." : "Your session has ended.");
+      } else { delete now[id]; savePending(now); flash(`Verdict on alert ${id} not recorded: ${e.message}`); }
+      renderPendingOn(id);
+    }
+  }
+  updatePendingNote();
+}
+function updatePendingNote() {
+  const n = Object.keys(loadPending()).length;
+  const note = $("#deaf-pending");
+  note.hidden = n === 0;
+  note.textContent = `${n} verdict(s) you made are kept here and will be sent once you have logged in again.`;
+}
+
+/* later steps: new audited events, never edits */
+async function addOutcome(id) {
+  const card = alertCards.get(id);
   try {
-    const r = await api("POST", `/api/v1/alerts/${id}/adjudication`, { verdict, outcome });
-    renderAlert(r.alert, false);
-    flash(r.counted ? "Verdict recorded." : "Recorded: a second person must confirm it.", "ok");
+    const r = await api("POST", `/api/v1/alerts/${id}/followups`, { kind: "outcome", outcome: $(".later-outcome", card).value });
+    renderAlert(r, false);
+    flash("Outcome recorded.", "ok");
+  } catch (e) { flash(e.message); }
+}
+async function correctVerdict(id) {
+  const a = alertData.get(id);
+  const latest = [...(a.events || [])].reverse().find((e) => e.kind === "correction");
+  const now = latest ? latest.value : a.adjudication;
+  const to = now === "true_match" ? "false_match" : "true_match";
+  const reason = window.prompt(`Correct the verdict to "${verdictText(to)}"? Give the reason (the original verdict stays on record):`);
+  if (!reason) return;
+  try {
+    const r = await api("POST", `/api/v1/alerts/${id}/followups`, { kind: "correction", verdict: to, reason });
+    renderAlert(r, false);
+    flash("Correction recorded.", "ok");
+  } catch (e) { flash(e.message); }
+}
+async function retainAlert(id) {
+  const reason = window.prompt("Why is this alert kept as evidence? (it and its image are held beyond the retention period)");
+  if (!reason) return;
+  try {
+    const r = await api("POST", `/api/v1/alerts/${id}/followups`, { kind: "retain", reason, days: 90 });
+    renderAlert(r, false);
+    flash("Retained as evidence for 90 days.", "ok");
   } catch (e) { flash(e.message); }
 }
 
-function connectAlerts(delay = 500) {
-  const pill = $("#ws-state");
+/* the feed: receiving or blocked, nothing in between */
+function setFeed(text, cls) { const p = $("#feed-state"); p.textContent = text; p.className = "pill " + cls; }
+function block(reason) {
+  if (Q.ws) { const ws = Q.ws; Q.ws = null; ws.onclose = null; try { ws.close(); } catch (e) { /* gone */ } }
+  setFeed("NOT receiving alerts", "bad");
+  if (!Q.blocked) {
+    Q.blocked = true;
+    $("#deaf").hidden = false;
+    $("#queue-area").inert = true;
+    $("#relogin-user").value = document.body.dataset.user || "";
+    $("#relogin-password").focus();
+  }
+  $("#deaf-reason").textContent = `${reason} New alerts are not reaching this screen. Log in again to return to the queue; alerts raised meanwhile will be fetched.`;
+  updatePendingNote();
+  updateTitle();
+  for (const id of Object.keys(loadPending())) renderPendingOn(Number(id));
+  clearTimeout(Q.retry);
+  Q.retry = setTimeout(probe, 2000);
+}
+async function probe() {
+  /* while blocked: if the session is in fact still valid (a network blip), resume on our own */
+  if (!Q.blocked) return;
+  try {
+    const r = await fetch("/api/v1/auth/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (r.ok) { const me = await r.json(); if (me.csrf_token) setCsrf(me.csrf_token); unblock(); return; }
+    $("#deaf-reason").textContent = "Your session has ended. New alerts are not reaching this screen. Log in again to return to the queue; alerts raised meanwhile will be fetched.";
+  } catch (e) {
+    $("#deaf-reason").textContent = "The server cannot be reached (it may be restarting). New alerts are not reaching this screen. Log in again once it is back.";
+  }
+  Q.retry = setTimeout(probe, 3000);
+}
+function setCsrf(token) { const m = document.querySelector('meta[name="csrf-token"]'); if (m) m.content = token; }
+function unblock() {
+  Q.blocked = false;
+  clearTimeout(Q.retry);
+  $("#deaf").hidden = true;
+  $("#queue-area").inert = false;
+  connectAlerts();
+}
+async function relogin(ev) {
+  ev.preventDefault();
+  const err = $("#relogin-error");
+  err.hidden = true;
+  try {
+    const c = await fetch("/api/v1/auth/csrf", { credentials: "same-origin" }).then((r) => r.json());
+    const r = await fetch("/api/v1/auth/login", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": c.csrf_token },
+      body: JSON.stringify({ username: $("#relogin-user").value, password: $("#relogin-password").value }),
+    });
+    const body = await r.json().catch(() => null);
+    if (!r.ok) { err.textContent = detailText(body); err.hidden = false; return; }
+    if (body.name !== document.body.dataset.user) {  /* someone else: verdicts made here are not theirs */
+      sessionStorage.removeItem(PENDING_KEY);
+      window.location.assign("/");
+      return;
+    }
+    setCsrf(body.csrf_token);
+    $("#relogin-password").value = "";
+    unblock();
+  } catch (e) { err.textContent = "The server cannot be reached: try again in a moment."; err.hidden = false; }
+}
+
+async function catchUp(first) {
+  /* alerts raised while this screen was not receiving: by the last seen id; then refresh the rest */
+  if (!first && Q.lastSeen > 0) {
+    const missed = await api("GET", `/api/v1/alerts?after_id=${Q.lastSeen}&limit=1000`);
+    for (const a of missed.reverse()) if (!alertCards.has(a.id)) renderAlert(a, true);
+  }
+  const list = await api("GET", "/api/v1/alerts?limit=100");
+  for (const a of list.reverse()) renderAlert(a, !first && !alertCards.has(a.id));
+  applyFilter();
+  flushVerdicts();
+}
+
+function connectAlerts() {
+  setFeed("connecting to the alert feed…", "warn");
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/ws/alerts`);
-  ws.onopen = () => { pill.textContent = "live"; pill.className = "pill on"; delay = 500; };
+  Q.ws = ws;
+  const first = Q.lastSeen === 0 && alertCards.size === 0;
+  ws.onopen = () => {
+    Q.lastBeat = Date.now();
+    catchUp(first).catch((e) => { if (e.status === 401 || e.status == null) block("Your session has ended."); else flash(e.message); });
+  };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
-    if (msg.type === "alert") renderAlert(msg.alert, !alertCards.has(msg.alert.id));
+    Q.lastBeat = Date.now();
+    if (msg.type === "heartbeat") {
+      Q.beatEvery = msg.every_s || 2;
+      Q.pipeline = msg.pipeline; Q.pipelineAt = Date.now();
+      setFeed("receiving alerts", "on");
+      renderPipeline();
+    } else if (msg.type === "alert") renderAlert(msg.alert, !alertCards.has(msg.alert.id));
     else if (msg.type === "update" && alertCards.has(msg.alert.id)) renderAlert(msg.alert, false);
   };
-  ws.onclose = () => {
-    pill.textContent = "reconnecting…"; pill.className = "pill off";
-    setTimeout(() => connectAlerts(Math.min(delay * 2, 10000)), delay);
+  ws.onclose = (ev) => {
+    if (Q.ws !== ws) return;
+    Q.ws = null;
+    block(ev.code === 4401 ? "Your session has ended." : ev.code === 1008 ? "The server refused the alert feed (your session has probably ended)." : "The connection to the server was lost (it may have restarted).");
   };
 }
 
+function renderPipeline() {
+  const pill = $("#pipe-state");
+  const h = Q.pipeline;
+  if (!h) return;
+  const extra = (Date.now() - Q.pipelineAt) / 1000;
+  const age = (s) => (s < 60 ? `${s.toFixed(1)} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`);
+  if (!h.cameras.length) { pill.textContent = "No camera is sending frames: no pipeline is processing video"; pill.className = "pill bad"; return; }
+  const parts = h.cameras.map((c) => {
+    const a = c.age_s + extra;
+    const s = a < h.live_within_s ? "live" : a < h.down_after_s ? "STALE" : "DOWN";
+    return { s, text: `${c.camera_id} (#${c.deployment_id}) ${s}, last frame ${age(a)} ago` };
+  });
+  const best = parts.some((p) => p.s === "live") ? "on" : parts.some((p) => p.s === "STALE") ? "warn" : "bad";
+  pill.textContent = "Cameras: " + parts.map((p) => p.text).join(" · ");
+  pill.className = "pill " + best;
+}
+
+function watchdog() {
+  /* heartbeats stopped (a half-dead connection): not receiving */
+  if (!Q.blocked && Q.ws && Q.ws.readyState === WebSocket.OPEN && Date.now() - Q.lastBeat > HEARTBEAT_TIMEOUT_S * 1000) {
+    block("No word from the server for several seconds.");
+  }
+  if (!Q.blocked) renderPipeline();
+  for (const id of Object.keys(loadPending())) renderPendingOn(Number(id));
+}
+
 async function initAlerts() {
+  $("#undo-s").textContent = String(UNDO_S);
   $("#show-done").addEventListener("change", applyFilter);
+  for (const box of $$("input[data-pref]")) {
+    box.checked = pref(box.dataset.pref, box.checked);
+    box.addEventListener("change", () => {
+      localStorage.setItem("overt.pref." + box.dataset.pref, box.checked ? "1" : "0");
+      if (box.dataset.pref === "notify" && box.checked && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
+      updateTitle();
+    });
+  }
+  $("#relogin-form").addEventListener("submit", relogin);
+  document.addEventListener("keydown", onKey);
+  const p = loadPending();
+  for (const v of Object.values(p)) v.sending = false;  /* a page that died mid-send: send again */
+  savePending(p);
+  onUnauthorized = () => block("Your session has ended.");
+  setInterval(watchdog, 1000);
   connectAlerts();
-  const list = await api("GET", "/api/v1/alerts?limit=100");
-  for (const a of list) if (!alertCards.has(a.id)) renderAlert(a, false);
-  applyFilter();
 }
 
 /* -- deployments ------------------------------------------------------------------------------------ */
 async function initDeployments() {
   const rows = await api("GET", "/api/v1/deployments");
+  const health = await api("GET", "/api/v1/pipeline/health").catch(() => ({ cameras: [] }));
   const tb = $("#deployments tbody");
   $("#no-deployments").hidden = rows.length > 0;
   for (const d of rows.reverse()) {
-    const state = d.expired && d.state !== "closed" ? `${d.state} (expired)` : d.state;
+    const [label, cls] = stateLabel(d, health);
+    const state = d.expired && d.state !== "closed" ? `${label} (expired)` : label;
     tb.append(el("tr", {},
       el("td", {}, el("a", { href: `/deployments/${d.id}`, text: `#${d.id}` })),
-      el("td", { text: d.place }), el("td", {}, el("span", { class: `pill ${d.state}`, text: state })),
+      el("td", { text: d.place }), el("td", {}, el("span", { class: `pill ${cls}`, text: state })),
       el("td", { text: `${fmtTime(d.planned_start)} → ${fmtTime(d.planned_end)}` }),
       el("td", { text: d.snapshot ? `${d.snapshot.entry_count} entries` : "—" }),
       el("td", { text: String(d.alerts_raised) })));
@@ -194,10 +570,40 @@ async function initDeployments() {
   });
 }
 
+const hasPerm = (p) => (document.body.dataset.perms || "").split(" ").includes(p);
+
+/* the officer's review: every entry the snapshot would hold, with its image and provenance */
+async function loadReview(id) {
+  const r = await api("GET", `/api/v1/deployments/${id}/review`);
+  $("#review-summary").textContent = `${r.entries.length} entr${r.entries.length === 1 ? "y" : "ies"} would be sealed into this deployment's watch list` +
+    `${r.overdue_excluded ? ` (${r.overdue_excluded} left out: review overdue)` : ""}. At the threshold ${r.min_similarity.toFixed(2)}, ` +
+    `expect ${rate(r.expected_false_alerts_per_1000)} false alerts per 1,000 faces (${r.estimate_basis}).`;
+  $("#review-empty").hidden = r.entries.length > 0;
+  $("#review-entries tbody").replaceChildren(...r.entries.map((e) => el("tr", {},
+    el("td", {}, el("img", { class: "review-img", src: `/api/v1/deployments/${id}/review/entries/${e.id}/image.jpg`, alt: `watch-list image of ${e.case_ref}` })),
+    el("td", { text: e.case_ref }), el("td", { text: e.reason }),
+    el("td", { text: human(e.category) + (e.under_18 ? " · under 18" : "") }),
+    el("td", { text: `${e.image_source}; taken ${e.taken_on}; legal basis: ${e.legal_basis}` }),
+    el("td", { text: e.review_on }), el("td", { text: `${e.added_by}, ${fmtTime(e.added_at)}` }))));
+}
+
+/* "active" only while its cameras' frames are being processed now (the pipeline heartbeat) */
+function stateLabel(d, health) {
+  if (d.state !== "active") return [d.state, d.state];
+  const cams = (health.cameras || []).filter((c) => c.deployment_id === d.id);
+  const live = cams.filter((c) => c.state === "live");
+  if (live.length) return [`active · processing frames (last ${Math.min(...live.map((c) => c.age_s)).toFixed(1)} s ago)`, "active"];
+  if (!cams.length) return ["started · NOT processing: no camera has sent a frame", "bad"];
+  const age = Math.min(...cams.map((c) => c.age_s));
+  return [`started · NOT processing: last frame ${age < 60 ? age.toFixed(0) + " s" : Math.round(age / 60) + " min"} ago`, age < health.down_after_s ? "warn" : "bad"];
+}
+
 async function loadDeployment(id) {
   const d = await api("GET", `/api/v1/deployments/${id}`);
+  const health = d.state === "active" ? await api("GET", `/api/v1/pipeline/health?deployment_id=${id}`).catch(() => ({ cameras: [] })) : { cameras: [] };
   const pill = $("#dep-state");
-  pill.textContent = d.state; pill.className = `pill ${d.state}`;
+  const [label, cls] = stateLabel(d, health);
+  pill.textContent = label; pill.className = `pill ${cls}`;
   $("#expired").hidden = !(d.expired && d.state !== "closed");
   facts($("#plan"), [
     ["Purpose", d.purpose], ["Legal basis", d.legal_basis], ["Place", d.place],
@@ -214,17 +620,21 @@ async function loadDeployment(id) {
     ["Entries", s ? s.entry_count : "not authorised yet"],
     ["Expected false alerts per 1,000 faces", rate(d.expected_false_alerts_per_1000)],
     ["Model", s ? s.model_id : "—"],
-    ["State", s ? (s.destroyed_at ? `destroyed ${fmtTime(s.destroyed_at)}` : "sealed, live") : "—"],
+    ["State", s ? (s.destroyed_at ? `destroyed ${fmtTime(s.destroyed_at)}` : "sealed, in use") : "—"],
   ]);
-  const role = $("#me").dataset.role;
+  const run = hasPerm("run_deployment");
   const can = {
-    authorise: d.state === "draft" && role === "authorising_officer",
-    "publish-notice": d.state === "authorised" && !d.notice_published_at && role !== "auditor",
-    "late-start": d.state === "authorised" && !!d.notice_published_at && !d.late_start_by && role === "authorising_officer",
-    start: d.state === "authorised" && !d.expired && role !== "auditor",
-    stop: d.state === "active" && role !== "auditor",
-    close: d.state !== "closed" && role !== "auditor",
+    "publish-notice": run && d.state === "authorised" && !d.notice_published_at,
+    "late-start": hasPerm("authorise_deployment") && d.state === "authorised" && !!d.notice_published_at && !d.late_start_by,
+    start: run && d.state === "authorised" && !d.expired,
+    stop: run && d.state === "active",
+    close: run && d.state !== "closed",
   };
+  if ($("#review")) {
+    const show = d.state === "draft";
+    if (show && $("#review").hidden) loadReview(d.id).catch((e) => flash(e.message));
+    $("#review").hidden = !show;
+  }
   for (const b of $$("#dep-actions button")) b.hidden = !can[b.dataset.act];
   $("#sign").hidden = !d.notice_published_at;
   return d;
@@ -234,15 +644,35 @@ async function pollLive(id) {
   try {
     const l = await api("GET", `/api/v1/deployments/${id}/live`);
     const cam = $("#camera-state");
-    cam.textContent = l.expired && l.state !== "active" ? "deployment expired" : (l.camera_connected ? "camera connected" : l.camera_message || "camera disconnected");
-    cam.className = "pill " + (l.camera_connected ? "on" : "off");
+    const fresh = l.camera_connected && l.frame_age_s != null && l.frame_age_s <= 5;
+    cam.textContent = l.expired && l.state !== "active" ? "deployment expired" : (fresh ? "camera connected" : l.camera_connected ? "no recent frame from the camera" : l.camera_message || "camera disconnected");
+    cam.className = "pill " + (fresh ? "on" : l.camera_connected ? "warn" : "off");
     const img = $("#live");
-    if (l.has_frame) { img.src = `/api/v1/deployments/${id}/live.jpg?t=${Date.now()}`; img.hidden = false; }
+    const age = $("#live-age");
+    if (l.has_frame) {
+      const stale = l.frame_age_s == null || l.frame_age_s > 5;
+      if (!stale || !img.src) img.src = `/api/v1/deployments/${id}/live.jpg?t=${Date.now()}`;
+      img.hidden = false;
+      img.classList.toggle("stale", stale);
+      const a = l.frame_age_s == null ? "unknown time" : l.frame_age_s < 60 ? `${l.frame_age_s.toFixed(1)} s` : `${Math.round(l.frame_age_s / 60)} min`;
+      age.textContent = stale ? `OLD FRAME: this picture is ${a} old; the camera is not being processed now` : `Frame from ${a} ago`;
+      age.className = "live-age" + (stale ? " stale" : "");
+      age.hidden = false;
+    } else { age.hidden = true; }
   } catch (e) { if (e.status !== 403) $("#camera-state").textContent = "camera state unavailable"; }
 }
 
 async function initDeployment() {
   const id = document.body.dataset.deployment;
+  const form = $("#authorise-form");
+  if (form) form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api("POST", `/api/v1/deployments/${id}/authorise`, { note: $("#authorise-note").value });
+      flash(`Authorised with ${r.watchlist_size} entries; expect ${rate(r.expected_false_alerts_per_1000)} false alerts per 1,000 faces (${r.estimate_basis}).`, "ok");
+    } catch (e) { flash(e.message); }
+    await loadDeployment(id);
+  });
   for (const b of $$("#dep-actions button")) {
     b.addEventListener("click", async () => {
       if (b.dataset.act === "close" && !window.confirm("Close this deployment? Its watch-list snapshot is destroyed.")) return;
@@ -253,16 +683,14 @@ async function initDeployment() {
         body = { reason };
       }
       try {
-        const r = await api("POST", `/api/v1/deployments/${id}/${b.dataset.act}`, body);
-        if (b.dataset.act === "authorise") flash(`Authorised with ${r.watchlist_size} entries; expect ${rate(r.expected_false_alerts_per_1000)} false alerts per 1,000 faces (${r.estimate_basis}).`, "ok");
-        else flash(`Done: ${b.dataset.act}.`, "ok");
+        await api("POST", `/api/v1/deployments/${id}/${b.dataset.act}`, body);
+        flash(`Done: ${b.dataset.act}.`, "ok");
       } catch (e) { flash(e.message); }
       await loadDeployment(id);
     });
   }
   try { await loadDeployment(id); } catch (e) { flash(e.message); return; }
-  const role = $("#me").dataset.role;
-  if (["operator", "authorising_officer", "admin"].includes(role)) { pollLive(id); setInterval(() => { pollLive(id); loadDeployment(id).catch(() => {}); }, 1500); }
+  if (hasPerm("run_deployment") || hasPerm("adjudicate")) { pollLive(id); setInterval(() => { pollLive(id); loadDeployment(id).catch(() => {}); }, 1500); }
   else $("#camera-state").textContent = "live view not available to your role";
 }
 
@@ -305,7 +733,18 @@ async function initWatchlist() {
     if (!f.get("under_18")) f.delete("under_18");
     if (!f.get("under_18_reason")) f.delete("under_18_reason");
     try {
-      const r = await api("POST", "/api/v1/watchlist/entries", f);
+      let r;
+      try { r = await api("POST", "/api/v1/watchlist/entries", f); } catch (e) {
+        const dup = e.status === 409 && /entry #(\d+)/.exec(e.message);
+        if (!dup) throw e;
+        /* the same face as an existing entry: saved only on an explicit confirmation naming it */
+        if (!window.confirm(`${e.message}\n\nAre they different people? OK enrols it anyway (recorded in the audit log).`)) {
+          out.replaceChildren(el("p", { class: "warn", id: "enrol-error", text: `Not enrolled: ${e.message}` }));
+          return;
+        }
+        f.set("confirm_duplicate_of", dup[1]);
+        r = await api("POST", "/api/v1/watchlist/entries", f);
+      }
       const q = r.quality;
       out.replaceChildren(el("p", { class: "ok", text: `Enrolled as entry #${r.entry_id} (face ${Math.round(q.size_px)} px, sharpness ${Math.round(q.sharpness)}, yaw ${Math.round(q.yaw_deg)}°).` }));
       for (const w of r.warnings) out.append(el("p", { class: "warn", text: w }));
@@ -335,10 +774,10 @@ async function initReport() {
   try { r = await api("GET", `/api/v1/reports/deployments/${id}`); } catch (e) { flash(e.message); return; }
   facts($("#report-facts"), [
     ["Date", r.date], ["Place", r.place], ["Purpose", r.purpose], ["Legal basis", r.legal_basis], ["State", r.state],
-    ["Planned", `${fmtTime(r.planned_start)} → ${fmtTime(r.planned_end)} (${r.planned_hours} h)`], ["Active", r.active_hours == null ? "—" : `${r.active_hours} h`],
+    ["Planned", `${fmtTime(r.planned_start)} → ${fmtTime(r.planned_end)} (${r.planned_hours} h)`], ["Active", r.active_text],
     ["Watch-list size", r.watchlist_size], ["Threshold", r.min_similarity],
-    ["Expected false alerts / 1,000 faces", rate(r.expected_false_alerts_per_1000)],
-    ["Observed false alerts / 1,000 faces", rate(r.observed_false_alerts_per_1000)],
+    ["Expected false alerts per 1,000 faces", r.expected_false_alerts_text],
+    ["Observed false alerts per 1,000 faces", r.observed_false_alerts_text],
     ["Faces processed", r.faces_processed], ["Authorised by", r.authorised_by],
   ]);
   bars($("#chart-alerts"), [["Alerts", r.alerts], ["True", r.true_alerts, "ok"], ["False", r.false_alerts, "bad"], ["Unadjudicated", r.unadjudicated_alerts, "muted"], ["Engagements", r.engagements]]);
@@ -347,15 +786,44 @@ async function initReport() {
   else $("#chart-outcomes").replaceChildren(el("p", { class: "empty", text: "No outcomes recorded." }));
 }
 
+/* -- alert log (no images) ------------------------------------------------------------------------ */
+async function initAlertLog() {
+  const rows = await api("GET", "/api/v1/alerts?limit=1000");
+  $("#no-alert-log").hidden = rows.length > 0;
+  $("#alert-log tbody").replaceChildren(...rows.map((a) => el("tr", {},
+    el("td", { text: String(a.id) }), el("td", { text: fmtTime(a.raised_at) }), el("td", { text: `#${a.deployment_id}` }),
+    el("td", { text: a.camera_id }), el("td", { text: pct(a.similarity) }), el("td", { text: human(a.category) || "—" }),
+    el("td", { text: a.adjudication ? verdictText(a.adjudication) : (a.pending ? "awaiting a second person" : "open") }),
+    el("td", { text: a.adjudicated_by ? `${a.adjudicated_by}, ${fmtTime(a.adjudicated_at)}` : "—" }),
+    el("td", { text: human(a.outcome) || "—" }),
+    el("td", { class: "small", text: (a.events || []).map((e) => `${e.kind} ${human(e.value)} (${e.by})`).join("; ") || "—" }))));
+}
+
 /* -- audit ----------------------------------------------------------------------------------------------- */
-async function initAudit() {
-  const rows = await api("GET", "/api/v1/audit?limit=500");
+const AUDIT_PAGE = 200;
+async function loadAuditPage(reset) {
+  const f = new FormData($("#audit-filter"));
+  const q = new URLSearchParams({ limit: String(AUDIT_PAGE) });
+  for (const k of ["action", "actor"]) if (f.get(k)) q.set(k, f.get(k));
+  for (const k of ["since", "until"]) if (f.get(k)) q.set(k, new Date(f.get(k)).toISOString());
+  if (!reset && loadAuditPage.next) q.set("before_seq", String(loadAuditPage.next));
+  const r = await api("GET", `/api/v1/audit/page?${q}`);
   const tb = $("#audit tbody");
-  for (const e of rows) {
+  if (reset) tb.replaceChildren();
+  for (const e of r.entries) {
     const details = Object.entries(e.details).map(([k, v]) => `${k}=${v}`).join(" ");
     tb.append(el("tr", {}, el("td", { text: String(e.seq) }), el("td", { text: fmtTime(e.at) }), el("td", { text: e.actor }),
       el("td", { text: e.action }), el("td", { text: e.target }), el("td", { class: "small", text: details }), el("td", { class: "hash", text: e.hash.slice(0, 12) })));
   }
+  loadAuditPage.next = r.next_before_seq;
+  $("#audit-more").hidden = r.next_before_seq == null;
+  $("#audit-count").textContent = `${r.matching.toLocaleString("en-GB")} matching entries; showing the newest ${tb.children.length.toLocaleString("en-GB")}.`;
+}
+
+async function initAudit() {
+  $("#audit-filter").addEventListener("submit", (ev) => { ev.preventDefault(); loadAuditPage(true).catch((e) => flash(e.message)); });
+  $("#audit-more").addEventListener("click", () => loadAuditPage(false).catch((e) => flash(e.message)));
+  await loadAuditPage(true);
   $("#verify").addEventListener("click", async () => {
     const out = $("#verify-result");
     try {
@@ -413,7 +881,7 @@ async function initAdmin() {
 document.addEventListener("DOMContentLoaded", () => {
   const lo = $("#logout");
   if (lo) lo.addEventListener("click", async () => { try { await api("POST", "/api/v1/auth/logout"); } catch (e) { /* already out */ } window.location.assign("/login"); });
-  const pages = { login: initLogin, alerts: initAlerts, deployments: initDeployments, deployment: initDeployment, watchlist: initWatchlist, reports: initReports, report: initReport, audit: initAudit, admin: initAdmin };
+  const pages = { login: initLogin, alerts: initAlerts, deployments: initDeployments, deployment: initDeployment, watchlist: initWatchlist, reports: initReports, report: initReport, audit: initAudit, admin: initAdmin, "alert-log": initAlertLog };
   const init = pages[document.body.dataset.page];
   if (init) Promise.resolve(init()).catch((e) => flash(e.message));
 });

@@ -1,0 +1,69 @@
+"""Steps after a verdict are new audited events, never edits (``overt.alerts.followups``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from overt.alerts.followups import AlertFollowups
+from overt.alerts.review import AlertService
+from overt.deployments import DeploymentService
+from overt.domain.clock import FakeClock
+from overt.domain.users import User
+from overt.errors import AuthError, InputError
+from overt.store import Store
+from tests.gov_helpers import plan, users
+
+
+def _alerts(store: Store, clock: FakeClock) -> tuple[dict[str, User], list[int]]:
+    u = users(store)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now(), hours=2))
+    svc.authorise(u["officer"], d.id)
+    svc.start(u["op"], d.id)
+    kw = {"deployment_id": d.id, "camera_id": "cam", "entry_id": 1, "similarity": 0.6, "crop_jpeg": b"jpeg"}
+    ids = [AlertService(store).record(raised_at=clock.now(), **kw).id for _ in range(3)]  # type: ignore[arg-type]
+    return u, ids
+
+
+def _actions(store: Store) -> list[tuple[str, str]]:
+    with store.transaction() as tx:
+        return [(e.action, e.target) for e in tx.audit.entries()]
+
+
+def test_outcome_correction_and_retention_are_appended_and_audited(store: Store, clock: FakeClock) -> None:
+    u, (a, b, c) = _alerts(store, clock)
+    f = AlertFollowups(store)
+    with pytest.raises(InputError, match="no verdict yet"):
+        f.record_outcome(u["op"], a, "arrested")
+    AlertService(store).adjudicate(u["op"], a, "true_match", "engaged")
+    f.record_outcome(u["op"], a, "arrested")
+    f.correct_verdict(u["op"], a, "false_match", "the custody record shows another person")
+    f.retain(u["op"], a, reason="complaint received", days=30)
+    events = f.events([a])[a]
+    assert [(e.kind, e.value, e.by) for e in events][:2] == [
+        ("outcome", "arrested", "op"),
+        ("correction", "false_match", "op"),
+    ]
+    assert events[2].kind == "retained"
+    with store.transaction() as tx:
+        row = tx.alerts.get(a)
+    assert (row.adjudication, row.outcome) == ("true_match", "engaged")  # the verdict itself is not edited
+    assert row.retained_until is not None
+    acts = _actions(store)
+    for action in ("alert.adjudicated", "alert.outcome_added", "alert.verdict_corrected", "alert.retained"):
+        assert (action, f"alert:{a}") in acts
+    # a false alert has no outcome but no action; an auditor records nothing
+    AlertService(store).adjudicate(u["op"], b, "false_match")
+    with pytest.raises(InputError, match="no outcome"):
+        f.record_outcome(u["op"], b, "arrested")
+    with pytest.raises(AuthError):
+        f.record_outcome(u["aud"], b, "no_action")
+    with pytest.raises(InputError, match="reason"):
+        f.correct_verdict(u["op"], b, "true_match", "  ")
+    assert f.sightings([a, b, c]) == {a: 3, b: 3, c: 3}
+
+
+def test_case_facts_need_the_adjudicate_permission_and_the_view_is_audited(store: Store, clock: FakeClock) -> None:
+    u, (a, _, _) = _alerts(store, clock)
+    with pytest.raises(AuthError):
+        AlertFollowups(store).case(u["aud"], a)
