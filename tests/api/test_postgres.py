@@ -36,7 +36,8 @@ def test_api_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
             additional_headers={"Cookie": f"{SESSION_COOKIE}={op.cookies[SESSION_COOKIE]}", "Origin": running.url},
         ) as ws:
             alert_id = dev.post("/api/v1/ingest/alerts", json=alert_body(entry)).json()["alert_id"]
-            msg = json.loads(ws.recv(timeout=10))
+            while (msg := json.loads(ws.recv(timeout=10)))["type"] == "heartbeat":
+                pass
         assert msg["alert"]["id"] == alert_id
         r = op.post(f"/api/v1/alerts/{alert_id}/adjudication", json={"verdict": "true_match", "outcome": "engaged"})
         assert r.status_code == 200, r.text

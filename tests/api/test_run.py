@@ -95,7 +95,13 @@ def test_starting_the_deployment_runs_the_pipeline_and_pushes_its_alert(
         additional_headers={"Cookie": f"{SESSION_COOKIE}={sid}", "Origin": running.url},
     ) as ws:
         assert op.post(f"/api/v1/deployments/{dep}/start").status_code == 200
-        msg = json.loads(ws.recv(timeout=60))
+        states: list[str] = []
+        while (msg := json.loads(ws.recv(timeout=60)))["type"] == "heartbeat":
+            states.append(msg["pipeline"]["state"])
+        while "live" not in states:  # the pipeline's heartbeat: frames are being processed now
+            beat = json.loads(ws.recv(timeout=10))
+            if beat["type"] == "heartbeat":
+                states.append(beat["pipeline"]["state"])
     assert msg["type"] == "alert"
     alert = msg["alert"]
     assert alert["deployment_id"] == dep
