@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from overt.alerts.followups import AlertFollowups
@@ -10,6 +12,7 @@ from overt.deployments import DeploymentService
 from overt.domain.clock import FakeClock
 from overt.domain.users import User
 from overt.errors import AuthError, InputError
+from overt.retention import purge
 from overt.store import Store
 from tests.gov_helpers import plan, users
 
@@ -61,6 +64,16 @@ def test_outcome_correction_and_retention_are_appended_and_audited(store: Store,
     with pytest.raises(InputError, match="reason"):
         f.correct_verdict(u["op"], b, "true_match", "  ")
     assert f.sightings([a, b, c]) == {a: 3, b: 3, c: 3}
+
+
+def test_purge_removes_the_later_steps_with_the_alert(store: Store, clock: FakeClock) -> None:
+    u, (a, _, _) = _alerts(store, clock)
+    f = AlertFollowups(store)
+    AlertService(store).adjudicate(u["op"], a, "false_match")
+    f.correct_verdict(u["op"], a, "true_match", "second look at the custody photo")
+    clock.advance(timedelta(days=3))
+    assert a in purge(store, "admin").alerts
+    assert f.events([a]) == {}
 
 
 def test_case_facts_need_the_adjudicate_permission_and_the_view_is_audited(store: Store, clock: FakeClock) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from overt.crypto.envelope import Aad
@@ -150,6 +150,7 @@ class AlertRepository:
     def delete(self, alert_id: int) -> None:
         row = self._row(alert_id)
         key_id = row.key_id
+        self._s.execute(delete(AlertEventRow).where(AlertEventRow.alert_id == alert_id))  # its later steps go too
         self._s.delete(row)
         self._s.flush()
         if key_id is not None:
