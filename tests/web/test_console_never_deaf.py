@@ -63,6 +63,8 @@ def test_session_ends_on_the_queue_blocks_within_10_s_and_missed_alerts_appear(b
     world.end_sessions("op")
     elapsed = wait_blocked(page, t0)
     assert elapsed < BLOCK_WITHIN_MS
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "not-receiving.png"))
     missed = [world.raise_alert(), world.raise_alert()]
     time.sleep(0.5)
     for a in missed:
