@@ -113,7 +113,7 @@ def test_public_follows_a_deployment_from_notice_to_results(browser: Any, world:
     console.reload()
     console.wait_for_selector("#act-start:not([hidden])")
     console.click("#act-start")
-    console.wait_for_selector("#dep-state:text('active')")
+    console.wait_for_selector("#dep-state:text('started')")  # no pipeline here: the console does not say active
     public.reload()
     assert public.inner_text(".status") == "Active"
     assert f"Published late, reason: {LATE_REASON}" in public.inner_text("main")
