@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from overt.domain.users import Permission, User
 from overt.errors import InputError, NotFoundError
@@ -53,11 +54,7 @@ class AlertFollowups:
             raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}")
         with self.store.transaction() as tx:
             s = tx.session
-            row = s.get(AlertRow, alert_id)
-            if row is None:
-                raise NotFoundError(f"no alert {alert_id}")
-            if row.adjudication is None:
-                raise InputError(f"alert {alert_id} has no verdict yet: record the verdict (with its outcome) first")
+            row = _decided(s, alert_id, "has no verdict yet: record the verdict (with its outcome) first")
             if row.adjudication == "false_match" and outcome != "no_action":
                 raise InputError("a false alert has no outcome other than no action")
             ev = AlertEventRepository(s).append(alert_id, "outcome", outcome, by=user.name, at=self.store.clock.now())
@@ -73,11 +70,7 @@ class AlertFollowups:
             raise InputError("a correction needs a reason")
         with self.store.transaction() as tx:
             s = tx.session
-            row = s.get(AlertRow, alert_id)
-            if row is None:
-                raise NotFoundError(f"no alert {alert_id}")
-            if row.adjudication is None:
-                raise InputError(f"alert {alert_id} has no verdict to correct")
+            row = _decided(s, alert_id, "has no verdict to correct")
             ev = AlertEventRepository(s).append(
                 alert_id, "correction", verdict, by=user.name, at=self.store.clock.now()
             )
@@ -127,3 +120,13 @@ class AlertFollowups:
             e = tx.watchlist.get(a.entry_id)
             tx.audit.append(user.name, "alert.case_viewed", f"alert:{alert_id}", {"entry": a.entry_id})
             return CaseFacts(alert_id, a.entry_id, e.details.subject_ref, e.details.reason, e.provenance.category.value)
+
+
+def _decided(s: Session, alert_id: int, missing: str) -> AlertRow:
+    """The alert's row, which must carry a verdict (``missing``: what to say when it does not)."""
+    row = s.get(AlertRow, alert_id)
+    if row is None:
+        raise NotFoundError(f"no alert {alert_id}")
+    if row.adjudication is None:
+        raise InputError(f"alert {alert_id} {missing}")
+    return row
