@@ -1,7 +1,7 @@
 """Alert events: later outcomes, corrections and retentions, appended (never edits).
 
 Revision ID: 0003_console
-Revises: 0003_public
+Revises: 0003_seams_runtime
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_console"
-down_revision = "0003_public"  # chained after what landed first on main
+down_revision = "0003_seams_runtime"  # chained after what landed first on main
 branch_labels = None
 depends_on = None
 
