@@ -14,7 +14,7 @@ from overt.domain.users import User
 from overt.errors import AuthError, InputError
 from overt.retention import purge
 from overt.store import Store
-from tests.gov_helpers import plan, users
+from tests.gov_helpers import plan, publish_late, users
 
 
 def _alerts(store: Store, clock: FakeClock) -> tuple[dict[str, User], list[int]]:
@@ -22,6 +22,7 @@ def _alerts(store: Store, clock: FakeClock) -> tuple[dict[str, User], list[int]]
     svc = DeploymentService(store)
     d = svc.create(u["op"], plan(clock.now(), hours=2))
     svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
     svc.start(u["op"], d.id)
     kw = {"deployment_id": d.id, "camera_id": "cam", "entry_id": 1, "similarity": 0.6, "crop_jpeg": b"jpeg"}
     ids = [AlertService(store).record(raised_at=clock.now(), **kw).id for _ in range(3)]  # type: ignore[arg-type]
