@@ -11,7 +11,8 @@ from tests.web.test_console_e2e import ARGS, CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
+def browser() -> Iterator[Any]:
+    """Overridden by test modules that launch their own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -34,11 +34,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w.close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium: Any) -> Any:
-    return chromium
-
-
 def wait_blocked(page: Any, t0: float) -> float:
     page.wait_for_selector("#deaf:not([hidden])", timeout=BLOCK_WITHIN_MS)
     elapsed_ms = (time.monotonic() - t0) * 1000

@@ -43,11 +43,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w.close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium: Any) -> Any:
-    return chromium
-
-
 def test_auditor_sees_no_deployment_form_no_queue_and_lists_alerts_without_images(browser: Any, world: World) -> None:
     page = login_page(browser, world.url, "aud")
     page.goto(world.url + "/deployments")
