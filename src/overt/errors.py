@@ -82,6 +82,10 @@ class WrongKeyError(CryptoError):
     """The key-encryption key does not belong to this data directory."""
 
 
+class KeyRotatedError(WrongKeyError):
+    """Another process rotated the key-encryption key and this one cannot load the new key."""
+
+
 class DecryptionError(CryptoError):
     """A ciphertext failed to authenticate: wrong key, wrong row, tampered, or its key was destroyed."""
 

@@ -133,4 +133,4 @@ def test_tamper_rehash_still_detected_by_next_link(sqlite_store: tuple[Store, Pa
 
     e = AuditEntry(row[0], row[1], "mallory", row[3], row[4], json.loads(row[5]), row[6])
     _raw(path, f"UPDATE audit_log SET actor='mallory', hash='{e.compute_hash()}' WHERE seq=2")
-    assert _verify(store) == [(3, "reordered")]
+    assert _verify(store) == [(2, "forged"), (3, "reordered")]

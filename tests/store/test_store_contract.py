@@ -179,7 +179,7 @@ def test_rotate_rewraps_without_touching_data(open_store: OpenStore) -> None:
         before = s.scalars(select(WatchlistEntryRow.template_blob)).one()
     new = MemoryKeyStore()
     n = s1.rotate_kek(new.load_kek(), actor="admin")
-    assert n == 2  # subject key + blind-index key
+    assert n == 3  # subject key + blind-index key + audit-chain key
     with pytest.raises(WrongKeyError):
         open_store(ks)
     s2 = open_store(new)

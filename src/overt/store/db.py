@@ -74,7 +74,9 @@ class Database:
             raise StorageError(f"cannot open database {self.safe_url}: {exc}") from None
         if self.is_sqlite:
             _sqlite_setup(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.session_info: dict[str, object] = {}
+        """Copied into every session's ``info`` (the store puts the audit chain's MAC key here)."""
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
 
     @property
     def is_sqlite(self) -> bool:

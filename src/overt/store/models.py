@@ -197,7 +197,7 @@ class AlertRow(Base):
 
 
 class AuditRow(Base):
-    """One hash-chained audit entry. ``seq`` is the unique, gap-free sequence number."""
+    """One hash-chained, MACed audit entry. ``seq`` is the unique, gap-free sequence number."""
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -208,6 +208,8 @@ class AuditRow(Base):
     details_json: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """HMAC of (seq, hash) under the audit key; NULL only for entries written before keying."""
 
 
 class ApiTokenRow(Base):

@@ -7,28 +7,61 @@ Domain code never sees ciphertext and storage never sees plaintext: repositories
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from overt.crypto.envelope import Aad, blind_index, kek_fingerprint, new_key, open_sealed, seal, unwrap_key, wrap_key
-from overt.errors import KeyDestroyedError, WrongKeyError
+from overt.errors import KeyDestroyedError, KeyRotatedError, WrongKeyError
 from overt.store.models import DataKeyRow, MetaRow
 
 INDEX_KEY_META = "index_key_id"
 SPOOL_KEY_META = "spool_key_id"
+KEK_META = "kek_id"
+
+KekReloader = Callable[[str], bytes]
+"""Given the KEK fingerprint the database now expects, the matching KEK (or KeyRotatedError)."""
+KEK_RELOAD_INFO = "overt.kek_reload"
+"""``Session.info`` key of the store's :data:`KekReloader` (the default of every vault)."""
 
 
 class Vault:
-    def __init__(self, session: Session, kek: bytes, now: datetime) -> None:
+    """Data keys of one transaction.
+
+    Before the first wrap or unwrap it re-reads the KEK fingerprint the database expects (a
+    shared row lock on PostgreSQL; SQLite already holds the write lock). If another process
+    rotated the KEK meanwhile, ``reload`` fetches the new one; without it the vault refuses
+    (:class:`KeyRotatedError`). So nothing is ever wrapped under a retired KEK.
+    """
+
+    def __init__(self, session: Session, kek: bytes, now: datetime, *, reload: KekReloader | None = None) -> None:
         self._s = session
         self._kek = kek
         self.kek_id = kek_fingerprint(kek)
         self._now = now
         self._cache: dict[str, bytes] = {}
+        default = session.info.get(KEK_RELOAD_INFO)
+        self._reload: KekReloader | None = reload if reload is not None else default if callable(default) else None
+        self._checked = False
+
+    def _check_kek(self) -> None:
+        if self._checked:
+            return
+        q = select(MetaRow.value).where(MetaRow.key == KEK_META).with_for_update(read=True)
+        expected = self._s.scalar(q)
+        if expected is not None and expected != self.kek_id:
+            if self._reload is None:
+                raise KeyRotatedError(
+                    "the key-encryption key was rotated by another process; restart this one to load the new key"
+                )
+            kek = self._reload(expected)
+            self._kek, self.kek_id = kek, kek_fingerprint(kek)
+        self._checked = True
 
     def create_key(self, purpose: str) -> str:
+        self._check_kek()
         key_id = uuid.uuid4().hex
         key = new_key()
         self._s.add(
@@ -50,6 +83,7 @@ class Vault:
         row = self._s.get(DataKeyRow, key_id)
         if row is None or row.wrapped is None:
             raise KeyDestroyedError(f"data key {key_id[:8]} was destroyed: the data it protected is unrecoverable")
+        self._check_kek()
         if row.kek_id != self.kek_id:
             raise WrongKeyError(f"data key {key_id[:8]} is wrapped by another key-encryption key")
         key = unwrap_key(self._kek, row.wrapped, key_id)
@@ -107,7 +141,10 @@ class Vault:
 
     def rewrap_all(self, new_kek: bytes) -> int:
         """Re-wrap every live data key under ``new_kek`` (the data itself is not touched)."""
+        self._check_kek()
         new_id = kek_fingerprint(new_kek)
+        self.set_meta(KEK_META, new_id)  # first: takes the row lock that wrapping transactions share
+        self._s.flush()
         n = 0
         for row in self._s.scalars(select(DataKeyRow).where(DataKeyRow.wrapped.is_not(None))):
             if row.wrapped is None:  # pragma: no cover - filtered above
