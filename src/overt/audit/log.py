@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from overt.domain.clock import Clock
 from overt.errors import CryptoError, InputError
@@ -231,6 +230,10 @@ class AuditLog:
             rows = rows[-limit:]
         return [_row_to_entry(r) for r in rows]
 
+    def entries_for(self, actions: tuple[str, ...]) -> list[AuditEntry]:
+        q = select(AuditRow).where(AuditRow.action.in_(actions)).order_by(AuditRow.seq)
+        return [_row_to_entry(r) for r in self._s.scalars(q)]
+
     def entry(self, seq: int) -> AuditEntry | None:
         row = self._s.get(AuditRow, seq)
         return None if row is None else _row_to_entry(row)
@@ -252,9 +255,15 @@ class AuditLog:
             problems.append(AuditProblem(0, "forged", "the record of the audit key is missing (removed?)"))
             return None
         if not hmac.compare_digest(kf.mac, keyed_from_mac(self._key, kf.from_seq, kf.key_id)):
-            problems.append(AuditProblem(kf.from_seq, "forged", "the record of where the keyed chain starts was edited"))
+            msg = "the record of where the keyed chain starts was edited"
+            problems.append(AuditProblem(kf.from_seq, "forged", msg))
             return 1
         return kf.from_seq
+
+    def _mac_fails(self, row: AuditRow, keyed_from: int | None) -> bool:
+        if self._key is None or keyed_from is None or row.seq < keyed_from:
+            return False
+        return row.mac is None or not hmac.compare_digest(row.mac, entry_mac(self._key, row.seq, row.hash))
 
     def verify(self) -> AuditReport:
         """Recompute the chain and its MACs; report edited, forged, deleted, reordered or truncated entries."""
@@ -277,13 +286,12 @@ class AuditLog:
                 problems.append(
                     AuditProblem(row.seq, "edited", f"entry {row.seq}: contents do not match its hash (edited)")
                 )
-            elif self._key is not None and keyed_from is not None and row.seq >= keyed_from:
-                if row.mac is None or not hmac.compare_digest(row.mac, entry_mac(self._key, row.seq, row.hash)):
-                    problems.append(
-                        AuditProblem(
-                            row.seq, "forged", f"entry {row.seq}: its MAC does not verify (rewritten without the key)"
-                        )
+            elif self._mac_fails(row, keyed_from):
+                problems.append(
+                    AuditProblem(
+                        row.seq, "forged", f"entry {row.seq}: its MAC does not verify (rewritten without the key)"
                     )
+                )
             if row.prev_hash != prev_hash and not gap:
                 problems.append(
                     AuditProblem(
@@ -318,9 +326,8 @@ class AuditLog:
             elif head_seq == expected - 1 and head_hash != prev_hash:
                 problems.append(AuditProblem(head_seq, "edited", f"entry {head_seq}: differs from the recorded head"))
             elif head_seq < expected - 1:
-                problems.append(
-                    AuditProblem(head_seq + 1, "edited", f"entries after {head_seq} were added behind the recorded head")
-                )
+                msg = f"entries after {head_seq} were added behind the recorded head"
+                problems.append(AuditProblem(head_seq + 1, "edited", msg))
         elif n:
             problems.append(AuditProblem(0, "edited", "the recorded head of the log is missing"))
         return AuditReport(entries=n, head_hash=prev_hash, problems=tuple(problems))

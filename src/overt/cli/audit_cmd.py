@@ -1,4 +1,4 @@
-"""``overt audit verify|show``: the hash-chained audit log."""
+"""``overt audit verify|show|anchor``: the keyed, hash-chained audit log."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from overt.audit.anchor import make_anchor, post_anchor, read_anchor, write_anchor
+from overt.audit.crosscheck import verify_all
 from overt.audit.log import AuditLog
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, open_store
@@ -18,14 +20,19 @@ app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 @app.command("verify")
 def verify_cmd(
+    anchor: Path | None = typer.Option(
+        None, "--anchor", help="An anchor file from `overt audit anchor`: the log must still hold that head."
+    ),
     data_dir_: Path | None = DATA_DIR_OPTION,
     database_url: str | None = DB_URL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Recompute the hash chain; exit 9 and name each edited, deleted or reordered entry."""
+    """Recompute the hash chain and its MACs, check an anchor, cross-check the governance tables;
+    exit 9 and name each edited, forged, deleted or reordered entry and each disagreement."""
+    anchored = read_anchor(anchor) if anchor is not None else None
     store, _ = open_store(data_dir_, database_url)
     with store.db.session() as s:
-        report = AuditLog(s, store.clock).verify()
+        report = verify_all(s, AuditLog(s, store.clock), anchor=anchored)
     if as_json:
         print_json(
             {
@@ -70,3 +77,25 @@ def show_cmd(
             str(e.seq), e.at[:19], e.actor, e.action, e.target, ", ".join(f"{k}={v}" for k, v in e.details.items())
         )
     out_console().print(t)
+
+
+@app.command("anchor")
+def anchor_cmd(
+    out: Path | None = typer.Option(None, "--out", help="Write the anchor to this file (default: stdout)."),
+    webhook: str | None = typer.Option(None, "--webhook", help="POST the anchor as JSON to this http(s) URL."),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+) -> None:
+    """Publish the head of the log (seq and hash) outside the database; check it later with
+    `overt audit verify --anchor FILE`. Keep anchors where the database's admins cannot edit them."""
+    store, _ = open_store(data_dir_, database_url)
+    with store.db.session() as s:
+        anchor = make_anchor(AuditLog(s, store.clock), store.clock.now())
+    if webhook is not None:
+        post_anchor(anchor, webhook)
+    if out is not None:
+        write_anchor(anchor, out)
+    if out is None and webhook is None:
+        print_json(anchor.to_json())
+    else:
+        out_console().print(f"anchored entry {anchor.seq}, hash {anchor.hash[:16]}")

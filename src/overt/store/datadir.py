@@ -29,7 +29,8 @@ from overt.crypto.keys import (
 from overt.domain.clock import Clock
 from overt.errors import ConfigError, StorageError, WrongKeyError
 from overt.store.db import Database
-from overt.store.store import KEK_META, Policy, Store
+from overt.store.store import Policy, Store
+from overt.store.vault import KEK_META
 
 CONFIG_NAME = "overt.json"
 KEY_FILE = "kek.key"

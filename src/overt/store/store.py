@@ -6,13 +6,12 @@ audit entries that record it (an action without its audit entry is never committ
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-import json
-import threading
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

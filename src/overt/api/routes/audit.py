@@ -8,6 +8,8 @@ from overt import __version__
 from overt.api.deps import services
 from overt.api.schemas import AuditEntryOut, AuditProblemOut, AuditVerifyOut, HealthOut
 from overt.api.security import allow, current_user
+from overt.audit.crosscheck import verify_all
+from overt.audit.log import AuditLog
 from overt.domain.users import Permission, User
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -33,9 +35,10 @@ def audit_entries(
 
 @router.post("/audit/verify", response_model=AuditVerifyOut, **allow(Permission.VIEW_AUDIT))
 def audit_verify(request: Request, user: User = Depends(current_user)) -> AuditVerifyOut:
-    """Recompute the hash chain; report edited, deleted, reordered or truncated entries."""
-    with services(request).store.transaction() as tx:
-        report = tx.audit.verify()
+    """Recompute the hash chain and its MACs and cross-check the governance tables; report
+    edited, forged, deleted, reordered or truncated entries and each disagreement."""
+    with services(request).store.db.session() as s:
+        report = verify_all(s, AuditLog(s, services(request).store.clock))
     with services(request).store.transaction() as tx:
         tx.audit.append(user.name, "audit.verified", "audit", {"ok": report.ok, "entries": report.entries})
     return AuditVerifyOut(

@@ -1,0 +1,115 @@
+"""Cross-check of the governance tables against the audit log.
+
+A database administrator could edit ``deployments.authorised_by`` (or the creator, the state,
+the threshold, a watch-list entry's provenance) without touching the log. Each such fact must
+match the log's record of who did it: the creator is the actor of ``deployment.created``, the
+authorising officer of the last ``deployment.authorised``, an active or once-started deployment
+has a ``deployment.started``, a closed one a ``deployment.closed`` (and only a closed one), the
+threshold is the last one the log recorded; a watch-list entry was added (and, if removed,
+removed) by the log's actors. With the keyed chain, the log itself cannot be rewritten to agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overt.audit.anchor import Anchor, check_anchor
+from overt.audit.log import AuditEntry, AuditLog, AuditProblem, AuditReport
+from overt.store.models import DeploymentRow, WatchlistEntryRow
+
+_ACTIONS = (
+    "deployment.created",
+    "deployment.threshold_changed",
+    "deployment.authorised",
+    "deployment.started",
+    "deployment.closed",
+    "watchlist.entry_added",
+    "watchlist.entry_removed",
+)
+
+
+def _problem(seq: int, msg: str) -> AuditProblem:
+    return AuditProblem(seq, "governance", msg)
+
+
+def _last(events: list[AuditEntry], action: str) -> AuditEntry | None:
+    found = [e for e in events if e.action == action]
+    return found[-1] if found else None
+
+
+def _deployment_problems(row: DeploymentRow, ev: list[AuditEntry]) -> list[AuditProblem]:
+    out: list[AuditProblem] = []
+    d = f"deployment {row.id}"
+    created = _last(ev, "deployment.created")
+    if created is None:
+        return [_problem(0, f"{d}: the log has no deployment.created entry (row written outside Overt)")]
+    if created.actor != row.created_by:
+        out.append(_problem(created.seq, f"{d}: created_by is {row.created_by!r}, the log says {created.actor!r}"))
+    auth = _last(ev, "deployment.authorised")
+    if row.authorised_by is None and auth is not None:
+        out.append(_problem(auth.seq, f"{d}: authorised by {auth.actor!r} in the log, by nobody in the table"))
+    elif row.authorised_by is not None and auth is None:
+        out.append(_problem(0, f"{d}: authorised_by is {row.authorised_by!r} but the log has no authorisation"))
+    elif row.authorised_by is not None and auth is not None and auth.actor != row.authorised_by:
+        out.append(_problem(auth.seq, f"{d}: authorised_by is {row.authorised_by!r}, the log says {auth.actor!r}"))
+    if row.state != "draft" and auth is None and row.authorised_by is None:
+        out.append(_problem(0, f"{d}: is {row.state} but the log has no authorisation"))
+    started = _last(ev, "deployment.started")
+    if (row.started_at is not None or row.state == "active") and started is None:
+        out.append(_problem(0, f"{d}: started in the table but the log has no deployment.started"))
+    closed = _last(ev, "deployment.closed")
+    if row.state == "closed" and closed is None:
+        out.append(_problem(0, f"{d}: closed in the table but the log has no deployment.closed"))
+    if row.state != "closed" and closed is not None:
+        out.append(_problem(closed.seq, f"{d}: closed in the log but {row.state} in the table"))
+    threshold: object = created.details.get("min_similarity")
+    for e in ev:
+        if e.action == "deployment.threshold_changed":
+            threshold = e.details.get("to")
+    if isinstance(threshold, int | float) and abs(float(threshold) - row.min_similarity) > 1e-9:
+        out.append(_problem(0, f"{d}: threshold is {row.min_similarity} in the table, {threshold} in the log"))
+    return out
+
+
+def _entry_problems(row: WatchlistEntryRow, ev: list[AuditEntry]) -> list[AuditProblem]:
+    out: list[AuditProblem] = []
+    e = f"watch-list entry {row.id}"
+    added = _last(ev, "watchlist.entry_added")
+    if added is None:
+        out.append(_problem(0, f"{e}: the log has no watchlist.entry_added entry (row written outside Overt)"))
+    elif added.actor != row.added_by:
+        out.append(_problem(added.seq, f"{e}: added_by is {row.added_by!r}, the log says {added.actor!r}"))
+    removed = _last(ev, "watchlist.entry_removed")
+    if row.removed_at is None and removed is not None:
+        out.append(_problem(removed.seq, f"{e}: removed in the log but active in the table"))
+    elif row.removed_at is not None and removed is None:
+        out.append(_problem(0, f"{e}: removed in the table but the log has no watchlist.entry_removed"))
+    elif removed is not None and row.removed_by is not None and removed.actor != row.removed_by:
+        out.append(_problem(removed.seq, f"{e}: removed_by is {row.removed_by!r}, the log says {removed.actor!r}"))
+    return out
+
+
+def governance_problems(session: Session, audit: AuditLog) -> list[AuditProblem]:
+    """Every disagreement between the governance tables and the log."""
+    by_target: dict[str, list[AuditEntry]] = defaultdict(list)
+    for entry in audit.entries_for(_ACTIONS):
+        by_target[entry.target].append(entry)
+    problems: list[AuditProblem] = []
+    for d in session.scalars(select(DeploymentRow).order_by(DeploymentRow.id)):
+        problems += _deployment_problems(d, by_target.get(f"deployment:{d.id}", []))
+    for w in session.scalars(select(WatchlistEntryRow).order_by(WatchlistEntryRow.id)):
+        problems += _entry_problems(w, by_target.get(f"entry:{w.id}", []))
+    return problems
+
+
+def verify_all(session: Session, audit: AuditLog, *, anchor: Anchor | None = None) -> AuditReport:
+    """The chain and its MACs, the anchor (if given), and the governance tables against the log."""
+    report = audit.verify()
+    extra = governance_problems(session, audit)
+    if anchor is not None:
+        extra = check_anchor(audit, anchor) + extra
+    return replace(report, problems=report.problems + tuple(extra))
