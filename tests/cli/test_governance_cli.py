@@ -336,6 +336,7 @@ def test_kill_9_mid_write_leaves_consistent_db_and_chain(
             DeploymentPlan("p", "l", "x", t, t + timedelta(hours=1), "c", (Category.OTHER,), 0.4, "j"),
             created_by="op", now=t,
         )  # fmt: skip
+        tx.audit.append("op", "deployment.created", "deployment:1", {"min_similarity": 0.4})  # verify cross-checks it
     store.db.dispose()
     for _ in range(3):
         proc = subprocess.Popen(
@@ -491,6 +492,7 @@ def test_real_full_disk(tiny_disk: Path, capsys: pytest.CaptureFixture[str], mon
             DeploymentPlan("p", "l", "x", t, t + timedelta(hours=1), "c", (Category.OTHER,), 0.4, "j"),
             created_by="op", now=t,
         )  # fmt: skip
+        tx.audit.append("op", "deployment.created", f"deployment:{dep.id}", {"min_similarity": 0.4})
 
     def fill() -> int:
         saved = 0

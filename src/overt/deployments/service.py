@@ -16,10 +16,11 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from overt.deployments.policy import PolicyService
 from overt.deployments.thresholds import live_threshold
 from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
-from overt.domain.users import Permission, User
-from overt.errors import ConfigError, GovernanceError, InputError
+from overt.domain.users import Permission, Role, User
+from overt.errors import AuthError, ConfigError, GovernanceError, InputError
 from overt.evaluation.profiles import ModelProfile, load_profile
 from overt.store.repositories import SnapshotInfo
 from overt.store.store import Store, Tx
@@ -93,6 +94,7 @@ class DeploymentService:
     def __init__(self, store: Store, *, data_dir: Path | None = None) -> None:
         self.store = store
         self.data_dir = data_dir
+        self.policy = PolicyService(store, data_dir=data_dir)
 
     def _tx(self) -> AbstractContextManager[tuple[Tx, TickResult]]:
         return _enforcing(self.store)
@@ -159,6 +161,7 @@ class DeploymentService:
     def create(self, actor: User, plan: DeploymentPlan) -> Deployment:
         actor.require(Permission.CREATE_DEPLOYMENT)
         with self._tx() as (tx, _):
+            self.policy.check(tx, plan, "new deployment")
             d = tx.deployments.add(plan, created_by=actor.name, now=tx.clock.now())
             tx.audit.append(
                 actor.name,
@@ -179,7 +182,9 @@ class DeploymentService:
         actor.require(Permission.CREATE_DEPLOYMENT)
         with self._tx() as (tx, _):
             old = tx.deployments.get(deployment_id)
-            d = tx.deployments.save(old.change_threshold(min_similarity, justification))
+            changed = old.change_threshold(min_similarity, justification)
+            self.policy.check(tx, changed.plan, f"deployment {deployment_id}")
+            d = tx.deployments.save(changed)
             tx.audit.append(
                 actor.name,
                 "deployment.threshold_changed",
@@ -193,6 +198,7 @@ class DeploymentService:
         actor.require(Permission.AUTHORISE_DEPLOYMENT)
         with self._tx() as (tx, _):
             d = tx.deployments.get(deployment_id).authorise(actor.name, tx.clock.now())
+            self.policy.check(tx, d.plan, f"deployment {deployment_id}")
             tx.deployments.save(d)
             frozen = freeze_snapshot(tx, d.id)
             snap, warn = frozen.snapshot, frozen.look_alikes
@@ -273,9 +279,16 @@ class DeploymentService:
             return d
 
     def close(self, actor: User, deployment_id: int) -> Deployment:
+        """Close and crypto-shred: only its creator, its authorising officer or an admin."""
         actor.require(Permission.RUN_DEPLOYMENT)
         with self._tx() as (tx, _):
-            d = tx.deployments.save(tx.deployments.get(deployment_id).close(tx.clock.now()))
+            current = tx.deployments.get(deployment_id)
+            if actor.role is not Role.ADMIN and actor.name not in (current.created_by, current.authorised_by):
+                raise AuthError(
+                    f"user {actor.name} may not close deployment {deployment_id}: only its creator, its "
+                    "authorising officer or an admin may close (and destroy) it"
+                )
+            d = tx.deployments.save(current.close(tx.clock.now()))
             tx.audit.append(actor.name, "deployment.closed", f"deployment:{d.id}", {})
             info = tx.snapshots.info(d.id)
             if tx.snapshots.destroy(d.id, now=tx.clock.now()):

@@ -132,6 +132,10 @@ class Vault:
     def blind_index(self, value: str) -> str:
         return blind_index(self.index_key(), value)
 
+    def meta(self, key: str) -> str | None:
+        row = self._s.get(MetaRow, key)
+        return None if row is None else row.value
+
     def set_meta(self, key: str, value: str) -> None:
         row = self._s.get(MetaRow, key)
         if row is None:
