@@ -104,7 +104,7 @@ def clients(running: Running) -> Iterator[dict[str, httpx.Client]]:
             "legal_basis": "l",
             "place": "x",
             "planned_start": "2026-01-01T00:00:00Z",
-            "planned_end": "2036-01-01T00:00:00Z",
+            "planned_end": "2026-01-01T06:00:00Z",  # within the default 12 h policy
             "criteria": "c",
             "categories": ["wanted_by_court"],
             "min_similarity": 0.5,

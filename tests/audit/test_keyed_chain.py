@@ -198,7 +198,8 @@ def _governed(store: Store) -> int:
             "INSERT INTO deployments SELECT 2, state, purpose, legal_basis, place, geofence_json, planned_start, "
             "planned_end, criteria, categories, min_similarity, threshold_justification, calibration_profile, "
             "expected_false_alerts_per_1000, notice_confirmed, created_by, created_at, authorised_by, authorised_at, "
-            "started_at, stopped_at, stop_reason, closed_at, faces_processed, alerts_raised, alerts_true, alerts_false, "
+            "started_at, stopped_at, stop_reason, closed_at, faces_processed, alerts_raised, alerts_true, "
+            "alerts_false, "
             "engagements, outcomes_json FROM deployments WHERE id=1",
             "deployment 2: the log has no deployment.created",
         ),

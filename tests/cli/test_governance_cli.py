@@ -518,4 +518,4 @@ def test_real_full_disk(tiny_disk: Path, capsys: pytest.CaptureFixture[str], mon
     con.close()
     rc, out, err = run(capsys, monkeypatch, None, "audit", "verify", "--data-dir", str(d), "--json")
     assert rc == 0, err
-    assert json.loads(out)["entries"] == saved
+    assert json.loads(out)["entries"] == saved + 1  # + deployment.created

@@ -11,6 +11,7 @@ removed) by the log's actors. With the keyed chain, the log itself cannot be rew
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import replace
 
@@ -19,9 +20,13 @@ from sqlalchemy.orm import Session
 
 from overt.audit.anchor import Anchor, check_anchor
 from overt.audit.log import AuditEntry, AuditLog, AuditProblem, AuditReport
-from overt.store.models import DeploymentRow, WatchlistEntryRow
+from overt.store.models import DeploymentRow, MetaRow, WatchlistEntryRow
+
+POLICY_META = "deployment_policy"
+"""meta row of the deployment policy (``overt.deployments.policy``), checked against its last change."""
 
 _ACTIONS = (
+    "deployment.policy_changed",
     "deployment.created",
     "deployment.threshold_changed",
     "deployment.authorised",
@@ -93,12 +98,29 @@ def _entry_problems(row: WatchlistEntryRow, ev: list[AuditEntry]) -> list[AuditP
     return out
 
 
+def _policy_problems(row: MetaRow | None, ev: list[AuditEntry]) -> list[AuditProblem]:
+    last = _last(ev, "deployment.policy_changed")
+    if row is None:
+        return [] if last is None else [_problem(last.seq, "the deployment policy was removed from the table")]
+    if last is None:
+        return [_problem(0, "the deployment policy is set but the log has no deployment.policy_changed")]
+    try:
+        doc = json.loads(row.value)
+        same = (doc.get("max_window_h"), doc.get("min_threshold")) == (
+            last.details.get("max_window_h_to"),
+            last.details.get("min_threshold_to"),
+        )
+    except (ValueError, AttributeError):
+        same = False
+    return [] if same else [_problem(last.seq, "the deployment policy differs from its last recorded change")]
+
+
 def governance_problems(session: Session, audit: AuditLog) -> list[AuditProblem]:
     """Every disagreement between the governance tables and the log."""
     by_target: dict[str, list[AuditEntry]] = defaultdict(list)
     for entry in audit.entries_for(_ACTIONS):
         by_target[entry.target].append(entry)
-    problems: list[AuditProblem] = []
+    problems = _policy_problems(session.get(MetaRow, POLICY_META), by_target.get("policy", []))
     for d in session.scalars(select(DeploymentRow).order_by(DeploymentRow.id)):
         problems += _deployment_problems(d, by_target.get(f"deployment:{d.id}", []))
     for w in session.scalars(select(WatchlistEntryRow).order_by(WatchlistEntryRow.id)):

@@ -1,4 +1,4 @@
-"""``overt deployment create|set-threshold|authorise|publish-notice|late-start|start|stop|close|signage|show|...``."""
+"""``overt deployment create|set-threshold|authorise|publish-notice|late-start|start|stop|close|signage|show|policy|...``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 from overt.cli._common import JSON_OPTION, err_console, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
 from overt.deployments import DeploymentService, DeploymentView
+from overt.deployments.policy import PolicyService
 from overt.deployments.thresholds import live_threshold
 from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
 from overt.domain.watchlist import parse_category, parse_datetime
@@ -317,3 +318,63 @@ def tick_cmd(
         print_json({"stopped": list(r.stopped), "snapshots_destroyed": list(r.shredded)})
     else:
         out_console().print(f"stopped {list(r.stopped)}; snapshots destroyed {list(r.shredded)}")
+
+
+def _policy_doc(svc: PolicyService) -> dict[str, Any]:
+    p, floor = svc.get(), svc.floor()
+    return {
+        "max_window_h": p.max_window_h,
+        "min_threshold": floor.value if p.min_threshold is None else p.min_threshold,
+        "min_threshold_basis": floor.basis if p.min_threshold is None else "set by an admin",
+    }
+
+
+@app.command("policy")
+def policy_cmd(
+    data_dir_: Path | None = DATA_DIR_OPTION, database_url: str | None = DB_URL_OPTION, as_json: bool = JSON_OPTION
+) -> None:
+    """Show the longest window and the lowest threshold this data directory allows."""
+    store, d_dir = open_store(data_dir_, database_url)
+    doc = _policy_doc(PolicyService(store, data_dir=d_dir))
+    if as_json:
+        print_json(doc)
+    else:
+        out_console().print(
+            f"longest window {doc['max_window_h']:g} h; lowest threshold {doc['min_threshold']:g} "
+            f"({doc['min_threshold_basis']})"
+        )
+
+
+@app.command("set-policy")
+def set_policy_cmd(
+    reason: str = typer.Option(..., "--reason", help="Why the policy changes (recorded in the audit log)."),
+    max_window_h: float | None = typer.Option(None, "--max-window-h", help="Longest deployment window, hours."),
+    min_threshold: float | None = typer.Option(
+        None, "--min-threshold", help="Lowest threshold an officer may authorise."
+    ),
+    model_default: bool = typer.Option(
+        False, "--model-default-threshold", help="Back to the model's calibrated/registry threshold."
+    ),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change the deployment policy (admins only; audited as deployment.policy_changed)."""
+    store, d_dir = open_store(data_dir_, database_url)
+    svc = PolicyService(store, data_dir=d_dir)
+    svc.change(
+        acting_user(store, user),
+        reason=reason,
+        max_window_h=max_window_h,
+        min_threshold=min_threshold,
+        model_default_threshold=model_default,
+    )
+    doc = _policy_doc(svc)
+    if as_json:
+        print_json(doc)
+    else:
+        out_console().print(
+            f"policy changed: longest window {doc['max_window_h']:g} h, lowest threshold "
+            f"{doc['min_threshold']:g} ({doc['min_threshold_basis']})"
+        )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from overt.audit.crosscheck import POLICY_META
 from overt.domain.deployments import DeploymentPlan
 from overt.domain.users import Role, User
 from overt.errors import AuthError, GovernanceError, InputError
@@ -23,7 +24,6 @@ from overt.matching.decider import default_min_similarity
 from overt.store.store import Store, Tx
 from overt.store.vault import Vault
 
-POLICY_META = "deployment_policy"
 DEFAULT_MAX_WINDOW_H = 12.0
 DEFAULT_MODEL = "arcface_w600k_mbf"
 FLOOR_FPIR = 1e-2
