@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from overt.alerts.ingest_checks import DeviceAlertClaim, validate_device_alert
 from overt.deployments.service import DeploymentService
 from overt.domain.alerts import Alert
 from overt.domain.deployments import DeploymentState
@@ -28,7 +29,6 @@ from overt.store.models import AlertDetailsRow, AlertReviewRow, AlertRow, Watchl
 from overt.store.repositories import AlertEvent, PendingReview, StoredAlert, Verdict
 from overt.store.store import Store, Tx
 
-JPEG_MAGIC = b"\xff\xd8"
 ENGAGED = ("engaged", "arrested")
 """Outcomes that mean officers engaged the person."""
 
@@ -86,6 +86,8 @@ class IncomingAlert:
     track_id: str
     raised_at: datetime
     crop_jpeg: bytes | None = None
+    context_jpeg: bytes | None = None
+    """The redacted frame thumbnail the live view shows (checked like the crop, kept in memory only)."""
     quality: AlertQuality | None = None
     latency_ms: float | None = None
     frame_index: int | None = None
@@ -95,8 +97,6 @@ class IncomingAlert:
             raise InputError("an alert needs its sender's alert id")
         if self.raised_at.tzinfo is None:
             raise InputError("alerted_at needs a timezone")
-        if self.crop_jpeg is not None and not self.crop_jpeg.startswith(JPEG_MAGIC):
-            raise InputError("probe_crop_jpeg_b64 is not a JPEG image")
 
     @classmethod
     def from_alert(cls, alert: Alert) -> IncomingAlert:
@@ -110,6 +110,7 @@ class IncomingAlert:
             track_id=str(alert.track_id),
             raised_at=alert.alerted_at,
             crop_jpeg=alert.probe_crop_jpeg,
+            context_jpeg=alert.context_jpeg,
             quality=AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
             latency_ms=round(alert.latency_ms, 1),
             frame_index=alert.frame_index,
@@ -144,6 +145,7 @@ class AlertService:
         raised_at: datetime,
         crop_jpeg: bytes | None,
         track_id: str | None,
+        actor: str = "system",
     ) -> StoredAlert:
         d = tx.deployments.get(deployment_id)
         if d.state is not DeploymentState.ACTIVE:
@@ -158,7 +160,7 @@ class AlertService:
             track_id=track_id,
         )
         tx.audit.append(
-            "system",
+            actor,
             "alert.raised",
             f"alert:{stored.id}",
             {"deployment": deployment_id, "camera": camera_id, "entry": entry_id, "similarity": round(similarity, 4)},
@@ -190,11 +192,16 @@ class AlertService:
                 track_id=track_id,
             )
 
-    def ingest(self, actor: str, deployment_id: int, alert: IncomingAlert) -> tuple[int, bool]:
+    def ingest(
+        self, actor: str, deployment_id: int, alert: IncomingAlert, *, token_id: int | None = None
+    ) -> tuple[int, bool]:
         """Store an alert from a pipeline (local or edge): the alert, its sealed crop, its details and
         its audit entry commit together or not at all. Returns (alert id, was it a duplicate):
-        re-sending the same ``remote_id`` returns the stored alert and stores nothing."""
+        re-sending the same ``remote_id`` returns the stored alert and stores nothing. Everything
+        the sender says that the server can check is checked first (``alerts.ingest_checks``); the
+        alert is audited as ``actor`` (the device), a reject too, with ``token_id``."""
         DeploymentService(self.store).tick()
+        validate_device_alert(self.store, claim_of(deployment_id, alert), actor=actor, token_id=token_id)
         doc = {
             "quality": None if alert.quality is None else _quality_dict(alert.quality),
             "latency_ms": alert.latency_ms,
@@ -215,6 +222,7 @@ class AlertService:
                     raised_at=alert.raised_at,
                     crop_jpeg=alert.crop_jpeg,
                     track_id=alert.track_id,
+                    actor=actor,
                 )
                 tx.session.add(
                     AlertDetailsRow(alert_id=stored.id, remote_id=alert.remote_id, details_json=json.dumps(doc))
@@ -389,6 +397,13 @@ class AlertService:
                 {"verdict": v, "engaged": eng, "outcome": outcome},
             )
             return self._view(tx.session, tx, a), True
+
+
+def claim_of(deployment_id: int, alert: IncomingAlert) -> DeviceAlertClaim:
+    """What the sender claims, for the ingest checks."""
+    return DeviceAlertClaim(
+        deployment_id, alert.entry_id, alert.similarity, alert.raised_at, alert.crop_jpeg, alert.context_jpeg
+    )
 
 
 def _quality_dict(q: AlertQuality) -> dict[str, float | None]:

@@ -35,14 +35,17 @@ def alert_out(view: AlertView) -> AlertOut:
     return AlertOut.model_validate(view, from_attributes=True)
 
 
+def _b64(value: str | None, field: str) -> bytes | None:
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{field} is not base64") from None
+
+
 def incoming(body: IngestAlertIn) -> IncomingAlert:
     """The posted JSON as the review service's input (base64 decoded; the service checks the rest)."""
-    crop: bytes | None = None
-    if body.probe_crop_jpeg_b64:
-        try:
-            crop = base64.b64decode(body.probe_crop_jpeg_b64, validate=True)
-        except (binascii.Error, ValueError):
-            raise InputError("probe_crop_jpeg_b64 is not base64") from None
     q = body.quality
     return IncomingAlert(
         remote_id=body.alert_id,
@@ -51,7 +54,8 @@ def incoming(body: IngestAlertIn) -> IncomingAlert:
         similarity=body.similarity,
         track_id=str(body.track_id),
         raised_at=body.alerted_at,
-        crop_jpeg=crop,
+        crop_jpeg=_b64(body.probe_crop_jpeg_b64, "probe_crop_jpeg_b64"),
+        context_jpeg=_b64(body.context_jpeg_b64, "context_jpeg_b64"),
         quality=None if q is None else AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
         latency_ms=body.latency_ms,
         frame_index=body.frame_index,
@@ -140,7 +144,7 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     if p.deployment_id is None:
         raise AuthError("this token is not bound to a deployment")
     svc = services(request)
-    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body))
+    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body), token_id=p.token_id)
     if not dup:
         svc.notifier.publish(alert_id)
         if body.context_jpeg_b64:
