@@ -44,8 +44,8 @@ def rotate_cmd(
             time_cost=int(cfg.key.kdf["time_cost"]), memory_cost_kib=int(cfg.key.kdf["memory_cost_kib"])
         )
         new = PassphraseKeyStore(params, passphrase_from_env(new_passphrase_var)).load_kek()
-        n = rotate_data_dir_key(store, d, actor=actor.name, new_kek=new)
-        write_config(d, cfg.model_copy(update={"key": PassphraseKeySource(var=cfg.key.var, kdf=params.to_json())}))
+        new_cfg = cfg.model_copy(update={"key": PassphraseKeySource(var=cfg.key.var, kdf=params.to_json())})
+        n = rotate_data_dir_key(store, d, actor=actor.name, new_kek=new, after=lambda: write_config(d, new_cfg))
         note = f"now use the new passphrase (in {cfg.key.var})"
     else:
         n = rotate_data_dir_key(store, d, actor=actor.name)

@@ -8,8 +8,11 @@ the key-encryption key comes from, and the retention policy.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,7 +30,7 @@ from overt.crypto.keys import (
     passphrase_from_env,
 )
 from overt.domain.clock import Clock
-from overt.errors import ConfigError, StorageError, WrongKeyError
+from overt.errors import ConfigError, CryptoError, StorageError
 from overt.store.db import Database
 from overt.store.store import Policy, Store
 from overt.store.vault import KEK_META
@@ -36,6 +39,7 @@ CONFIG_NAME = "overt.json"
 KEY_FILE = "kek.key"
 DB_FILE = "overt.db"
 PENDING_SUFFIX = ".new"
+LOCK_FILE = ".overt.lock"
 
 
 class FileKeySource(StrictModel):
@@ -189,58 +193,127 @@ def init_data_dir(
     return store
 
 
+@contextmanager
+def data_dir_lock(data_dir: Path, *, what: str = "a key rotation") -> Iterator[None]:
+    """The data directory's lock (``flock`` on ``.overt.lock``), held for a key rotation.
+
+    Non-blocking: a second rotation (or a start-up clean-up) while one runs is refused, not queued.
+    Released by the kernel if the holder dies, so a crash never leaves it held.
+    """
+    path = data_dir / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot open the data directory's lock {path}: {exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StorageError(f"{data_dir} is locked by {what} in progress; try again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _pending_path(data_dir: Path, src: FileKeySource) -> Path:
+    key_path = _key_path(data_dir, src)
+    return key_path.with_name(key_path.name + PENDING_SUFFIX)
+
+
+def _settle_pending(data_dir: Path, src: FileKeySource, expected: str | None) -> str:
+    """A ``kek.key.new`` left by a crashed rotation: install it if the database already uses it
+    (the rotation committed), else remove it (it never protected anything). Hold the lock."""
+    pending = FileKeyStore(_pending_path(data_dir, src))
+    if not pending.path.exists():
+        return "none"
+    try:
+        fp: str | None = kek_fingerprint(pending.load_kek())
+    except CryptoError:
+        fp = None
+    if fp is not None and fp == expected:
+        os.replace(pending.path, _key_path(data_dir, src))
+        return "installed"
+    pending.path.unlink()
+    return "removed"
+
+
 def open_data_dir(data_dir: Path, *, database_url_: str | None = None, clock: Clock | None = None) -> Store:
-    """Open an initialised data directory; finishes an interrupted key rotation if needed."""
+    """Open an initialised data directory; settles a crashed key rotation's ``kek.key.new``.
+
+    File source: the store also knows ``kek.key.new``, so when another process rotates the key
+    while this one runs, it reloads the new key (from either file) in its next transaction.
+    """
     cfg = load_config(data_dir)
     keys = keystore_for(data_dir, cfg)
-    store = Store(Database(database_url(data_dir, cfg, database_url_)), keys, clock=clock, policy=cfg.policy())
-    try:
-        return store.open()
-    except WrongKeyError:
-        if not isinstance(cfg.key, FileKeySource):
-            raise
-        pending = FileKeyStore(_key_path(data_dir, cfg.key).with_name(Path(cfg.key.path).name + PENDING_SUFFIX))
-        if not pending.path.exists():
-            raise
-        expected = store.expected_kek_id()
-        if expected != kek_fingerprint(pending.load_kek()):
-            raise
-        # A rotation committed in the database but crashed before the new key file replaced the old.
-        os.replace(pending.path, _key_path(data_dir, cfg.key))
-        return store.open()
+    pending = FileKeyStore(_pending_path(data_dir, cfg.key)) if isinstance(cfg.key, FileKeySource) else None
+    store = Store(
+        Database(database_url(data_dir, cfg, database_url_)),
+        keys,
+        clock=clock,
+        policy=cfg.policy(),
+        pending_keys=pending,
+    )
+    if pending is not None and isinstance(cfg.key, FileKeySource) and pending.path.exists():
+        try:
+            with data_dir_lock(data_dir):
+                _settle_pending(data_dir, cfg.key, store.expected_kek_id())
+        except StorageError:
+            pass  # a rotation is running right now: its file is not stray; reload handles the switch
+    return store.open()
 
 
-def rotate_data_dir_key(store: Store, data_dir: Path, *, actor: str, new_kek: bytes | None = None) -> int:
+def rotate_data_dir_key(
+    store: Store,
+    data_dir: Path,
+    *,
+    actor: str,
+    new_kek: bytes | None = None,
+    after: Callable[[], None] | None = None,
+) -> int:
     """``overt keys rotate``: new KEK, every data key re-wrapped, data untouched.
 
-    File source: the new key is written to ``kek.key.new`` first (fsync'd), then the database is
-    re-wrapped in one transaction, then the new file replaces the old: a crash at any point leaves
-    a usable pair (``open_data_dir`` completes a half-done rotation). Env/passphrase sources: the
-    new key comes from ``new_kek`` (the caller reads the new env var / passphrase).
+    Holds the data directory's lock throughout (one rotation at a time). File source: a stray
+    ``kek.key.new`` from a crashed rotation is settled first; the new key is written to
+    ``kek.key.new`` (fsync'd), the database is re-wrapped in one transaction (the KEK id first,
+    so running servers switch to the new key in their next transaction and none wraps under the
+    old one), then the new file replaces the old; if re-wrapping fails the new file is removed.
+    A crash at any point leaves a usable pair. Env/passphrase sources: the new key comes from
+    ``new_kek``; running servers cannot read it and refuse key use until restarted with it.
+    ``after`` runs under the lock once the database is re-wrapped (e.g. writing new KDF params).
     """
     from overt.crypto.envelope import new_key
 
-    cfg = load_config(data_dir)
-    if isinstance(cfg.key, FileKeySource):
-        key_path = _key_path(data_dir, cfg.key)
-        pending_path = key_path.with_name(key_path.name + PENDING_SUFFIX)
-        if pending_path.exists():
-            pending_path.unlink()
-        pending = FileKeyStore.create(pending_path, new_kek or new_key())
-        kek = pending.load_kek()
-        n = store.rotate_kek(kek, actor=actor)
-        os.replace(pending_path, key_path)
+    with data_dir_lock(data_dir):
+        cfg = load_config(data_dir)
+        if isinstance(cfg.key, FileKeySource):
+            key_path = _key_path(data_dir, cfg.key)
+            pending_path = _pending_path(data_dir, cfg.key)
+            if _settle_pending(data_dir, cfg.key, store.expected_kek_id()) == "installed":
+                store.reload_kek(store.expected_kek_id() or "")
+            pending = FileKeyStore.create(pending_path, new_kek or new_key())
+            try:
+                n = store.rotate_kek(pending.load_kek(), actor=actor)
+            except BaseException:
+                pending_path.unlink(missing_ok=True)
+                raise
+            os.replace(pending_path, key_path)
+        else:
+            if new_kek is None:
+                raise ConfigError("rotating an env/passphrase key needs the new key (see overt keys rotate --help)")
+            n = store.rotate_kek(new_kek, actor=actor)
+        if after is not None:
+            after()
         return n
-    if new_kek is None:
-        raise ConfigError("rotating an env/passphrase key needs the new key (see overt keys rotate --help)")
-    n = store.rotate_kek(new_kek, actor=actor)
-    return n
 
 
 __all__ = [
     "CONFIG_NAME",
     "KEK_META",
     "DataDirConfig",
+    "data_dir_lock",
     "init_data_dir",
     "load_config",
     "open_data_dir",

@@ -107,6 +107,11 @@ class Store:
             if meta is None:
                 s.add(MetaRow(key=KEK_META, value=fp))
             elif meta.value != fp:
+                pending = self._pending_matches(meta.value)  # a rotation in another process committed
+                if pending is not None:
+                    kek = pending
+                    fp = meta.value
+            if meta is not None and meta.value != fp:
                 raise WrongKeyError(
                     f"the key from {self.keys.description} does not belong to this database "
                     f"(key id {fp[:8]}, database expects {meta.value[:8]}); nothing was changed"
@@ -144,6 +149,15 @@ class Store:
             self.db.session_info.pop(MAC_KEY_INFO, None)
         else:
             self.db.session_info[MAC_KEY_INFO] = mac_key
+
+    def _pending_matches(self, expected_id: str) -> bytes | None:
+        if self.pending_keys is None:
+            return None
+        try:
+            kek = self.pending_keys.load_kek()
+        except CryptoError:
+            return None
+        return kek if kek_fingerprint(kek) == expected_id else None
 
     def reload_kek(self, expected_id: str) -> bytes:
         """The KEK whose fingerprint is ``expected_id`` (after another process rotated it).
