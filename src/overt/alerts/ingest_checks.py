@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,23 +96,44 @@ def _entry_id(value: int | None) -> int:
     return value
 
 
+_SNAPSHOT_IDS: OrderedDict[tuple[str, int, datetime], frozenset[int]] = OrderedDict()
+_SNAPSHOT_IDS_LOCK = threading.Lock()
+_SNAPSHOT_IDS_MAX = 64
+
+
+def _snapshot_entry_ids(tx: Tx, deployment_id: int) -> frozenset[int]:
+    """Entry ids of a deployment's frozen snapshot, decrypted once per process (it never changes)."""
+    info = tx.snapshots.info(deployment_id)
+    if info is None or info.destroyed:
+        raise IngestRejectedError("no_snapshot", f"deployment {deployment_id} has no live watch-list snapshot")
+    key = (tx.vault.kek_id, info.id, info.created_at)
+    with _SNAPSHOT_IDS_LOCK:
+        ids = _SNAPSHOT_IDS.get(key)
+        if ids is not None:
+            _SNAPSHOT_IDS.move_to_end(key)
+            return ids
+    try:
+        ids = frozenset(s.entry_id for s in tx.snapshots.load(deployment_id).subjects)
+    except (NotFoundError, KeyDestroyedError):
+        raise IngestRejectedError(
+            "no_snapshot", f"deployment {deployment_id} has no live watch-list snapshot"
+        ) from None
+    with _SNAPSHOT_IDS_LOCK:
+        _SNAPSHOT_IDS[key] = ids
+        while len(_SNAPSHOT_IDS) > _SNAPSHOT_IDS_MAX:
+            _SNAPSHOT_IDS.popitem(last=False)
+    return ids
+
+
 def check_claim(tx: Tx, claim: DeviceAlertClaim, now: datetime) -> int:
     """The entry id, once every check passed; :class:`IngestRejectedError` otherwise."""
     d = tx.deployments.get(claim.deployment_id)
     if d.state is not DeploymentState.ACTIVE:
         raise GovernanceError(f"deployment {d.id} is {d.state.value}; alerts are refused")
     entry_id = _entry_id(claim.entry_id)
-    try:
-        snapshot = tx.snapshots.load(claim.deployment_id)
-    except (NotFoundError, KeyDestroyedError):
-        raise IngestRejectedError("no_snapshot", f"deployment {d.id} has no live watch-list snapshot") from None
-    if entry_id not in {s.entry_id for s in snapshot.subjects}:
+    if entry_id not in _snapshot_entry_ids(tx, d.id):
         raise IngestRejectedError("not_in_snapshot", f"entry {entry_id} is not in deployment {d.id}'s watch list")
-    try:
-        removed = tx.watchlist.get(entry_id).removed_at is not None
-    except NotFoundError:
-        removed = True
-    if removed:
+    if entry_id not in tx.watchlist.active_ids():  # one query of ids; nothing decrypted
         raise IngestRejectedError("entry_removed", f"entry {entry_id} was removed from the watch list")
     s = claim.similarity
     if not (math.isfinite(s) and d.plan.min_similarity <= s <= 1.0):
