@@ -191,7 +191,10 @@ def _governed(store: Store) -> int:
         ("UPDATE deployments SET state='closed'", "closed in the table but the log has no deployment.closed"),
         ("UPDATE deployments SET state='active'", "started in the table but the log has no deployment.started"),
         ("UPDATE deployments SET min_similarity=0.01", "threshold is 0.01 in the table, 0.45 in the log"),
-        ("UPDATE deployments SET authorised_by=NULL, state='draft'", "authorised by 'officer' in the log"),
+        (
+            "UPDATE deployments SET authorised_by=NULL, state='draft'",
+            "the log records deployment.authorised by 'officer'",
+        ),
         ("UPDATE watchlist_entries SET added_by='mallory'", "added_by is 'mallory', the log says 'wm'"),
         ("UPDATE watchlist_entries SET removed_at='2026-01-01 00:00:00'", "removed in the table but the log has no"),
         (

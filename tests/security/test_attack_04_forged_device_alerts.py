@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
 
@@ -22,17 +21,9 @@ from PIL import Image
 
 from overt.alerts.ingest_checks import REJECTS
 from overt.domain.watchlist import Category
-from tests.api.conftest import Running, start_server
+from tests.api.conftest import Running
 from tests.api.helpers import active_deployment, alert_body, device_client, jpeg
 from tests.gov_helpers import add_entry
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    r = start_server(tmp_path_factory.mktemp("attack04") / "data")
-    yield r
-    r.server.stop()
-    r.store.db.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ live threshold); only an admin's audited policy change moves either.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -16,16 +15,8 @@ import pytest
 
 from overt.deployments.policy import PolicyService
 from overt.users import UserService
-from tests.api.conftest import Running, start_server
+from tests.api.conftest import Running
 from tests.api.helpers import active_deployment, plan
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    r = start_server(tmp_path_factory.mktemp("attack08") / "data")
-    yield r
-    r.server.stop()
-    r.store.db.dispose()
 
 
 def test_another_operator_cannot_close_a_deployment(running: Running) -> None:

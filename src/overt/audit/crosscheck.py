@@ -46,21 +46,25 @@ def _last(events: list[AuditEntry], action: str) -> AuditEntry | None:
     return found[-1] if found else None
 
 
+def _who(what: str, field: str, value: str | None, entry: AuditEntry | None, action: str) -> list[AuditProblem]:
+    """The table says ``value`` did ``action`` (``field``); the log's last such entry must agree."""
+    if value is None and entry is not None:
+        return [_problem(entry.seq, f"{what}: the log records {action} by {entry.actor!r}, the table has no {field}")]
+    if value is not None and entry is None:
+        return [_problem(0, f"{what}: {field} is {value!r} but the log has no {action}")]
+    if value is not None and entry is not None and entry.actor != value:
+        return [_problem(entry.seq, f"{what}: {field} is {value!r}, the log says {entry.actor!r}")]
+    return []
+
+
 def _deployment_problems(row: DeploymentRow, ev: list[AuditEntry]) -> list[AuditProblem]:
-    out: list[AuditProblem] = []
     d = f"deployment {row.id}"
     created = _last(ev, "deployment.created")
     if created is None:
         return [_problem(0, f"{d}: the log has no deployment.created entry (row written outside Overt)")]
-    if created.actor != row.created_by:
-        out.append(_problem(created.seq, f"{d}: created_by is {row.created_by!r}, the log says {created.actor!r}"))
+    out = _who(d, "created_by", row.created_by, created, "deployment.created")
     auth = _last(ev, "deployment.authorised")
-    if row.authorised_by is None and auth is not None:
-        out.append(_problem(auth.seq, f"{d}: authorised by {auth.actor!r} in the log, by nobody in the table"))
-    elif row.authorised_by is not None and auth is None:
-        out.append(_problem(0, f"{d}: authorised_by is {row.authorised_by!r} but the log has no authorisation"))
-    elif row.authorised_by is not None and auth is not None and auth.actor != row.authorised_by:
-        out.append(_problem(auth.seq, f"{d}: authorised_by is {row.authorised_by!r}, the log says {auth.actor!r}"))
+    out += _who(d, "authorised_by", row.authorised_by, auth, "deployment.authorised")
     if row.state != "draft" and auth is None and row.authorised_by is None:
         out.append(_problem(0, f"{d}: is {row.state} but the log has no authorisation"))
     started = _last(ev, "deployment.started")
@@ -81,20 +85,18 @@ def _deployment_problems(row: DeploymentRow, ev: list[AuditEntry]) -> list[Audit
 
 
 def _entry_problems(row: WatchlistEntryRow, ev: list[AuditEntry]) -> list[AuditProblem]:
-    out: list[AuditProblem] = []
     e = f"watch-list entry {row.id}"
     added = _last(ev, "watchlist.entry_added")
     if added is None:
-        out.append(_problem(0, f"{e}: the log has no watchlist.entry_added entry (row written outside Overt)"))
-    elif added.actor != row.added_by:
-        out.append(_problem(added.seq, f"{e}: added_by is {row.added_by!r}, the log says {added.actor!r}"))
+        return [_problem(0, f"{e}: the log has no watchlist.entry_added entry (row written outside Overt)")]
+    out = _who(e, "added_by", row.added_by, added, "watchlist.entry_added")
     removed = _last(ev, "watchlist.entry_removed")
     if row.removed_at is None and removed is not None:
         out.append(_problem(removed.seq, f"{e}: removed in the log but active in the table"))
     elif row.removed_at is not None and removed is None:
         out.append(_problem(0, f"{e}: removed in the table but the log has no watchlist.entry_removed"))
-    elif removed is not None and row.removed_by is not None and removed.actor != row.removed_by:
-        out.append(_problem(removed.seq, f"{e}: removed_by is {row.removed_by!r}, the log says {removed.actor!r}"))
+    elif removed is not None:
+        out += _who(e, "removed_by", row.removed_by, removed, "watchlist.entry_removed")
     return out
 
 
