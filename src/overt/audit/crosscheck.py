@@ -57,6 +57,15 @@ def _who(what: str, field: str, value: str | None, entry: AuditEntry | None, act
     return []
 
 
+def _happened(what: str, label: str, in_table: bool, entry: AuditEntry | None, action: str) -> list[AuditProblem]:
+    """The table and the log must agree whether something happened (started, closed, removed)."""
+    if in_table and entry is None:
+        return [_problem(0, f"{what}: {label} in the table but the log has no {action}")]
+    if not in_table and entry is not None:
+        return [_problem(entry.seq, f"{what}: {label} in the log but not in the table")]
+    return []
+
+
 def _deployment_problems(row: DeploymentRow, ev: list[AuditEntry]) -> list[AuditProblem]:
     d = f"deployment {row.id}"
     created = _last(ev, "deployment.created")
@@ -67,14 +76,9 @@ def _deployment_problems(row: DeploymentRow, ev: list[AuditEntry]) -> list[Audit
     out += _who(d, "authorised_by", row.authorised_by, auth, "deployment.authorised")
     if row.state != "draft" and auth is None and row.authorised_by is None:
         out.append(_problem(0, f"{d}: is {row.state} but the log has no authorisation"))
-    started = _last(ev, "deployment.started")
-    if (row.started_at is not None or row.state == "active") and started is None:
-        out.append(_problem(0, f"{d}: started in the table but the log has no deployment.started"))
-    closed = _last(ev, "deployment.closed")
-    if row.state == "closed" and closed is None:
-        out.append(_problem(0, f"{d}: closed in the table but the log has no deployment.closed"))
-    if row.state != "closed" and closed is not None:
-        out.append(_problem(closed.seq, f"{d}: closed in the log but {row.state} in the table"))
+    started = row.started_at is not None or row.state == "active"
+    out += _happened(d, "started", started, _last(ev, "deployment.started"), "deployment.started")
+    out += _happened(d, "closed", row.state == "closed", _last(ev, "deployment.closed"), "deployment.closed")
     threshold: object = created.details.get("min_similarity")
     for e in ev:
         if e.action == "deployment.threshold_changed":
@@ -91,11 +95,8 @@ def _entry_problems(row: WatchlistEntryRow, ev: list[AuditEntry]) -> list[AuditP
         return [_problem(0, f"{e}: the log has no watchlist.entry_added entry (row written outside Overt)")]
     out = _who(e, "added_by", row.added_by, added, "watchlist.entry_added")
     removed = _last(ev, "watchlist.entry_removed")
-    if row.removed_at is None and removed is not None:
-        out.append(_problem(removed.seq, f"{e}: removed in the log but active in the table"))
-    elif row.removed_at is not None and removed is None:
-        out.append(_problem(0, f"{e}: removed in the table but the log has no watchlist.entry_removed"))
-    elif removed is not None:
+    out += _happened(e, "removed", row.removed_at is not None, removed, "watchlist.entry_removed")
+    if row.removed_at is not None and removed is not None:
         out += _who(e, "removed_by", row.removed_by, removed, "watchlist.entry_removed")
     return out
 
