@@ -83,3 +83,34 @@ def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
         pass
     with data_dir_lock(tmp_path):  # released
         pass
+
+
+def test_a_key_wrapped_while_a_rotation_starts_is_rewrapped_too(open_store: OpenStore) -> None:
+    """A transaction that wraps a key under the old KEK holds off the rotation until it commits
+    (SQLite: the write lock; PostgreSQL: a shared lock on the KEK row), so the rotation sees it."""
+    import threading
+    import time
+
+    old = MemoryKeyStore()
+    server, admin = open_store(old), open_store(old)
+    new = MemoryKeyStore().load_kek()
+    started = threading.Event()
+    result: list[int] = []
+
+    def rotate() -> None:
+        started.set()
+        result.append(admin.rotate_kek(new, actor="admin"))
+
+    t = threading.Thread(target=rotate)
+    with server.transaction() as tx:
+        key_id = tx.vault.create_key("alert")  # wrapped under the old KEK, not yet committed
+        t.start()
+        started.wait()
+        time.sleep(0.5)  # the rotation is now waiting for this transaction
+        assert not result
+    t.join(timeout=60)
+    assert result
+    with admin.db.session() as s:
+        row = s.get(DataKeyRow, key_id)
+        assert row is not None
+        assert row.kek_id == kek_fingerprint(new)
