@@ -156,3 +156,11 @@ def test_a_replayed_older_head_is_caught_by_the_anchor(
     assert rc == 9
     assert problems[0]["kind"] == "anchor"
     assert "truncated" in str(problems[0]["message"])
+
+
+def test_anchor_to_stdout(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    capsys.readouterr()
+    assert main(["audit", "anchor", "--data-dir", str(data_dir)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["seq"] == len(_rows(data_dir))
+    assert len(doc["hash"]) == 64

@@ -79,3 +79,21 @@ def test_a_draft_from_before_a_stricter_policy_cannot_be_authorised(running: Run
     with running.store.transaction() as tx:
         changes = tx.audit.entries(action="deployment.policy_changed")
     assert [(e.actor, e.details["max_window_h_to"]) for e in changes] == [("admin", 8.0), ("admin", 12.0)]
+
+
+def test_the_cli_refuses_the_same_plan_with_a_clear_error(
+    running: Running, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overt.cli.app import main
+
+    monkeypatch.setenv("OVERT_PASSWORD", "op-password")
+    args = [
+        "deployment", "create", "--data-dir", str(running.data_dir), "--user", "op", "--purpose", "p",
+        "--legal-basis", "l", "--place", "x", "--start", "2000-01-01T00:00+00:00", "--end", "9999-12-31T00:00+00:00",
+        "--criteria", "c", "--category", "wanted_by_court", "--min-similarity", "0.01", "--justification", "j",
+    ]  # fmt: skip
+    capsys.readouterr()
+    assert main(args) == 8
+    err = capsys.readouterr().err
+    assert "longer than this data directory allows (12 h)" in err
+    assert len(err.strip().splitlines()) == 1
