@@ -71,14 +71,15 @@ def main() -> None:
                 tx.audit.append("wm", "watchlist.entry_added", f"entry:{i + 1}", {})
             start = clock.now() - timedelta(minutes=5)
             plan = DeploymentPlan(
-                "p", "l", "x", start, start + timedelta(hours=6), "c", (Category.WANTED_BY_COURT,), 0.45, "j", True
+                "p", "l", "x", start, start + timedelta(hours=6), "c", (Category.WANTED_BY_COURT,), 0.45, "j"
             )
             d = tx.deployments.add(plan, created_by="op", now=clock.now())
             tx.audit.append("op", "deployment.created", f"deployment:{d.id}", {"min_similarity": 0.45})
             d = tx.deployments.save(d.authorise("officer", clock.now()))
             tx.audit.append("officer", "deployment.authorised", f"deployment:{d.id}", {})
             freeze_snapshot(tx, d.id)
-            tx.deployments.save(d.start(clock.now()))
+            d = d.publish_notice("op", clock.now())
+            tx.deployments.save(d.start(clock.now(), notice_lead_time=timedelta(0)))
             tx.audit.append("op", "deployment.started", f"deployment:{d.id}", {})
             assert tx.deployments.get(d.id).state is DeploymentState.ACTIVE
 

@@ -22,7 +22,7 @@ from overt.domain.clock import FakeClock
 from overt.errors import GovernanceError
 from overt.store import Store
 from overt.users import UserService
-from tests.gov_helpers import add_entry, plan, users
+from tests.gov_helpers import add_entry, plan, publish_late, users
 
 
 def _jpeg(w: int, h: int) -> bytes:
@@ -53,6 +53,7 @@ def active(store: Store, clock: FakeClock) -> tuple[int, int]:
     svc = DeploymentService(store)
     d = svc.create(u["op"], plan(clock.now() - timedelta(minutes=1)))
     svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
     svc.start(u["op"], d.id)
     return d.id, eid
 

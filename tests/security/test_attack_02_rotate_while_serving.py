@@ -35,7 +35,7 @@ from overt.crypto.keys import FileKeyStore
 from overt.deployments import DeploymentService
 from overt.store.datadir import data_dir_lock, init_data_dir, open_data_dir
 from overt.store.models import DataKeyRow
-from tests.gov_helpers import add_entry, plan, users
+from tests.gov_helpers import add_entry, plan, publish_late, users
 
 
 def _crop(i: int) -> bytes:
@@ -88,6 +88,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, Server, int, int]]:
     svc = DeploymentService(store)
     dep = svc.create(u["op"], plan(datetime.now(UTC) - timedelta(minutes=5)))
     svc.authorise(u["officer"], dep.id)
+    publish_late(svc, u, dep.id)
     svc.start(u["op"], dep.id)
     store.db.dispose()
     server = Server(data)

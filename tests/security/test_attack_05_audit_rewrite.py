@@ -20,7 +20,7 @@ from overt.audit.log import GENESIS_HASH, AuditEntry
 from overt.cli.app import main
 from overt.deployments.service import DeploymentService
 from overt.store.datadir import init_data_dir
-from tests.gov_helpers import plan, users
+from tests.gov_helpers import plan, publish_late, users
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def data_dir(tmp_path: Path) -> Path:
     svc = DeploymentService(store)
     dep = svc.create(u["op"], plan(store.clock.now() - timedelta(minutes=5)))
     svc.authorise(u["officer"], dep.id)
+    publish_late(svc, u, dep.id)
     svc.start(u["op"], dep.id)
     svc.stop(u["op"], dep.id)
     store.db.dispose()

@@ -1,4 +1,4 @@
-"""``overt deployment create|set-threshold|authorise|publish-notice|late-start|start|stop|close|signage|show|policy|...``."""
+"""``overt deployment create|set-threshold|authorise|publish-notice|late-start|start|stop|close|policy|...``."""
 
 from __future__ import annotations
 
