@@ -34,7 +34,7 @@ def setup(running: Running) -> dict[str, int]:
     dep = active_deployment(running)  # categories: wanted_by_court; threshold 0.45
     after = add_entry(running.store, "CASE-AFTER", 4)  # enrolled after the snapshot was frozen
     with running.store.transaction() as tx:
-        tx.watchlist.remove(removed_later, by="wm", now=tx.clock.now())
+        tx.watchlist.remove(removed_later, by="wm", now=tx.clock.now(), reason="no longer wanted")
     return {
         "dep": dep,
         "in": in_snapshot,

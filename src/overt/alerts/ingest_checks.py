@@ -133,7 +133,7 @@ def check_claim(tx: Tx, claim: DeviceAlertClaim, now: datetime) -> int:
     entry_id = _entry_id(claim.entry_id)
     if entry_id not in _snapshot_entry_ids(tx, d.id):
         raise IngestRejectedError("not_in_snapshot", f"entry {entry_id} is not in deployment {d.id}'s watch list")
-    if entry_id not in tx.watchlist.active_ids():  # one query of ids; nothing decrypted
+    if tx.watchlist.removed_among([entry_id]):  # a tombstone; nothing decrypted
         raise IngestRejectedError("entry_removed", f"entry {entry_id} was removed from the watch list")
     s = claim.similarity
     if not (math.isfinite(s) and d.plan.min_similarity <= s <= 1.0):
