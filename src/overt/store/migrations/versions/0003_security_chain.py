@@ -5,7 +5,7 @@ key wrapped by the KEK) and, when the log already holds entries, appends a genes
 ``audit.chain_keyed`` whose MAC covers every earlier entry through its ``prev_hash``.
 
 Revision ID: 0003_security_chain
-Revises: 0003_seams_runtime
+Revises: 0003_console
 Create Date: 2026-11-29
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_security_chain"
-down_revision = "0003_seams_runtime"
+down_revision = "0003_console"  # chained after what landed first on main
 branch_labels = None
 depends_on = None
 
