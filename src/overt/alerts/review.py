@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from overt.alerts.ingest_evidence import check_ingest, store_ingested
 from overt.deployments.service import DeploymentService
-from overt.domain.alerts import Alert
+from overt.domain.alerts import Alert, PadResult, SignedEvidence
 from overt.domain.deployments import DeploymentState
 from overt.domain.users import Permission, User
 from overt.errors import GovernanceError, InputError, NotFoundError
@@ -89,6 +90,11 @@ class IncomingAlert:
     quality: AlertQuality | None = None
     latency_ms: float | None = None
     frame_index: int | None = None
+    context_jpeg: bytes | None = None
+    integrity_flags: tuple[str, ...] = ()
+    pad: PadResult | None = None
+    evidence: SignedEvidence | None = None
+    """The sender's signature of the alert (checked at ingest, stored for export)."""
 
     def __post_init__(self) -> None:
         if not self.remote_id:
@@ -113,6 +119,10 @@ class IncomingAlert:
             quality=AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
             latency_ms=round(alert.latency_ms, 1),
             frame_index=alert.frame_index,
+            context_jpeg=alert.context_jpeg,
+            integrity_flags=alert.integrity_flags,
+            pad=alert.pad,
+            evidence=alert.evidence,
         )
 
 
@@ -190,16 +200,34 @@ class AlertService:
                 track_id=track_id,
             )
 
-    def ingest(self, actor: str, deployment_id: int, alert: IncomingAlert) -> tuple[int, bool]:
+    def ingest(
+        self, actor: str, deployment_id: int, alert: IncomingAlert, *, token_id: int | None = None, local: bool = False
+    ) -> tuple[int, bool]:
         """Store an alert from a pipeline (local or edge): the alert, its sealed crop, its details and
         its audit entry commit together or not at all. Returns (alert id, was it a duplicate):
-        re-sending the same ``remote_id`` returns the stored alert and stores nothing."""
+        re-sending the same ``remote_id`` returns the stored alert and stores nothing.
+
+        Signed evidence is checked first against the device token's registered key (``local``:
+        this node's key); a device with a registered key must sign (``alerts.ingest_evidence``)."""
         DeploymentService(self.store).tick()
+        ingested = check_ingest(
+            self.store,
+            remote_alert_id=alert.remote_id,
+            evidence=alert.evidence,
+            crop_jpeg=alert.crop_jpeg,
+            context_jpeg=alert.context_jpeg,
+            token_id=token_id,
+            local=local,
+        )
         doc = {
             "quality": None if alert.quality is None else _quality_dict(alert.quality),
             "latency_ms": alert.latency_ms,
             "frame_index": alert.frame_index,
             "source": actor,
+            "integrity_flags": list(alert.integrity_flags),
+            "pad": None
+            if alert.pad is None
+            else {"backend": alert.pad.backend, "score": alert.pad.score, "live": alert.pad.live},
         }
         try:
             with self.store.transaction() as tx:
@@ -220,6 +248,8 @@ class AlertService:
                     AlertDetailsRow(alert_id=stored.id, remote_id=alert.remote_id, details_json=json.dumps(doc))
                 )
                 tx.session.flush()
+                if ingested is not None:
+                    store_ingested(tx, stored.id, ingested)
                 return stored.id, False
         except IntegrityError:
             # another process stored the same alert between our check and our insert: ours rolled back

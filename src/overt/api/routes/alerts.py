@@ -18,6 +18,7 @@ from overt.api.deps import Services, services
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
 from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
+from overt.domain.alerts import PadResult, SignedEvidence
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, InputError, OvertError
 
@@ -44,6 +45,22 @@ def incoming(body: IngestAlertIn) -> IncomingAlert:
         except (binascii.Error, ValueError):
             raise InputError("probe_crop_jpeg_b64 is not base64") from None
     q = body.quality
+    context: bytes | None = None
+    if body.context_jpeg_b64:
+        try:
+            context = base64.b64decode(body.context_jpeg_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise InputError("context_jpeg_b64 is not base64") from None
+    evidence: SignedEvidence | None = None
+    if body.evidence is not None:
+        try:
+            evidence = SignedEvidence(
+                record=base64.b64decode(body.evidence.record_b64, validate=True),
+                signature=base64.b64decode(body.evidence.signature_b64, validate=True),
+                public_key=base64.b64decode(body.evidence.public_key_b64, validate=True),
+            )
+        except (binascii.Error, ValueError, InputError):
+            raise AuthError("alert refused: its evidence is malformed") from None
     return IncomingAlert(
         remote_id=body.alert_id,
         camera_id=body.camera,
@@ -55,6 +72,10 @@ def incoming(body: IngestAlertIn) -> IncomingAlert:
         quality=None if q is None else AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
         latency_ms=body.latency_ms,
         frame_index=body.frame_index,
+        context_jpeg=context,
+        integrity_flags=tuple(body.integrity_flags),
+        pad=None if body.pad is None else PadResult(body.pad.backend, body.pad.score, body.pad.live),
+        evidence=evidence,
     )
 
 
@@ -140,7 +161,7 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     if p.deployment_id is None:
         raise AuthError("this token is not bound to a deployment")
     svc = services(request)
-    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body))
+    alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body), token_id=p.token_id)
     if not dup:
         svc.notifier.publish(alert_id)
         if body.context_jpeg_b64:
