@@ -12,7 +12,7 @@ import pytest
 
 from overt.cli.app import main
 from overt.cli.watch import status_line
-from overt.pipeline import Counters
+from overt.pipeline.counters import CounterBoard
 from overt.sources.integrity import IntegrityFlag, IntegrityStatus
 from overt.vision.engine import FaceEngine
 from tests.cli.test_watch_cli import engine, make_inputs  # noqa: F401  (module fixture)
@@ -62,7 +62,7 @@ def test_watch_json_reports_every_cameras_integrity(
 
 
 def test_status_line_shows_camera_health() -> None:
-    c = Counters(1.0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 10.0, None, None, 2, 0)
+    c = CounterBoard(2).snapshot()
     flags = (IntegrityFlag("frozen", True, 1, 3.0), IntegrityFlag("loop", True, 1, 3.0))
     ok = IntegrityStatus("cam-2", 10, (IntegrityFlag("frozen", False, 0, None),))
     text = status_line(c, [IntegrityStatus("cam-1", 10, flags), ok]).plain
