@@ -29,7 +29,7 @@ from tests.sources.integrity_clips import (
     spliced_clip,
     stripe_number,
 )
-from tests.sources.servers import RtspServer, missing_rtsp_binaries
+from tests.sources.servers import RtspServer, free_tcp_port, free_udp_base, missing_rtsp_binaries
 from tests.sources.test_live import RTSP_CFG, unavailable
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,23 @@ def server(tmp_path: Path) -> Iterator[RtspServer]:
         srv.close()
 
 
-def publish(server: RtspServer, clip: Path) -> None:
-    server.publish(clip)
-    if not server.wait_published():
-        pytest.fail("the ffmpeg publisher did not get on rtsp-server-perl within 10 s")
+def publish(server: RtspServer, clip: Path, attempts: int = 3, *, restart: bool = True) -> None:
+    """Publish ``clip``. On this shared machine an ANNOUNCE is sometimes refused (403: another
+    test's server took a port between its choice and our bind, or a dead publisher holds the
+    mount): with ``restart`` the server is restarted on fresh ports before trying again."""
+    for _ in range(attempts):
+        server.publish(clip)
+        if server.wait_published():
+            return
+        server.kill_publisher()
+        if restart:
+            server.stop()
+            server.client_port, server.source_port = free_tcp_port(), free_tcp_port()
+            server.rtp_base = free_udp_base()
+            server.start()
+        time.sleep(0.5)
+    log_text = (server.log_dir / "publisher.log").read_text(errors="replace")[-500:]
+    pytest.fail(f"the ffmpeg publisher did not get on rtsp-server-perl ({attempts} attempts): {log_text}")
 
 
 def watch(
@@ -179,7 +192,7 @@ def test_resolution_change_is_flagged(server: RtspServer, clips: Path, record_pr
             if swapped_at is None and monitor.frames >= 3 * FPS:
                 assert not monitor.status().suspect, monitor.status()
                 server.kill_publisher()  # the feed is swapped for one of another size
-                publish(server, base_clip(clips, seconds=8, seed=3, size_px=(480, 360)))
+                publish(server, base_clip(clips, seconds=8, seed=3, size_px=(480, 360)), restart=False)
                 swapped_at = time.monotonic()
             if swapped_at is not None and f.width_px == 480 and "stream_change" in monitor.status().active:
                 took = f.captured_monotonic_s - swapped_at
