@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from overt.api.supervisor import PipelineSupervisor
-
 from overt.alerts import MemorySink
 from overt.api.live import LiveHub
 from overt.deployments.runtime import PipelineSupervisor
@@ -29,13 +27,13 @@ def test_camera_message_names_the_suspect_camera_and_its_flags(tmp_path: Path) -
     hub = LiveHub()
     sup = PipelineSupervisor(store, 1, ["clip.mp4"], engine_factory=object, sink_factory=MemorySink, live=hub)
     p = _Pipeline()
-    sup._health(p)  # type: ignore[arg-type]  # a stand-in: only integrity() is read
+    sup._health(p)  # type: ignore[arg-type]
     state = hub.get(1)
     assert state is not None
     assert state.camera_connected
     assert state.camera_message == "camera connected; integrity: cam-1 frozen"
     p.flags = (IntegrityFlag("frozen", False, 1, 3.0),)
-    sup._health(p)  # type: ignore[arg-type]  # a stand-in: only integrity() is read
+    sup._health(p)  # type: ignore[arg-type]
     state = hub.get(1)
     assert state is not None
     assert state.camera_message == "camera connected"
