@@ -33,6 +33,7 @@ from overt.vision.models import ModelSpec
 
 if TYPE_CHECKING:
     from overt.vision.engine import FaceEngine
+    from overt.vision.pad import PresentationAttackDetector
 
 
 class StrictModel(BaseModel):
@@ -174,6 +175,102 @@ def probe_gate(pq: ProbeQualityConfig) -> QualityGate:
     )
 
 
+class IntegrityConfig(StrictModel):
+    """Stream-integrity checks per camera (``overt.sources.integrity``): thresholds and how long
+    each condition must last before its flag is raised. Grey levels are 0-255 on downscaled
+    frames (64x64 for ``frozen``/``covered``, 32x32 for ``moved``, 16x16 for ``loop``).
+    Measured on the dev-data clips and the manipulated RTSP streams (BENCHMARKS.md, integrity).
+    """
+
+    enabled: bool = Field(default=True, description="Run the checks (flags on alerts, camera health).")
+    frozen_max_mad: float = Field(
+        default=0.1,
+        ge=0,
+        description="frozen: consecutive frames differing by less than this mean absolute grey level are identical"
+        " (a decoded still is bit-identical; a real sensor's noise is not).",
+    )
+    frozen_after_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="frozen: for this long, at least frozen_min_share of consecutive frames identical and none"
+        " differing by more than frozen_max_spike_mad (a re-encoded still flickers at its keyframes).",
+    )
+    frozen_min_share: float = Field(default=0.8, gt=0, le=1, description="frozen: see frozen_after_s.")
+    frozen_max_spike_mad: float = Field(default=1.0, ge=0, description="frozen: see frozen_after_s.")
+    covered_max_std: float = Field(
+        default=6.0, ge=0, description="covered: a frame whose grey levels vary less than this (std) is uniform."
+    )
+    covered_after_s: float = Field(default=2.0, gt=0, description="covered: uniform frames for this long.")
+    loop_window_s: float = Field(
+        default=2.0, gt=0, description="loop: a segment this long that recurs (moving content, same sequence)."
+    )
+    loop_min_lag_s: float = Field(default=3.0, gt=0, description="loop: ...at least this long after it first played.")
+    loop_history_s: float = Field(default=30.0, gt=0, description="loop: how far back segments are remembered.")
+    loop_match_ratio: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="loop: the segment matches when its distance to the earlier one is below this fraction of its"
+        " own frame-to-frame motion.",
+    )
+    loop_min_motion: float = Field(
+        default=1.0, ge=0, description="loop: segments with less motion (mean grey change) are not compared."
+    )
+    timestamp_max_gap_s: float = Field(
+        default=2.0, gt=0, description="timestamp: a stream clock jump forward larger than this is an anomaly."
+    )
+    timestamp_rate_window_s: float = Field(
+        default=10.0, gt=0, description="timestamp: live streams compare stream clock and arrival clock over this."
+    )
+    timestamp_rate_tolerance: float = Field(
+        default=1.5, gt=1, description="timestamp: stream/arrival clock ratio outside [1/t, t] is an anomaly."
+    )
+    moved_reference_s: float = Field(
+        default=2.0, gt=0, description="moved: the view at deployment start is the mean of this much video."
+    )
+    moved_min_drift: float = Field(
+        default=0.8,
+        gt=0,
+        le=2,
+        description="moved: 1 - normalised correlation of the (1 s smoothed) view with the reference above this...",
+    )
+    moved_after_s: float = Field(
+        default=5.0, gt=0, description="moved: ...for this long (a panning dev-data clip drifts 3.8 s past 0.8)."
+    )
+    hold_s: float = Field(
+        default=30.0, ge=0, description="A flag stays raised this long after its condition ends (alerts keep it)."
+    )
+
+
+class PadConfig(StrictModel):
+    """Presentation-attack detection on alert candidates (``overt.vision.pad``). Overt ships no
+    PAD model: give your own ONNX file and declare its input and output here."""
+
+    type: Literal["none", "onnx"] = Field(default="none", description="none, or onnx (a user-supplied model).")
+    model_path: str | None = Field(default=None, description="onnx: the model file.")
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{64}$", description="onnx: the model file's SHA-256 (checked on load)."
+    )
+    input_size_px: int = Field(default=80, ge=8, le=1024, description="onnx: square input side, pixels.")
+    crop_scale: float = Field(
+        default=1.0,
+        ge=1,
+        le=5,
+        description="onnx: square crop of the face box's longer side times this, from the frame.",
+    )
+    channel_order: Literal["rgb", "bgr"] = Field(default="rgb", description="onnx: colour order of the input.")
+    mean: tuple[float, float, float] = Field(default=(0.0, 0.0, 0.0), description="onnx: subtracted per channel...")
+    std: tuple[float, float, float] = Field(
+        default=(255.0, 255.0, 255.0), description="onnx: ...then divided per channel (pixel values 0-255)."
+    )
+    live_index: int = Field(default=0, ge=0, description="onnx: which output class is 'live' (bona fide).")
+    output_is_logits: bool = Field(default=True, description="onnx: softmax the output first.")
+    threshold: float = Field(default=0.5, ge=0, le=1, description="P(live) below this is an attack.")
+    policy: Literal["flag", "suppress"] = Field(
+        default="flag", description="An attack verdict flags the alert, or suppresses it (counted, not raised)."
+    )
+
+
 class PipelineConfig(StrictModel):
     """The live pipeline: tracking, which faces get embedded, and when a track alerts.
 
@@ -251,6 +348,8 @@ class PipelineConfig(StrictModel):
     read_timeout_s: float = Field(default=1.0, gt=0, description="Longest wait for one frame from a source.")
     join_timeout_s: float = Field(default=5.0, gt=0, description="Longest wait for a thread when stopping.")
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
+    integrity: IntegrityConfig = Field(default_factory=IntegrityConfig)
+    pad: PadConfig = Field(default_factory=PadConfig)
 
 
 class SourceConfig(StrictModel):
@@ -294,6 +393,11 @@ class SourceConfig(StrictModel):
         default=None,
         pattern=r"^[^;|]+$",
         description="PEM file of the CA (or the camera's self-signed certificate) to verify against.",
+    )
+    tls_pins: dict[str, str] = Field(
+        default_factory=dict,
+        description="Certificate pinning: 'host:port' of an https/rtsps camera -> SHA-256 (hex) of its certificate"
+        " (DER); a camera presenting another certificate is refused.",
     )
     max_bad_frames: int = Field(
         default=5,
@@ -405,4 +509,28 @@ def build_engine(config: EngineConfig | None = None) -> FaceEngine:
         retry_score_threshold=cfg.retry_score_threshold,
         retry_pad_ratio=cfg.retry_pad_ratio,
         min_similarity=0.3 if threshold is None else threshold,
+    )
+
+
+def build_pad(config: PadConfig | None = None) -> PresentationAttackDetector | None:
+    """The presentation-attack detector this config describes, or ``None`` when PAD is off."""
+    from overt.vision.pad import OnnxPad, OnnxPadSpec
+
+    cfg = config or PadConfig()
+    if cfg.type == "none":
+        return None
+    if cfg.model_path is None or cfg.sha256 is None:
+        raise ConfigError("pad.type = onnx needs pad.model_path and pad.sha256")
+    return OnnxPad(
+        OnnxPadSpec(
+            model_path=cfg.model_path,
+            sha256=cfg.sha256,
+            input_size_px=cfg.input_size_px,
+            crop_scale=cfg.crop_scale,
+            channel_order=cfg.channel_order,
+            mean=cfg.mean,
+            std=cfg.std,
+            live_index=cfg.live_index,
+            output_is_logits=cfg.output_is_logits,
+        )
     )

@@ -88,3 +88,47 @@ def test_faces_processed_is_faces_searched_in_counters_deployment_and_report(
     view = DeploymentService(running.store).show(dep)
     assert view.deployment.counters.faces_processed == c["faces_searched"]
     assert deployment_report(running.store, dep).faces_processed == c["faces_searched"]
+
+
+def test_local_pipeline_alerts_are_signed_by_the_node_key_and_export_as_a_bundle(
+    governed: tuple[Running, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from overt.alerts.evidence import verify_bundle
+    from overt.alerts.export import export_bundle
+    from overt.store.models import AuditRow
+
+    running, clip = governed
+    dep = active_deployment(running, start=True)
+    argv = ["watch", "--deployment", str(dep), "--data-dir", str(running.data_dir), "--source", str(clip), "--json"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    with running.store.db.session() as s:
+        alert_id = s.scalars(select(AlertRow.id).where(AlertRow.deployment_id == dep)).first()
+        created = [json.loads(r.details_json) for r in s.scalars(select(AuditRow)) if r.action == "node_key.created"]
+        user = running.store.transaction
+    assert alert_id is not None
+    assert len(created) == 1
+    with user() as tx:
+        found = tx.users.get_with_hash("op")
+        crop = tx.alerts.crop(alert_id)
+    assert found is not None
+    out = export_bundle(running.store, found[0], alert_id, tmp_path / "b", crop_jpeg=crop)
+    assert out.verified
+    assert out.fingerprint == created[0]["fingerprint"]
+    check = verify_bundle(tmp_path / "b", expected_fingerprint=created[0]["fingerprint"])
+    assert check.ok
+    assert check.record is not None
+    assert check.record["snapshot_id"] == f"deployment:{dep}"
+    assert check.record["integrity_flags"] == []
+    # The same through the CLI: export (audited), then verify offline against the audited fingerprint.
+    from tests.api.conftest import PASSWORDS
+
+    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["op"])
+    out_dir = tmp_path / "cli-bundle"
+    argv = ["alert", "export", str(alert_id), "--out", str(out_dir), "--data-dir", str(running.data_dir)]
+    assert main([*argv, "--user", "op", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fingerprint"] == created[0]["fingerprint"]
+    assert main(["evidence", "verify", str(out_dir), "--fingerprint", created[0]["fingerprint"]]) == 0

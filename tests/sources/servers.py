@@ -289,6 +289,7 @@ class MjpegServer:
         corrupt: frozenset[int] = frozenset(),
         frames_per_connection: int | None = None,
         tls: ssl.SSLContext | None = None,
+        port: int = 0,
     ) -> None:
         self.frame_at = frame_at
         self.fps = fps
@@ -330,7 +331,7 @@ class MjpegServer:
                 except (BrokenPipeError, ConnectionResetError):
                     return
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.scheme = "http"
         if tls is not None:

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from overt.alerts.ingest_checks import DeviceAlertClaim, validate_device_alert
+from overt.alerts.ingest_evidence import check_ingest, store_ingested
 from overt.deployments.service import DeploymentService
-from overt.domain.alerts import Alert
+from overt.domain.alerts import Alert, PadResult, SignedEvidence
 from overt.domain.deployments import DeploymentState
 from overt.domain.users import Permission, User
 from overt.errors import GovernanceError, InputError, NotFoundError
@@ -91,6 +92,10 @@ class IncomingAlert:
     quality: AlertQuality | None = None
     latency_ms: float | None = None
     frame_index: int | None = None
+    integrity_flags: tuple[str, ...] = ()
+    pad: PadResult | None = None
+    evidence: SignedEvidence | None = None
+    """The sender's signature of the alert (checked at ingest, stored for export)."""
 
     def __post_init__(self) -> None:
         if not self.remote_id:
@@ -110,10 +115,13 @@ class IncomingAlert:
             track_id=str(alert.track_id),
             raised_at=alert.alerted_at,
             crop_jpeg=alert.probe_crop_jpeg,
-            context_jpeg=alert.context_jpeg,
             quality=AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
             latency_ms=round(alert.latency_ms, 1),
             frame_index=alert.frame_index,
+            context_jpeg=alert.context_jpeg,
+            integrity_flags=alert.integrity_flags,
+            pad=alert.pad,
+            evidence=alert.evidence,
         )
 
 
@@ -193,20 +201,35 @@ class AlertService:
             )
 
     def ingest(
-        self, actor: str, deployment_id: int, alert: IncomingAlert, *, token_id: int | None = None
+        self, actor: str, deployment_id: int, alert: IncomingAlert, *, token_id: int | None = None, local: bool = False
     ) -> tuple[int, bool]:
         """Store an alert from a pipeline (local or edge): the alert, its sealed crop, its details and
         its audit entry commit together or not at all. Returns (alert id, was it a duplicate):
         re-sending the same ``remote_id`` returns the stored alert and stores nothing. Everything
         the sender says that the server can check is checked first (``alerts.ingest_checks``); the
-        alert is audited as ``actor`` (the device), a reject too, with ``token_id``."""
+        alert is audited as ``actor`` (the device), a reject too, with ``token_id``. Signed evidence
+        is checked against the device token's registered key (``local``: this node's key); a device
+        with a registered key must sign (``alerts.ingest_evidence``)."""
         DeploymentService(self.store).tick()
         validate_device_alert(self.store, claim_of(deployment_id, alert), actor=actor, token_id=token_id)
+        ingested = check_ingest(
+            self.store,
+            remote_alert_id=alert.remote_id,
+            evidence=alert.evidence,
+            crop_jpeg=alert.crop_jpeg,
+            context_jpeg=alert.context_jpeg,
+            token_id=token_id,
+            local=local,
+        )
         doc = {
             "quality": None if alert.quality is None else _quality_dict(alert.quality),
             "latency_ms": alert.latency_ms,
             "frame_index": alert.frame_index,
             "source": actor,
+            "integrity_flags": list(alert.integrity_flags),
+            "pad": None
+            if alert.pad is None
+            else {"backend": alert.pad.backend, "score": alert.pad.score, "live": alert.pad.live},
         }
         try:
             with self.store.transaction() as tx:
@@ -228,6 +251,8 @@ class AlertService:
                     AlertDetailsRow(alert_id=stored.id, remote_id=alert.remote_id, details_json=json.dumps(doc))
                 )
                 tx.session.flush()
+                if ingested is not None:
+                    store_ingested(tx, stored.id, ingested)
                 return stored.id, False
         except IntegrityError:
             # another process stored the same alert between our check and our insert: ours rolled back

@@ -52,6 +52,16 @@ def alert_to_json(alert: Alert, *, include_images: bool = True) -> dict[str, Any
             "roll_deg": round(q.roll_deg, 1),
         },
     }
+    out["integrity_flags"] = list(alert.integrity_flags)
+    if alert.pad is not None:
+        out["pad"] = {"backend": alert.pad.backend, "score": round(alert.pad.score, 4), "live": alert.pad.live}
+    if alert.evidence is not None:
+        ev = alert.evidence
+        out["evidence"] = {
+            "record_b64": base64.b64encode(ev.record).decode("ascii"),
+            "signature_b64": base64.b64encode(ev.signature).decode("ascii"),
+            "public_key_b64": base64.b64encode(ev.public_key).decode("ascii"),
+        }
     if include_images:
         out["probe_crop_jpeg_b64"] = base64.b64encode(alert.probe_crop_jpeg).decode("ascii")
         out["context_jpeg_b64"] = base64.b64encode(alert.context_jpeg).decode("ascii")

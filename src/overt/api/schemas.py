@@ -65,6 +65,11 @@ class TokenIn(In):
         default=None, ge=1, le=MAX_ID, description="For kind=device: the deployment it posts to."
     )
     days: int | None = Field(default=None, ge=1, le=3650, description="Lifetime in days (default from settings).")
+    signing_public_key_b64: str | None = Field(
+        default=None,
+        max_length=100,
+        description="For kind=device: the edge node's raw Ed25519 public key; its alerts must then be signed by it.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -268,6 +273,24 @@ class IngestQuality(BaseModel):
     roll_deg: float = Field(ge=-180, le=180)
 
 
+class IngestEvidence(BaseModel):
+    """The edge node's signature of the alert (``overt.alerts.evidence``), all base64."""
+
+    model_config = ConfigDict(extra="ignore")
+    record_b64: str = Field(min_length=4, max_length=20_000)
+    signature_b64: str = Field(min_length=4, max_length=200)
+    public_key_b64: str = Field(min_length=4, max_length=200)
+
+
+class IngestPad(BaseModel):
+    """The presentation-attack detector's verdict on the alert's face."""
+
+    model_config = ConfigDict(extra="ignore")
+    backend: str = Field(min_length=1, max_length=64)
+    score: float = Field(ge=0, le=1, description="P(live).")
+    live: bool
+
+
 class IngestAlertIn(BaseModel):
     """The JSON an edge pipeline's webhook sink posts (``overt.alerts.sinks.alert_to_json``)."""
 
@@ -284,6 +307,11 @@ class IngestAlertIn(BaseModel):
     probe_crop_jpeg_b64: str | None = Field(default=None, max_length=4_000_000)
     context_jpeg_b64: str | None = Field(
         default=None, max_length=4_000_000, description="Redacted frame thumbnail (bystanders blurred); kept in memory."
+    )
+    integrity_flags: list[str] = Field(default_factory=list, max_length=16, description="Camera integrity flags.")
+    pad: IngestPad | None = Field(default=None, description="Presentation-attack verdict, when PAD is configured.")
+    evidence: IngestEvidence | None = Field(
+        default=None, description="Signed record; required once a key is registered."
     )
 
 

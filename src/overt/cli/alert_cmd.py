@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from overt.alerts.export import export_bundle
 from overt.alerts.review import AlertService, AlertView
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
@@ -140,22 +141,37 @@ def retain_cmd(
 @app.command("export")
 def export_cmd(
     alert_id: int = typer.Argument(...),
-    out: Path = typer.Option(..., "--out", help="Write the decrypted probe image here (0600)."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="A new (or empty) directory: the signed evidence bundle (images, record.json, signature, the node's "
+        "public key and fingerprint; check it with `overt evidence verify DIR`). A .jpg name: the probe image only.",
+    ),
     data_dir_: Path | None = DATA_DIR_OPTION,
     database_url: str | None = DB_URL_OPTION,
     user: str | None = USER_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Export an alert's probe image (decrypted; audited as alert.exported)."""
+    """Export an alert as a signed evidence bundle (decrypted; audited as alert.exported)."""
     store, _ = open_store(data_dir_, database_url)
     actor = acting_user(store, user)
     service = AlertService(store)
     data = service.crop(actor, alert_id)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    service.exported(actor, alert_id, len(data))
+    if out.suffix.lower() in (".jpg", ".jpeg"):
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        service.exported(actor, alert_id, len(data))
+        if as_json:
+            print_json({"id": alert_id, "out": str(out), "bytes": len(data)})
+        else:
+            out_console().print(f"alert {alert_id}: image written to {out}")
+        return
+    bundle = export_bundle(store, actor, alert_id, out, crop_jpeg=data)
     if as_json:
-        print_json({"id": alert_id, "out": str(out), "bytes": len(data)})
+        print_json({"id": alert_id, "out": str(out), "fingerprint": bundle.fingerprint, "verified": bundle.verified})
     else:
-        out_console().print(f"alert {alert_id}: image written to {out}")
+        out_console().print(
+            f"alert {alert_id}: evidence bundle written to {out} (signed by key {bundle.fingerprint}; "
+            "compare it with the node_key.created entry of the signing node's audit log)"
+        )

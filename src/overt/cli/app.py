@@ -18,6 +18,7 @@ from overt.cli import (
     demo,
     deployment_cmd,
     eval_cmd,
+    evidence_cmd,
     faces,
     init_cmd,
     keys_cmd,
@@ -73,6 +74,7 @@ app.add_typer(deployment_cmd.app, name="deployment")
 watchlist_governed.register_governed(watchlist.app)
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(alert_cmd.app, name="alert")
+app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(keys_cmd.app, name="keys")
 purge_cmd.register(app)
 report_cmd.register(app)

@@ -442,3 +442,56 @@ def video_cmd(
         f"appearances alerted {tot['detected_appearances']}/{tot['appearances']}, false alerts {tot['false_alerts']} "
         f"over {tot['faces_processed']} faces processed"
     )
+
+
+@app.command("pad")
+def pad_cmd(
+    ctx: typer.Context,
+    real: Path = typer.Option(..., "--real", help="Folder of bona fide (live) face images."),
+    attack: Path = typer.Option(..., "--attack", help="Folder of attack presentations (prints, screens, masks)."),
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0, max=1, help="P(live) threshold (default: pipeline.pad.threshold of the config)."
+    ),
+    det: Path = typer.Option(Path("pad_det.png"), "--det", help="Where to save the DET curve (PNG)."),
+    no_detect: bool = typer.Option(False, "--no-detect", help="The images are face crops: score them whole."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Presentation-attack detection: APCER, BPCER, ACER (ISO/IEC 30107-3) and a DET curve,
+    for the PAD backend configured in ``pipeline.pad`` (Overt ships no PAD model)."""
+    from overt.config import build_pad
+    from overt.evaluation.pad import pad_rates, plot_pad_det, score_folder
+
+    st = state(ctx)
+    pad_cfg = st.config.pipeline.pad
+    pad = build_pad(pad_cfg)
+    if pad is None:
+        raise ConfigError("no PAD model configured (pipeline.pad.type = onnx, model_path, sha256): Overt ships none")
+    tau = pad_cfg.threshold if threshold is None else threshold
+    detect = None
+    if not no_detect:
+        engine = st.engine()
+        detect = lambda img: engine.detect(img).xyxy  # noqa: E731
+    bona = score_folder(pad, real, detect)
+    attacks = score_folder(pad, attack, detect)
+    rates = pad_rates(bona.scores, attacks.scores, tau)
+    plot_pad_det(bona.scores, attacks.scores, rates, det, title=f"PAD DET: {pad.name}")
+    doc = {
+        "backend": pad.name,
+        "threshold": tau,
+        "apcer": rates.apcer,
+        "bpcer": rates.bpcer,
+        "acer": rates.acer,
+        "bona_fide": rates.bona_fide,
+        "attacks": rates.attacks,
+        "no_face": bona.no_face + attacks.no_face,
+        "det_png": str(det),
+        "command": command_line(ctx),
+    }
+    if as_json:
+        print_json(doc)
+        return
+    t = Table("backend", "threshold", "APCER", "BPCER", "ACER", "bona fide", "attacks")
+    t.add_row(pad.name, f"{tau:g}", _pct(rates.apcer), _pct(rates.bpcer), _pct(rates.acer),
+              str(rates.bona_fide), str(rates.attacks))  # fmt: skip
+    out_console().print(t)
+    err_console().print(f"DET curve written to {det}")

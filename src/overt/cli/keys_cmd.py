@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from pathlib import Path
 
@@ -55,3 +56,24 @@ def rotate_cmd(
         print_json({"rewrapped_keys": n, "seconds": round(elapsed, 4), "note": note})
     else:
         out_console().print(f"{n} data keys re-wrapped under the new key in {elapsed:.3f} s; {note}")
+
+
+@app.command("signing")
+def signing_cmd(
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """This node's evidence-signing public key and fingerprint (created on first use, audited).
+
+    Register the public key with this edge node's device token at the centre
+    (``signing_public_key_b64``); compare the fingerprint with exported evidence bundles."""
+    from overt.alerts.ingest_evidence import node_key
+
+    store, _ = open_store(data_dir_, database_url)
+    key = node_key(store)
+    pub = base64.b64encode(key.public_key).decode("ascii")
+    if as_json:
+        print_json({"public_key_b64": pub, "fingerprint": key.fingerprint})
+    else:
+        out_console().print(f"public key (Ed25519, base64): {pub}\nfingerprint (SHA-256): {key.fingerprint}")

@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -23,18 +23,24 @@ from overt.deployments.service import CalibrationSummary, DeploymentService
 from overt.errors import ConfigError, GovernanceError, InputError
 from overt.pipeline import Counters, Pipeline
 from overt.pipeline.compose import annotate_paths, camera_ids, compose_pipeline
+from overt.sources.integrity import IntegrityStatus
 from overt.watchlist import enrol_folder
 from overt.watchlist.enrol import EnrolmentReport
 
 
-def status_line(c: Counters) -> Text:
+def health_text(integrity: Sequence[IntegrityStatus]) -> str:
+    """Camera health for the status line: ``cam-1 ok``, or the raised flags in capitals."""
+    return ", ".join(f"{s.camera_id} {'+'.join(f.upper() for f in s.active) if s.suspect else 'ok'}" for s in integrity)
+
+
+def status_line(c: Counters, integrity: Sequence[IntegrityStatus] = ()) -> Text:
     lat = "-" if c.alert_latency_ms_p95 is None else f"{c.alert_latency_ms_p50:.0f}/{c.alert_latency_ms_p95:.0f} ms"
     return Text(
         f"{c.fps:5.1f} fps | frames {c.frames} | dropped {c.frames_dropped} | faces {c.faces_seen} "
         f"(searched {c.faces_processed}) "
         f"(+{c.faces_unrecognisable} unrecognisable) | "
         f"tracks {c.tracks_active} active / {c.tracks_started} | alerts {c.alerts} | latency p50/p95 {lat} | "
-        f"cameras done {c.cameras_done}/{c.cameras}"
+        f"cameras done {c.cameras_done}/{c.cameras}" + (f" | health {health_text(integrity)}" if integrity else "")
     )
 
 
@@ -91,6 +97,7 @@ def register(app: typer.Typer) -> None:
         still_active: Callable[[Pipeline], bool] = lambda p: True  # noqa: E731
         deployments: DeploymentService | None = None
         if deployment is not None:
+            from overt.alerts.ingest_evidence import node_key
             from overt.alerts.review import AlertService
             from overt.deployments.gallery import deployment_pipeline_config, load_live_snapshot
             from overt.deployments.sinks import StoreAlertSink
@@ -106,6 +113,8 @@ def register(app: typer.Typer) -> None:
             gallery = snap.gallery()
             pipeline_config = deployment_pipeline_config(store, deployment, cfg.pipeline)
             sinks.append(StoreAlertSink(AlertService(store), deployment))
+            signer = node_key(store)
+            snapshot_id: str | None = f"deployment:{deployment}"
             dep_id, svc = deployment, deployments
 
             def still_active(p: Pipeline) -> bool:
@@ -113,6 +122,7 @@ def register(app: typer.Typer) -> None:
                 return svc.is_active(dep_id)
 
         elif watchlist is not None:
+            signer, snapshot_id = None, None
             pipeline_config = cfg.pipeline
             report = enrol_folder(watchlist, engine)
             if not report.accepted:
@@ -151,6 +161,8 @@ def register(app: typer.Typer) -> None:
                 source_config=cfg.sources,
                 realtime=realtime,
                 annotate=annotate,
+                signer=signer,
+                snapshot_id=snapshot_id,
             )
             stop = threading.Event()
             interrupted = threading.Event()
@@ -177,6 +189,7 @@ def register(app: typer.Typer) -> None:
             "interrupted": interrupted.is_set(),
             "min_similarity": pipeline.min_similarity,
             "counters": counters.as_dict(),
+            "integrity": [s.to_json() for s in pipeline.integrity()],
             "alerts_jsonl": None if alerts_jsonl is None else str(alerts_jsonl),
             "deployment": deployment,
             "calibration": None if calibration is None else calibration.as_dict(),
@@ -193,6 +206,7 @@ def register(app: typer.Typer) -> None:
                 f"{counters.faces_seen} faces ({counters.faces_unrecognisable} more unrecognisable) in "
                 f"{counters.tracks_started} tracks, {counters.alerts} alert(s), "
                 f"{counters.frames_dropped} frame(s) dropped"
+                + (f"; camera health: {health_text(pipeline.integrity())}" if pipeline.integrity() else "")
                 + (f"; rejected enrolment images: {len(report.rejected)}" if report is not None else "")
             )
             if calibration is not None:
@@ -232,9 +246,9 @@ def _follow(
         while running():
             pass
         return pipeline.close()
-    with Live(status_line(pipeline.counters()), console=con, refresh_per_second=4) as live:
+    with Live(status_line(pipeline.counters(), pipeline.integrity()), console=con, refresh_per_second=4) as live:
         while running():
-            live.update(status_line(pipeline.counters()))
+            live.update(status_line(pipeline.counters(), pipeline.integrity()))
         counters = pipeline.close()
-        live.update(status_line(counters))
+        live.update(status_line(counters, pipeline.integrity()))
     return counters

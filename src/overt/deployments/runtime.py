@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from overt.alerts.ingest_evidence import node_key
 from overt.alerts.sinks import AlertSink
 from overt.config import PipelineConfig, SourceConfig
 from overt.deployments.gallery import LiveSnapshot, deployment_pipeline_config, load_live_snapshot
@@ -125,6 +126,7 @@ class PipelineSupervisor:
         self._launching = False
         self._gave_up = False
         self._snapshot: LiveSnapshot | None = None
+        self._health_message = ""
         self.preview: LivePreview | None = None
 
     def start(self) -> PipelineSupervisor:
@@ -188,6 +190,7 @@ class PipelineSupervisor:
         self._record_faces(p)
         if active and self._snapshot is not None:
             self._snapshot.apply_revocations(p)  # removed watch-list entries stop matching at once
+        self._health(p)
         if not active:
             self._halt("deployment stopped")
         elif p.wait(0):
@@ -213,6 +216,8 @@ class PipelineSupervisor:
             config=config,
             source_config=self.source_config,
             realtime=self.realtime,
+            signer=node_key(self.store),
+            snapshot_id=f"deployment:{self.deployment_id}",
         )
         self._pipeline = pipeline
         self._snapshot = snap
@@ -226,6 +231,7 @@ class PipelineSupervisor:
         self.status.running = True
         self.status.runs += 1
         self.status.history.append("started")
+        self._health_message = "camera connected"
         self._camera(True, "camera connected")
 
     def _attach_previews(self, p: Pipeline) -> None:
@@ -239,6 +245,14 @@ class PipelineSupervisor:
             return
         self.preview = LivePreview(self.live, self.deployment_id, camera_id=str(getattr(cams[0], "camera_id", "cam-1")))
         cams[0].annotator = self.preview
+
+    def _health(self, p: Pipeline) -> None:
+        """Camera health for the console: the stream-integrity flags raised now, if any."""
+        suspect = [f"{s.camera_id} {'+'.join(s.active)}" for s in p.integrity() if s.suspect]
+        message = f"camera connected; integrity: {', '.join(suspect)}" if suspect else "camera connected"
+        if message != self._health_message:
+            self._health_message = message
+            self._camera(True, message)
 
     def _record_faces(self, p: Pipeline) -> None:
         faces = p.counters().faces_processed

@@ -54,7 +54,7 @@ class StoreAlertSink:
         self.stored = 0
 
     def emit(self, alert: Alert) -> None:
-        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, IncomingAlert.from_alert(alert))
+        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, IncomingAlert.from_alert(alert), local=True)
         if dup:
             return
         self.stored += 1

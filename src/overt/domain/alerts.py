@@ -57,6 +57,33 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class SignedEvidence:
+    """An alert's canonical record (JSON bytes), the node's Ed25519 signature of exactly those
+    bytes, and the node's raw public key (see :mod:`overt.alerts.evidence`)."""
+
+    record: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+    public_key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.record.startswith(b"{") or len(self.signature) != 64 or len(self.public_key) != 32:
+            raise InputError("signed evidence needs a JSON record, a 64-byte signature and a 32-byte key")
+
+
+@dataclass(frozen=True, slots=True)
+class PadResult:
+    """A presentation-attack detector's verdict on an alert's face: ``score`` is P(live)."""
+
+    backend: str
+    score: float
+    live: bool
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= finite("score", self.score) <= 1.0:
+            raise InputError("a PAD score lies in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Alert:
     """A match decided by the decider: the only thing about a face that leaves the pipeline.
 
@@ -83,6 +110,13 @@ class Alert:
     model_id: str
     probe_crop_jpeg: bytes = field(repr=False)
     context_jpeg: bytes = field(repr=False)
+    integrity_flags: tuple[str, ...] = ()
+    """Stream-integrity flags of the camera when the alert was raised (``frozen``, ``loop``...)."""
+    pad: PadResult | None = None
+    camera_cert_sha256: str | None = None
+    """The camera's pinned TLS certificate fingerprint, when the source pins one."""
+    snapshot_id: str | None = None
+    evidence: SignedEvidence | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("alert_id", "camera_id", "subject", "model_id"):

@@ -15,7 +15,7 @@ from overt.errors import InputError
 class Frame:
     """One BGR uint8 image from camera ``camera_id``.
 
-    ``pts_s`` is the presentation time in the stream; ``captured_monotonic_s`` is the reader's
+    ``pts_s`` is the presentation time in the stream (strictly increasing); ``captured_monotonic_s`` is the reader's
     ``time.monotonic()`` when the frame arrived, used for latency.
     """
 
@@ -24,6 +24,11 @@ class Frame:
     pts_s: float
     captured_monotonic_s: float
     image: npt.NDArray[np.uint8] = field(repr=False)
+    stream_pts_s: float | None = None
+    """The stream's own clock for this frame, as the container or RTP says (not made monotonic);
+    ``None`` when unknown. Stream-integrity checks read it."""
+    codec: str | None = None
+    """The stream's codec (FourCC) when known."""
 
     def __post_init__(self) -> None:
         if not self.camera_id:

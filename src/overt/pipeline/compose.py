@@ -22,6 +22,7 @@ from overt.sources.base import FrameSource
 from overt.sources.factory import open_source
 
 if TYPE_CHECKING:
+    from overt.crypto.signing import SigningKey
     from overt.vision.engine import FaceEngine
 
 log = logging.getLogger(__name__)
@@ -77,14 +78,19 @@ def compose_pipeline(
     source_config: SourceConfig | None = None,
     realtime: bool = False,
     annotate: Path | None = None,
+    signer: SigningKey | None = None,
+    snapshot_id: str | None = None,
 ) -> Pipeline:
     """The pipeline over ``uris`` (not started). The caller owns the sinks; the pipeline closes
-    the sources when it is closed, and here when composing fails."""
+    the sources when it is closed, and here when composing fails. ``signer`` signs every alert
+    (signed evidence); ``snapshot_id`` names the watch-list snapshot in the signed record."""
     ids = camera_ids(len(uris))
     paths = annotate_paths(annotate, ids) if annotate is not None else None
     sources = open_cameras(uris, realtime=realtime, config=source_config)
     try:
-        return Pipeline(sources, engine, gallery, sinks, config=config, annotate=paths)
+        return Pipeline(
+            sources, engine, gallery, sinks, config=config, annotate=paths, signer=signer, snapshot_id=snapshot_id
+        )
     except BaseException:
         close_quietly(sources)
         raise

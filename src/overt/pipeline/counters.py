@@ -48,6 +48,8 @@ class Counters:
     alert_latency_ms_p95: float | None
     cameras: int
     cameras_done: int
+    pad_suppressed: int = 0
+    """Alert candidates suppressed as presentation attacks (``pad.policy = suppress``)."""
 
     @property
     def faces_processed(self) -> int:
@@ -80,6 +82,7 @@ class CounterBoard:
         self.probes_rejected = 0
         self.faces_unrecognisable = 0
         self.alerts = 0
+        self.pad_suppressed = 0
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._recent: deque[tuple[float, int]] = deque(maxlen=64)
 
@@ -136,4 +139,5 @@ class CounterBoard:
                 alert_latency_ms_p95=round(float(np.percentile(lat, 95)), 1) if lat.size else None,
                 cameras=self.cameras,
                 cameras_done=self.cameras_done,
+                pad_suppressed=self.pad_suppressed,
             )

@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from overt.alerts.evidence import sign_alert
 from overt.alerts.sinks import AlertSink
-from overt.config import PipelineConfig
+from overt.config import PipelineConfig, build_pad
+from overt.crypto.signing import SigningKey
 from overt.domain.alerts import Alert
 from overt.domain.detections import FaceDetections
 from overt.domain.frames import Frame
@@ -44,10 +46,12 @@ from overt.matching.gallery import Gallery
 from overt.pipeline.counters import CounterBoard, Counters
 from overt.pipeline.redact import AnnotatedVideoWriter, LabelledBox, encode_jpeg, redacted_frame, thumbnail_jpeg
 from overt.sources.base import FrameSource
+from overt.sources.integrity import IntegrityMonitor, IntegrityStatus
 from overt.tracking.shots import ShotCutDetector
 from overt.tracking.tracker import IouTracker, TrackedFace, TrackUpdate
 from overt.vision.align import align_face
 from overt.vision.embedders.base import embed_with_norms
+from overt.vision.pad import PresentationAttackDetector, judge
 from overt.vision.quality import measure_quality
 
 if TYPE_CHECKING:
@@ -91,6 +95,7 @@ class _Camera:
     tracker: IouTracker
     annotator: AnnotatedVideoWriter | None
     cuts: ShotCutDetector | None = None
+    monitor: IntegrityMonitor | None = None
     probes: dict[int, _ProbeState] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)
     reader: threading.Thread | None = None
@@ -139,6 +144,9 @@ class Pipeline:
         config: PipelineConfig | None = None,
         annotate: Mapping[str, str | Path] | None = None,
         annotate_fps: float = 25.0,
+        signer: SigningKey | None = None,
+        pad: PresentationAttackDetector | None = None,
+        snapshot_id: str | None = None,
     ) -> None:
         if not sources:
             raise ConfigError("the pipeline needs at least one source")
@@ -201,9 +209,13 @@ class Pipeline:
                 )
                 if cfg.end_tracks_at_shot_cuts
                 else None,
+                monitor=IntegrityMonitor(s.camera_id, cfg.integrity, live=s.live) if cfg.integrity.enabled else None,
             )
             for s in sources
         ]
+        self.signer = signer
+        self.pad = pad if pad is not None else build_pad(cfg.pad)
+        self.snapshot_id = snapshot_id
         self._board = CounterBoard(len(self._cams))
         self._revoked: frozenset[str] = frozenset()
         self._stop = threading.Event()
@@ -231,6 +243,10 @@ class Pipeline:
             raise ConfigError("the new gallery is for another model")
         self._revoked = self._revoked | subjects
         self.gallery = gallery
+
+    def integrity(self) -> tuple[IntegrityStatus, ...]:
+        """Stream-integrity counters and flags of every camera (empty when the checks are off)."""
+        return tuple(c.monitor.status() for c in self._cams if c.monitor is not None)
 
     def start(self) -> None:
         if self._started:
@@ -321,6 +337,11 @@ class Pipeline:
                     if seen_reconnects != reconnects:
                         reconnects = seen_reconnects
                         cam.resume_index = frame.index  # set before the frame is queued
+                        if cam.monitor is not None:
+                            cam.monitor.stream_restarted()
+                if cam.monitor is not None:
+                    cam.monitor.observe_frame(frame)
+                if cam.source.live:
                     while True:
                         try:
                             cam.queue.put_nowait(frame)
@@ -565,6 +586,15 @@ class Pipeline:
         if subject in self._revoked:
             return
         cam, tf = probe.cam, probe.face
+        pad = None
+        if self.pad is not None:
+            pad = judge(self.pad, probe.frame.image, tf.xyxy, self.config.pad.threshold)
+            if not pad.live and self.config.pad.policy == "suppress":
+                self._board.add(pad_suppressed=1)
+                log.info("alert candidate on camera %s suppressed as a presentation attack", cam.camera_id)
+                return
+        flags = cam.monitor.status().active if cam.monitor is not None else ()
+        pin = getattr(cam.source, "pinned_cert_sha256", None)
         cam.labels[tf.track_id] = f"{subject} {similarity:.2f}"
         blur, labelled = self._redaction(cam, probe.dets, probe.update, only=tf)
         context = thumbnail_jpeg(redacted_frame(probe.frame.image, blur, labelled), self.config.context_thumbnail_px)
@@ -587,7 +617,13 @@ class Pipeline:
             model_id=self.engine.embedder.model_id,
             probe_crop_jpeg=encode_jpeg(probe.crop),
             context_jpeg=context,
+            integrity_flags=flags,
+            pad=pad,
+            camera_cert_sha256=pin if isinstance(pin, str) else None,
+            snapshot_id=self.snapshot_id,
         )
+        if self.signer is not None:
+            alert = sign_alert(alert, self.signer)
         self._board.alert_latency(alert.latency_ms)
         log.info("alert %s on camera %s track %d", alert.alert_id, cam.camera_id, tf.track_id)
         for sink in self.sinks:

@@ -29,3 +29,12 @@ def decoded_bgr(image: Any) -> npt.NDArray[np.uint8] | None:
         return None
     out: npt.NDArray[np.uint8] = np.ascontiguousarray(arr)
     return out
+
+
+def fourcc_of(cap: cv2.VideoCapture) -> str | None:
+    """The codec of an open capture as its FourCC text (``h264``, ``MJPG``...), or ``None``."""
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    if code <= 0:
+        return None
+    text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
+    return text if text.isprintable() and text.strip() else None

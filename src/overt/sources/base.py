@@ -24,6 +24,8 @@ class SourceStats:
     exhausted: bool
     last_error: str | None = None
     frames_skipped: int = 0
+    tls_pin_refusals: int = 0
+    """Opens refused because the camera presented another certificate than the pinned one."""
 
 
 @runtime_checkable

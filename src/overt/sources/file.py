@@ -22,7 +22,7 @@ import cv2
 
 from overt.domain.frames import Frame
 from overt.errors import VideoError
-from overt.sources._image import decoded_bgr
+from overt.sources._image import decoded_bgr, fourcc_of
 from overt.sources.base import SourceStats
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class FileSource:
         self._frames_read = 0
         self._frames_decoded = 0
         self._last_pts_s = -1.0
+        self._codec: str | None = None
         self._last_error: str | None = None
         self._pace_origin: tuple[float, float] | None = None  # (monotonic, pts) of the first frame out
 
@@ -106,6 +107,7 @@ class FileSource:
             cap.release()
             raise VideoError(f"cannot open video file {p}: not a video FFmpeg can read, or truncated/corrupt")
         self.fps = _valid_fps(float(cap.get(cv2.CAP_PROP_FPS)))
+        self._codec = fourcc_of(cap)
         count = float(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = int(count) if math.isfinite(count) and count >= 1 else None
         first = self._decode(cap)
@@ -214,6 +216,8 @@ class FileSource:
             pts_s=pts_s,
             captured_monotonic_s=time.monotonic(),
             image=image,
+            stream_pts_s=pos_ms / 1000.0 if math.isfinite(pos_ms) and pos_ms >= 0 else None,
+            codec=self._codec,
         )
 
     def _put(self, item: object) -> bool:

@@ -15,11 +15,14 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import os
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Final
 
@@ -30,9 +33,10 @@ import numpy.typing as npt
 from overt.config import SourceConfig
 from overt.domain.frames import Frame
 from overt.errors import VideoError
-from overt.sources._image import decoded_bgr
+from overt.sources._image import decoded_bgr, fourcc_of
 from overt.sources._uri import redact_uri
 from overt.sources.base import SourceStats
+from overt.sources.pinning import cert_sha256, endpoint, pin_for, presented_cert, self_signed_pem
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +171,10 @@ class LiveSource:
         self._last_error: str | None = None
         self._t0 = 0.0
         self._last_pts_s = -1.0
+        self._pin_refusals = 0
+        self._pin_ca_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.pinned_cert_sha256: str | None = pin_for(uri, dict(self.config.tls_pins)) if isinstance(uri, str) else None
+        """The SHA-256 the camera's TLS certificate must have (``SourceConfig.tls_pins``), if pinned."""
 
     def __repr__(self) -> str:
         return f"LiveSource(camera_id={self.camera_id!r}, uri={self.display_uri!r})"
@@ -196,6 +204,9 @@ class LiveSource:
                 )
         with self._cond:
             self._buffer.clear()
+        if self._pin_ca_dir is not None:
+            self._pin_ca_dir.cleanup()
+            self._pin_ca_dir = None
 
     def __enter__(self) -> LiveSource:
         self.start()
@@ -232,6 +243,7 @@ class LiveSource:
                 exhausted=self._ended,
                 last_error=self._last_error,
                 frames_skipped=self._frames_skipped,
+                tls_pin_refusals=self._pin_refusals,
             )
 
     # -- reader thread ------------------------------------------------------------------------
@@ -243,7 +255,7 @@ class LiveSource:
         level = logging.DEBUG if repeated else logging.WARNING
         log.log(level, "%s (%s): %s", self.camera_id, self.display_uri, message)
 
-    def _push(self, image: npt.NDArray[np.uint8]) -> None:
+    def _push(self, image: npt.NDArray[np.uint8], stream_pts_s: float | None = None, codec: str | None = None) -> None:
         now = time.monotonic()
         pts_s = max(now - self._t0, self._last_pts_s + 1e-6, 0.0)
         self._last_pts_s = pts_s
@@ -253,6 +265,8 @@ class LiveSource:
             pts_s=pts_s,
             captured_monotonic_s=now,
             image=image,
+            stream_pts_s=stream_pts_s,
+            codec=codec,
         )
         self._frames_in += 1
         with self._cond:
@@ -264,9 +278,43 @@ class LiveSource:
             self._buffer.append(frame)
             self._cond.notify()
 
+    def _check_pin(self, uri: str, cfg: SourceConfig) -> SourceConfig | None:
+        """Refuse the camera (``None``) unless it presents the pinned certificate; the config to
+        open it with (FFmpeg verifies against a pinned self-signed certificate too)."""
+        pin = self.pinned_cert_sha256
+        ep = endpoint(uri)
+        if pin is None or ep is None:
+            return cfg
+        try:
+            der = presented_cert(ep[0], ep[1], cfg.open_timeout_s)
+        except VideoError as exc:
+            self._set_error(f"cannot check the pinned certificate: {exc}")
+            return None
+        got = cert_sha256(der)
+        if got != pin:
+            with self._cond:
+                self._pin_refusals += 1
+            self._set_error(
+                f"camera refused: its TLS certificate changed (pinned sha256 {pin[:16]}..., presented {got[:16]}...)"
+            )
+            return None
+        pem = self_signed_pem(der)
+        if pem is None or not cfg.tls_verify or cfg.tls_ca_file:
+            return cfg
+        if self._pin_ca_dir is None:
+            self._pin_ca_dir = tempfile.TemporaryDirectory(prefix="overt-pin-")
+        ca = Path(self._pin_ca_dir.name) / "pinned.pem"
+        ca.write_bytes(pem)
+        return cfg.model_copy(update={"tls_ca_file": str(ca)})
+
     def _open(self) -> cv2.VideoCapture | None:
         cfg = self.config
         uri = self._uri
+        if isinstance(uri, str):
+            checked = self._check_pin(uri, cfg)
+            if checked is None:
+                return None
+            cfg = checked
         try:
             if isinstance(uri, int):
                 # V4L2 and friends bound a read by their own select() timeout; they reject the
@@ -307,6 +355,7 @@ class LiveSource:
         n = 0
         bad = 0
         timeout_s = self.config.read_timeout_s
+        codec = fourcc_of(cap)
         while not self._stop.is_set():
             t = time.monotonic()
             ok, raw = cap.read()
@@ -333,7 +382,8 @@ class LiveSource:
                     self._last_error = None
                 log.info("%s: connected to %s", self.camera_id, self.display_uri)
             n += 1
-            self._push(image)
+            pos_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC))
+            self._push(image, pos_ms / 1000.0 if math.isfinite(pos_ms) and pos_ms >= 0 else None, codec)
         return n
 
     def _run(self) -> None:

@@ -260,3 +260,25 @@ class AlertEventRow(Base):
     value: Mapped[str] = mapped_column(String(64))
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertEvidenceRow(Base):
+    """An alert's signed record, signature, signing key and context image, sealed under the
+    alert's own data key (migration ``0003_integrity``); purging the alert shreds it too."""
+
+    __tablename__ = "alert_evidence"
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class DeviceKeyRow(Base):
+    """The Ed25519 public key registered with a device token (migration ``0003_integrity``)."""
+
+    __tablename__ = "device_keys"
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)

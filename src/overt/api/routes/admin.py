@@ -11,6 +11,7 @@ from overt.audit.log import AuditLog
 from overt.domain.users import Permission, User, parse_role
 from overt.errors import InputError
 from overt.store.repositories import ApiToken, ApiTokenRepository, DeploymentRepository, UserRepository
+from overt.store.repositories.evidence import decode_public_key, register_device_key
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 MANAGE = allow(Permission.MANAGE_USERS)
@@ -88,6 +89,11 @@ def create_token(body: TokenIn, request: Request, user: User = Depends(current_u
             f"token:{tok.id}",
             {"kind": tok.kind, "deployment": tok.deployment_id, "expires_at": tok.expires_at.isoformat()},
         )
+        if body.signing_public_key_b64 is not None:
+            if body.kind != "device":
+                raise InputError("only a device token has a signing key")
+            fp = register_device_key(s, tok.id, decode_public_key(body.signing_public_key_b64), by=user.name, now=now)
+            AuditLog(s, store.clock).append(user.name, "device_key.registered", f"token:{tok.id}", {"fingerprint": fp})
     return TokenCreated.model_validate({**_out(tok), "token": secret})
 
 

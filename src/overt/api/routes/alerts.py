@@ -18,6 +18,7 @@ from overt.api.deps import Services, services
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
 from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
+from overt.domain.alerts import PadResult, SignedEvidence
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, InputError, OvertError
 
@@ -47,6 +48,16 @@ def _b64(value: str | None, field: str) -> bytes | None:
 def incoming(body: IngestAlertIn) -> IncomingAlert:
     """The posted JSON as the review service's input (base64 decoded; the service checks the rest)."""
     q = body.quality
+    evidence: SignedEvidence | None = None
+    if body.evidence is not None:
+        try:
+            evidence = SignedEvidence(
+                record=base64.b64decode(body.evidence.record_b64, validate=True),
+                signature=base64.b64decode(body.evidence.signature_b64, validate=True),
+                public_key=base64.b64decode(body.evidence.public_key_b64, validate=True),
+            )
+        except (binascii.Error, ValueError, InputError):
+            raise AuthError("alert refused: its evidence is malformed") from None
     return IncomingAlert(
         remote_id=body.alert_id,
         camera_id=body.camera,
@@ -59,6 +70,9 @@ def incoming(body: IngestAlertIn) -> IncomingAlert:
         quality=None if q is None else AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
         latency_ms=body.latency_ms,
         frame_index=body.frame_index,
+        integrity_flags=tuple(body.integrity_flags),
+        pad=None if body.pad is None else PadResult(body.pad.backend, body.pad.score, body.pad.live),
+        evidence=evidence,
     )
 
 

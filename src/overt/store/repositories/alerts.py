@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from overt.crypto.envelope import Aad
 from overt.errors import DecryptionError, InputError, NotFoundError
-from overt.store.models import AlertEventRow, AlertReviewRow, AlertRow
+from overt.store.models import AlertDetailsRow, AlertEventRow, AlertEvidenceRow, AlertReviewRow, AlertRow
 from overt.store.repositories.deployments import DeploymentRepository
 from overt.store.vault import Vault
 
@@ -150,7 +150,10 @@ class AlertRepository:
     def delete(self, alert_id: int) -> None:
         row = self._row(alert_id)
         key_id = row.key_id
-        self._s.execute(delete(AlertEventRow).where(AlertEventRow.alert_id == alert_id))  # its later steps go too
+        # Rows keyed by the alert id go with it: SQLite reuses the highest freed id, and a stale
+        # details row would then refuse the next alert (found by tests/api/test_signed_ingest.py).
+        for table in (AlertEventRow, AlertEvidenceRow, AlertDetailsRow, AlertReviewRow):
+            self._s.execute(delete(table).where(table.alert_id == alert_id))
         self._s.delete(row)
         self._s.flush()
         if key_id is not None:

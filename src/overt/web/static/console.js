@@ -645,7 +645,7 @@ async function pollLive(id) {
     const l = await api("GET", `/api/v1/deployments/${id}/live`);
     const cam = $("#camera-state");
     const fresh = l.camera_connected && l.frame_age_s != null && l.frame_age_s <= 5;
-    cam.textContent = l.expired && l.state !== "active" ? "deployment expired" : (fresh ? "camera connected" : l.camera_connected ? "no recent frame from the camera" : l.camera_message || "camera disconnected");
+    cam.textContent = l.expired && l.state !== "active" ? "deployment expired" : (fresh ? (l.camera_message || "camera connected") : l.camera_connected ? "no recent frame from the camera" : l.camera_message || "camera disconnected");
     cam.className = "pill " + (fresh ? "on" : l.camera_connected ? "warn" : "off");
     const img = $("#live");
     const age = $("#live-age");
