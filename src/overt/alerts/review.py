@@ -9,6 +9,7 @@ stores the alert's details in ONE transaction, idempotent on the sender's alert 
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -125,11 +126,12 @@ def entry_id_of(subject: str) -> int | None:
 
 
 class AlertService:
-    """Alert review for one store. ``second_person``: a true match counts only once a second operator agrees."""
+    """Alert review for one store. A true match counts only once a second operator agrees when the
+    data directory's policy says so or ``second_person`` is given (a caller can add the rule, never drop it)."""
 
     def __init__(self, store: Store, *, second_person: bool = False) -> None:
         self.store = store
-        self.second_person = second_person
+        self.second_person = second_person or store.policy.second_person_confirmation
 
     # -- recording ---------------------------------------------------------------------------------
 
@@ -285,6 +287,14 @@ class AlertService:
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
             views = [self._view(s, tx, a, has_pending=a.id in pending) for a in found]
         return [*self._with_followups(views)]
+
+    def find(self, user: User, deployment_id: int | None = None) -> builtins.list[StoredAlert]:
+        """Every stored alert (ids and scores, no images) for a reviewer; the listing is audited."""
+        user.require(Permission.ADJUDICATE)
+        with self.store.transaction() as tx:
+            found = tx.alerts.find(deployment_id)
+            tx.audit.append(user.name, "alert.listed", f"deployment:{deployment_id}" if deployment_id else "", {})
+            return found
 
     def get(self, alert_id: int) -> AlertView:
         with self.store.transaction() as tx:
