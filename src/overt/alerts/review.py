@@ -233,7 +233,8 @@ class AlertService:
 
     # -- views -------------------------------------------------------------------------------------
 
-    def _view(self, s: Session, tx: Tx, a: StoredAlert, *, has_pending: bool = True) -> AlertView:
+    def _view(self, tx: Tx, a: StoredAlert, *, has_pending: bool = True) -> AlertView:
+        s = tx.session
         det = s.get(AlertDetailsRow, a.id)
         doc: dict[str, Any] = json.loads(det.details_json) if det is not None else {}
         q = doc.get("quality") or {}
@@ -285,7 +286,7 @@ class AlertService:
             list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
             list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
-            views = [self._view(s, tx, a, has_pending=a.id in pending) for a in found]
+            views = [self._view(tx, a, has_pending=a.id in pending) for a in found]
         return [*self._with_followups(views)]
 
     def find(self, user: User, deployment_id: int | None = None) -> builtins.list[StoredAlert]:
@@ -298,13 +299,13 @@ class AlertService:
 
     def get(self, alert_id: int) -> AlertView:
         with self.store.transaction() as tx:
-            v = self._view(tx.session, tx, tx.alerts.get(alert_id))
+            v = self._view(tx, tx.alerts.get(alert_id))
         return self._with_followups([v])[0]
 
     def view(self, actor: str, alert_id: int) -> AlertView:
         """One alert's facts (no image); the view is audited."""
         with self.store.transaction() as tx:
-            v = self._view(tx.session, tx, tx.alerts.get(alert_id))
+            v = self._view(tx, tx.alerts.get(alert_id))
             tx.audit.append(actor, "alert.viewed", f"alert:{alert_id}", {"image": False})
         return self._with_followups([v])[0]
 
@@ -374,7 +375,7 @@ class AlertService:
                 eng = engaged if engaged is not None else outcome in ENGAGED
                 tx.reviews.propose(alert_id, v, engaged=eng, outcome=outcome, by=user.name, now=tx.clock.now())
                 tx.audit.append(user.name, "alert.verdict_proposed", f"alert:{alert_id}", {"verdict": v})
-                return self._view(tx.session, tx, a), False
+                return self._view(tx, a), False
             if pending is not None:
                 if pending.proposed_by == user.name:
                     raise GovernanceError("a second person must confirm this verdict (you proposed it)")
@@ -383,7 +384,7 @@ class AlertService:
                     tx.audit.append(
                         user.name, "alert.verdict_disputed", f"alert:{alert_id}", {"proposed": pending.verdict}
                     )
-                    return self._view(tx.session, tx, a), False
+                    return self._view(tx, a), False
                 outcome = outcome or pending.outcome
                 if engaged is None:
                     engaged = pending.engaged
@@ -398,7 +399,7 @@ class AlertService:
                 f"alert:{alert_id}",
                 {"verdict": v, "engaged": eng, "outcome": outcome},
             )
-            return self._view(tx.session, tx, a), True
+            return self._view(tx, a), True
 
 
 def _quality_dict(q: AlertQuality) -> dict[str, float | None]:
