@@ -16,7 +16,7 @@ from overt.domain.users import Role
 from overt.store import Store
 from overt.store.datadir import load_config, open_data_dir, write_config
 from overt.users import UserService
-from tests.gov_helpers import plan
+from tests.gov_helpers import plan, publish_late
 
 PASSWORDS = {"admin": "admin-password", "officer": "officer-pass", "op": "operator-pass", "op2": "operator2-pass"}
 
@@ -46,6 +46,7 @@ def setup(
     deployments = DeploymentService(store)
     dep = deployments.create(op, plan(datetime.now(UTC)))
     deployments.authorise(officer, dep.id)
+    publish_late(deployments, {"op": op, "officer": officer}, dep.id)
     deployments.start(op, dep.id)
     svc = AlertService(store)
     ids = [
