@@ -6,7 +6,7 @@ sequence starts above every alert id the audit log has ever named). Both databas
 behind by earlier purges are deleted first: they belonged to alerts that no longer exist).
 
 Revision ID: 0003_seams_alerts
-Revises: 0003_seams_runtime
+Revises: 0003_console
 Create Date: 2026-11-29
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_seams_alerts"
-down_revision = "0003_seams_runtime"
+down_revision = "0003_console"
 branch_labels = None
 depends_on = None
 
