@@ -1,6 +1,6 @@
 # Overt: the two commands a fresh machine needs (Python >= 3.11, no GPU, no network but PyPI).
 #   make demo   create .venv, install, run the demo on bundled sample images
-#   make test   create .venv, install with dev extras, run ruff, mypy --strict and pytest
+#   make test   create .venv, install with dev extras, run ruff, import-linter, mypy --strict and pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -26,6 +26,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: setup
 	$(BIN)/mypy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from overt.cli.app import main
 from overt.deployments import DeploymentService
 from overt.domain.users import Role
 from overt.store import Store
-from overt.store.datadir import open_data_dir
+from overt.store.datadir import load_config, open_data_dir, write_config
 from overt.users import UserService
-from tests.gov_helpers import plan
+from tests.gov_helpers import plan, publish_late
 
 PASSWORDS = {"admin": "admin-password", "officer": "officer-pass", "op": "operator-pass", "op2": "operator2-pass"}
 
@@ -45,6 +46,7 @@ def setup(
     deployments = DeploymentService(store)
     dep = deployments.create(op, plan(datetime.now(UTC)))
     deployments.authorise(officer, dep.id)
+    publish_late(deployments, {"op": op, "officer": officer}, dep.id)
     deployments.start(op, dep.id)
     svc = AlertService(store)
     ids = [
@@ -103,3 +105,20 @@ def test_cli_second_person_records_a_proposal_like_the_api(
     assert doc["counted"] is False
     assert doc["adjudication"] is None
     assert doc["pending"] is None
+
+
+def test_the_data_directorys_policy_binds_the_cli_without_a_flag(
+    setup: tuple[Store, int, int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, first, _ = setup
+    store.db.dispose()
+    d = Path(os.environ["OVERT_DATA_DIR"])
+    write_config(d, load_config(d).model_copy(update={"second_person_confirmation": True}))
+    rc, out = cli(capsys, monkeypatch, "op", "alert", "adjudicate", str(first), "--verdict", "true", "--json")
+    assert rc == 0, out
+    doc = json.loads(out)
+    assert doc["counted"] is False
+    assert doc["pending"]["proposed_by"] == "op"
+    rc, out = cli(capsys, monkeypatch, "op", "alert", "list", "--json")
+    assert rc == 0, out
+    assert {a["id"]: a["adjudication"] for a in json.loads(out)}[first] is None

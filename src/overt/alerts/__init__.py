@@ -1,4 +1,4 @@
-"""Alert sinks: JSONL file, a text stream, and a webhook with retries and a spool."""
+"""Alerts: the sinks (JSONL file, a text stream, a webhook with retries and a spool) and their review (``review``)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ stores the alert's details in ONE transaction, idempotent on the sender's alert 
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -134,11 +135,12 @@ def entry_id_of(subject: str) -> int | None:
 
 
 class AlertService:
-    """Alert review for one store. ``second_person``: a true match counts only once a second operator agrees."""
+    """Alert review for one store. A true match counts only once a second operator agrees when the
+    data directory's policy says so or ``second_person`` is given (a caller can add the rule, never drop it)."""
 
     def __init__(self, store: Store, *, second_person: bool = False) -> None:
         self.store = store
-        self.second_person = second_person
+        self.second_person = second_person or store.policy.second_person_confirmation
 
     # -- recording ---------------------------------------------------------------------------------
 
@@ -264,7 +266,8 @@ class AlertService:
 
     # -- views -------------------------------------------------------------------------------------
 
-    def _view(self, s: Session, tx: Tx, a: StoredAlert, *, has_pending: bool = True) -> AlertView:
+    def _view(self, tx: Tx, a: StoredAlert, *, has_pending: bool = True) -> AlertView:
+        s = tx.session
         det = s.get(AlertDetailsRow, a.id)
         doc: dict[str, Any] = json.loads(det.details_json) if det is not None else {}
         q = doc.get("quality") or {}
@@ -316,18 +319,26 @@ class AlertService:
             list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
             list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
-            views = [self._view(s, tx, a, has_pending=a.id in pending) for a in found]
+            views = [self._view(tx, a, has_pending=a.id in pending) for a in found]
         return [*self._with_followups(views)]
+
+    def find(self, user: User, deployment_id: int | None = None) -> builtins.list[StoredAlert]:
+        """Every stored alert (ids and scores, no images) for a reviewer; the listing is audited."""
+        user.require(Permission.ADJUDICATE)
+        with self.store.transaction() as tx:
+            found = tx.alerts.find(deployment_id)
+            tx.audit.append(user.name, "alert.listed", f"deployment:{deployment_id}" if deployment_id else "", {})
+            return found
 
     def get(self, alert_id: int) -> AlertView:
         with self.store.transaction() as tx:
-            v = self._view(tx.session, tx, tx.alerts.get(alert_id))
+            v = self._view(tx, tx.alerts.get(alert_id))
         return self._with_followups([v])[0]
 
     def view(self, actor: str, alert_id: int) -> AlertView:
         """One alert's facts (no image); the view is audited."""
         with self.store.transaction() as tx:
-            v = self._view(tx.session, tx, tx.alerts.get(alert_id))
+            v = self._view(tx, tx.alerts.get(alert_id))
             tx.audit.append(actor, "alert.viewed", f"alert:{alert_id}", {"image": False})
         return self._with_followups([v])[0]
 
@@ -397,7 +408,7 @@ class AlertService:
                 eng = engaged if engaged is not None else outcome in ENGAGED
                 tx.reviews.propose(alert_id, v, engaged=eng, outcome=outcome, by=user.name, now=tx.clock.now())
                 tx.audit.append(user.name, "alert.verdict_proposed", f"alert:{alert_id}", {"verdict": v})
-                return self._view(tx.session, tx, a), False
+                return self._view(tx, a), False
             if pending is not None:
                 if pending.proposed_by == user.name:
                     raise GovernanceError("a second person must confirm this verdict (you proposed it)")
@@ -406,7 +417,7 @@ class AlertService:
                     tx.audit.append(
                         user.name, "alert.verdict_disputed", f"alert:{alert_id}", {"proposed": pending.verdict}
                     )
-                    return self._view(tx.session, tx, a), False
+                    return self._view(tx, a), False
                 outcome = outcome or pending.outcome
                 if engaged is None:
                     engaged = pending.engaged
@@ -421,7 +432,7 @@ class AlertService:
                 f"alert:{alert_id}",
                 {"verdict": v, "engaged": eng, "outcome": outcome},
             )
-            return self._view(tx.session, tx, a), True
+            return self._view(tx, a), True
 
 
 def claim_of(deployment_id: int, alert: IncomingAlert) -> DeviceAlertClaim:

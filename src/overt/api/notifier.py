@@ -1,7 +1,9 @@
 """Push of new alerts to WebSocket clients: in-process publish plus a polling fallback.
 
 Alerts raised in this process (``overt run``, or the edge ingest endpoint) are published at
-once with :meth:`AlertNotifier.publish_threadsafe`. Alerts written to the store by another
+once with :meth:`AlertNotifier.publish`, from any thread: a sync route handler or a pipeline
+thread hands the message to the event loop (``call_soon_threadsafe``); queues are only ever
+touched on the loop. Alerts written to the store by another
 process are found by polling the highest alert id every ``poll_s`` seconds. Each alert id is
 pushed once. Subscribers are bounded queues: a slow client loses old messages (it reloads
 the queue), never blocks the server.
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import func, select
 
@@ -19,6 +23,7 @@ from overt.store.models import AlertRow
 from overt.store.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class AlertNotifier:
@@ -65,7 +70,30 @@ class AlertNotifier:
         return len(self._subscribers)
 
     def publish(self, alert_id: int) -> None:
-        """Push a new alert to every subscriber, once (call on the event loop)."""
+        """Push a new alert to every subscriber, once. Safe from any thread."""
+        self._on_loop(self._publish_now, alert_id)
+
+    def publish_update(self, alert_id: int) -> None:
+        """An alert changed (adjudicated): every console refreshes its card. Safe from any thread."""
+        self._on_loop(self._send, ("update", alert_id))
+
+    def _on_loop(self, fn: Callable[[T], None], arg: T) -> None:
+        loop = self._loop
+        if loop is None:  # not started: no subscriber can be waiting on a loop
+            fn(arg)
+            return
+        if loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(arg)
+        else:
+            loop.call_soon_threadsafe(fn, arg)
+
+    def _publish_now(self, alert_id: int) -> None:
         if alert_id in self._published:
             return
         self._published.add(alert_id)
@@ -74,21 +102,12 @@ class AlertNotifier:
             self._published = {i for i in self._published if i > floor}
         self._send(("alert", alert_id))
 
-    def publish_update(self, alert_id: int) -> None:
-        """An alert changed (adjudicated): every console refreshes its card."""
-        self._send(("update", alert_id))
-
     def _send(self, msg: tuple[str, int]) -> None:
         for q in list(self._subscribers):
             if q.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     q.get_nowait()
             q.put_nowait(msg)
-
-    def publish_threadsafe(self, alert_id: int) -> None:
-        """Push from any thread (the pipeline's sink thread, a sync route)."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.publish, alert_id)
 
     async def _poll(self) -> None:
         while True:
@@ -99,5 +118,5 @@ class AlertNotifier:
                 log.warning("alert poll failed", exc_info=True)
                 continue
             for i in ids:
-                self.publish(i)
+                self._publish_now(i)
                 self._seen_max = max(self._seen_max, i)

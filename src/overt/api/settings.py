@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from overt.config import StrictModel
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(StrictModel):
     """How the API server behaves. Secure defaults; loosen only for plain-HTTP localhost tests."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     data_dir: Path | None = Field(default=None, description="Overt data directory (None: the store is given).")
     secure_cookies: bool = Field(

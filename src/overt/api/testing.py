@@ -6,9 +6,9 @@ import socket
 import threading
 import time
 
-import uvicorn
 from fastapi import FastAPI
 
+from overt.api.server import build_server
 from overt.errors import ConfigError
 
 
@@ -25,10 +25,7 @@ class ServerThread:
         self.app = app
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", lifespan="on", ws="websockets-sansio"
-        )
-        self.server = uvicorn.Server(config)
+        self.server = build_server(app, host, self.port)
         self._thread = threading.Thread(target=self.server.run, name="overt-api", daemon=True)
 
     @property

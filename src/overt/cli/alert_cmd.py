@@ -12,7 +12,6 @@ from overt.alerts.export import export_bundle
 from overt.alerts.review import AlertService, AlertView
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
-from overt.domain.users import Permission
 from overt.domain.watchlist import parse_datetime
 from overt.errors import InputError
 from overt.retention import retain_alert
@@ -65,11 +64,7 @@ def list_cmd(
 ) -> None:
     """List stored alerts (ids and scores; no images)."""
     store, _ = open_store(data_dir_, database_url)
-    actor = acting_user(store, user)
-    actor.require(Permission.ADJUDICATE)
-    with store.transaction() as tx:
-        alerts = tx.alerts.find(deployment)
-        tx.audit.append(actor.name, "alert.listed", f"deployment:{deployment}" if deployment else "", {})
+    alerts = AlertService(store).find(acting_user(store, user), deployment)
     rows = [alert_dict(a) for a in alerts]
     if as_json:
         print_json(rows)
@@ -95,7 +90,8 @@ def adjudicate_cmd(
     second_person: bool = typer.Option(
         False,
         "--second-person",
-        help="A true match counts only once a second operator confirms it (a pending proposal always binds).",
+        help="A true match counts only once a second operator confirms it (also on when the data directory's"
+        " policy says so; a pending proposal always binds).",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:

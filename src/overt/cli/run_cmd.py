@@ -93,18 +93,17 @@ def register(app: typer.Typer) -> None:
                 signal.signal(signal.SIGINT, old)
             return
 
-        import uvicorn
-
-        from overt.api.app import create_app
-        from overt.api.settings import ApiSettings
+        from overt.api import server as http_server
         from overt.deployments.sinks import StoreAlertSink
 
-        if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
-            raise ConfigError("--insecure-cookies is only allowed on a loopback address")
-        settings = ApiSettings(
-            data_dir=d, secure_cookies=not insecure_cookies, second_person_confirmation=second_person
+        app = http_server.build_app(
+            store_,
+            d,
+            host=host,
+            insecure_cookies=insecure_cookies,
+            second_person=second_person,
+            engine_factory=st.engine,
         )
-        app = create_app(settings, store=store_, engine_factory=st.engine)
         svc = app.state.services
         sup = PipelineSupervisor(
             store_,
@@ -124,6 +123,6 @@ def register(app: typer.Typer) -> None:
                 f"Overt console on [bold]http://{host}:{port}[/], deployment {deployment} (Ctrl-C stops)"
             )
         try:
-            uvicorn.run(app, host=host, port=port, log_level="warning", ws="websockets-sansio")
+            http_server.serve(app, host, port)
         finally:
             sup.stop()

@@ -8,7 +8,6 @@ import typer
 
 from overt.cli._common import JSON_OPTION, err_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
-from overt.errors import ConfigError
 
 HOST_OPTION = typer.Option("127.0.0.1", "--host", help="Address to listen on (use 0.0.0.0 behind a TLS proxy).")
 PORT_OPTION = typer.Option(8000, "--port", min=1, max=65535, help="TCP port.")
@@ -31,22 +30,16 @@ def serve(
     second_person: bool,
     as_json: bool,
 ) -> None:
-    import uvicorn
+    from overt.api import server
 
-    from overt.api.app import create_app
-    from overt.api.settings import ApiSettings
-
-    if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigError("--insecure-cookies is only allowed on a loopback address")
     store, d = open_store(data_dir, database_url)
-    settings = ApiSettings(data_dir=d, secure_cookies=not insecure_cookies, second_person_confirmation=second_person)
-    app = create_app(settings, store=store)
+    app = server.build_app(store, d, host=host, insecure_cookies=insecure_cookies, second_person=second_person)
     url = f"http://{host}:{port}"
     if as_json:
         print_json({"url": url, "data_dir": str(d)})
     else:
         err_console().print(f"Overt console on [bold]{url}[/] (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws="websockets-sansio", proxy_headers=False)
+    server.serve(app, host, port)
 
 
 def register(app: typer.Typer) -> None:

@@ -33,7 +33,8 @@ class LiveFrames(Protocol):
 class AlertPublisher(Protocol):
     """Pushes a stored alert to open consoles (``overt.api.notifier.AlertNotifier``)."""
 
-    def publish_threadsafe(self, alert_id: int) -> None: ...
+    def publish(self, alert_id: int) -> None:
+        """Safe from any thread (the pipeline's sink runs off the event loop)."""
 
 
 class StoreAlertSink:
@@ -61,7 +62,7 @@ class StoreAlertSink:
         if self.live is not None:
             self.live.update_frame(self.deployment_id, alert.context_jpeg)
         if self.notifier is not None:
-            self.notifier.publish_threadsafe(alert_id)
+            self.notifier.publish(alert_id)
 
     def close(self, timeout_s: float = 5.0) -> None:
         return None

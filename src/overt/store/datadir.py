@@ -96,9 +96,13 @@ class DataDirConfig(StrictModel):
         default=24.0, ge=0, description="A deployment's public notice must be out this long before it starts."
     )
     public: PublicInfo = Field(default_factory=PublicInfo, description="Contact details on the public site.")
+    second_person_confirmation: bool = Field(
+        default=False, description="A true match counts only once a second operator confirms it (API, console, CLI)."
+    )
 
     def policy(self) -> Policy:
         return Policy(
+            second_person_confirmation=self.second_person_confirmation,
             alert_retention=timedelta(hours=self.alert_retention_h),
             snapshot_shred_after=timedelta(hours=self.snapshot_shred_after_h),
             notice_lead_time=timedelta(hours=self.notice_lead_time_h),

@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -104,13 +104,27 @@ class Database:
             if self.current_revision() == self.head_revision():
                 return
             cfg = self._alembic_config()
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with self.engine.connect() as conn:
+                # SQLite rebuilds a table to alter it (copy, drop, rename): with foreign keys on, dropping
+                # the old table would cascade into its children. The pragma only works outside a
+                # transaction; the keys are checked before the migration commits.
+                self._sqlite_foreign_keys(conn, on=False)
+                try:
+                    with conn.begin():
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                        if self.is_sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                            raise StorageError("the migration would break a foreign key; nothing was changed")
+                finally:
+                    self._sqlite_foreign_keys(conn, on=True)
         except OperationalError as exc:
             raise storage_error(exc) from None
         except OSError as exc:
             raise storage_error(exc) from None
+
+    def _sqlite_foreign_keys(self, conn: Connection, *, on: bool) -> None:
+        if self.is_sqlite:
+            conn.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")  # type: ignore[union-attr]
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -178,6 +178,7 @@ class AlertRow(Base):
     """Generic alert record; the pipeline's ``Alert`` maps onto it. The crop is sealed."""
 
     __tablename__ = "alerts"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # a purged alert's id is never reused
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
     camera_id: Mapped[str] = mapped_column(String(64))
@@ -233,7 +234,9 @@ class AlertReviewRow(Base):
     """A first adjudication waiting for a second person's confirmation."""
 
     __tablename__ = "alert_reviews"
-    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     verdict: Mapped[str] = mapped_column(String(16))
     engaged: Mapped[bool] = mapped_column(Boolean)
     outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -245,7 +248,9 @@ class AlertDetailsRow(Base):
     """Non-biometric facts of an alert the console shows: face quality, latency, frame index."""
 
     __tablename__ = "alert_details"
-    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     remote_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     details_json: Mapped[str] = mapped_column(Text)
 

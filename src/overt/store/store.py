@@ -52,6 +52,9 @@ class Policy:
     """At the latest this long after a deployment's planned end, its snapshot key is destroyed."""
     notice_lead_time: timedelta = timedelta(hours=24)
     """A deployment starts only once its public notice has been published this long (or an urgent override)."""
+    second_person_confirmation: bool = False
+    """A true-match verdict counts only once a second operator confirms it, whoever records it
+    (console, API or CLI); ``overt serve/run --second-person`` can also turn it on, never off."""
 
     def __post_init__(self) -> None:
         if min(self.alert_retention, self.snapshot_shred_after, self.notice_lead_time) < timedelta(0):

@@ -198,9 +198,6 @@ class AlertReviewRepository:
             self._s.delete(row)
             self._s.flush()
 
-    def pending_ids(self) -> set[int]:
-        return set(self._s.scalars(select(AlertReviewRow.alert_id)))
-
 
 @dataclass(frozen=True, slots=True)
 class AlertEvent:
