@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_seams_alerts"
-down_revision = "0003_console"
+down_revision = "0003_integrity"  # re-chained at merge
 branch_labels = None
 depends_on = None
 
