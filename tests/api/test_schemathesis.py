@@ -26,13 +26,13 @@ def api_schema(running: Running) -> Any:
 
 @pytest.fixture(scope="module")
 def bearer(running: Running) -> dict[str, dict[str, str]]:
-    admin = running.login("admin")
     out = {}
     for user in ("admin", "op"):
-        r = admin.post("/api/v1/tokens", json={"name": f"fuzz-{user}", "kind": "user", "user_name": user})
+        c = running.login(user)  # a user token acts only as the user who mints it
+        r = c.post("/api/v1/tokens", json={"name": f"fuzz-{user}", "kind": "user"})
         assert r.status_code == 201, r.text
         out[user] = {"Authorization": f"Bearer {r.json()['token']}"}
-    admin.close()
+        c.close()
     return out
 
 

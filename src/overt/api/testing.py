@@ -26,7 +26,13 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", lifespan="on", ws="websockets-sansio"
+            app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+            proxy_headers=False,  # Overt reads X-Forwarded-For itself, from trusted proxies only
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name="overt-api", daemon=True)

@@ -12,7 +12,15 @@ import typer
 
 from overt.cli._common import JSON_OPTION, err_console, print_json, state
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
-from overt.cli.serve import HOST_OPTION, INSECURE_OPTION, PORT_OPTION, SECOND_OPTION
+from overt.cli.serve import (
+    HOST_OPTION,
+    INSECURE_OPTION,
+    PORT_OPTION,
+    SECOND_OPTION,
+    TRUSTED_PROXY_OPTION,
+    UVICORN_OPTIONS,
+    server_settings,
+)
 from overt.errors import ConfigError
 
 
@@ -30,6 +38,7 @@ def register(app: typer.Typer) -> None:
         port: int = PORT_OPTION,
         insecure_cookies: bool = INSECURE_OPTION,
         second_person: bool = SECOND_OPTION,
+        trusted_proxy: list[str] = TRUSTED_PROXY_OPTION,
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
         server: str | None = typer.Option(
             None, "--server", help="Edge mode: post alerts to this central server (https://host) instead of serving."
@@ -96,13 +105,14 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from overt.api.app import create_app
-        from overt.api.settings import ApiSettings
         from overt.deployments.sinks import StoreAlertSink
 
-        if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
-            raise ConfigError("--insecure-cookies is only allowed on a loopback address")
-        settings = ApiSettings(
-            data_dir=d, secure_cookies=not insecure_cookies, second_person_confirmation=second_person
+        settings = server_settings(
+            d,
+            host=host,
+            insecure_cookies=insecure_cookies,
+            second_person=second_person,
+            trusted_proxies=trusted_proxy,
         )
         app = create_app(settings, store=store_, engine_factory=st.engine)
         svc = app.state.services
@@ -124,6 +134,6 @@ def register(app: typer.Typer) -> None:
                 f"Overt console on [bold]http://{host}:{port}[/], deployment {deployment} (Ctrl-C stops)"
             )
         try:
-            uvicorn.run(app, host=host, port=port, log_level="warning", ws="websockets-sansio")
+            uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
         finally:
             sup.stop()

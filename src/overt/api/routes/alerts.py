@@ -20,6 +20,7 @@ from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, InputError, OvertError
+from overt.vision.imageio import media_type
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -90,7 +91,7 @@ def alert_crop(alert_id: Id, request: Request, user: User = Depends(current_user
 def alert_watchlist_image(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> Response:
     """The matched entry's watch-list image, for side-by-side adjudication (audited)."""
     data = services(request).alerts.watchlist_image(p.name, alert_id)
-    return Response(data, media_type="image/jpeg", headers=NO_STORE)
+    return Response(data, media_type=media_type(data), headers=NO_STORE)
 
 
 @router.post("/alerts/{alert_id}/adjudication", response_model=AdjudicationOut, **allow(Permission.ADJUDICATE))

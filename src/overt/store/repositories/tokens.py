@@ -106,6 +106,22 @@ class ApiTokenRepository:
     def find(self) -> list[ApiToken]:
         return [_token(r) for r in self._s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
 
+    def get(self, token_id: int) -> ApiToken:
+        row = self._s.get(ApiTokenRow, token_id)
+        if row is None:
+            raise NotFoundError(f"no API token {token_id}")
+        return _token(row)
+
+    def revoke_for_user(self, user_name: str, *, now: datetime) -> int:
+        """Revoke every live token that acts as this user; the number revoked."""
+        rows = self._s.scalars(
+            select(ApiTokenRow).where(ApiTokenRow.user_name == user_name, ApiTokenRow.revoked_at.is_(None))
+        ).all()
+        for row in rows:
+            row.revoked_at = now
+        self._s.flush()
+        return len(rows)
+
     def revoke(self, token_id: int, *, now: datetime) -> ApiToken:
         row = self._s.get(ApiTokenRow, token_id)
         if row is None:
