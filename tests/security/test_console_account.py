@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import PASSWORDS, Running
-from tests.web.test_console_e2e import ARGS, CHROMIUM
+from tests.web.test_console_e2e import CHROMIUM, browser  # noqa: F401 - the fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,17 +21,7 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def test_reset_password_is_changed_in_the_console(browser: Any, running: Running) -> None:
+def test_reset_password_is_changed_in_the_console(browser: Any, running: Running) -> None:  # noqa: F811
     admin = running.login("admin")
     uid = next(u["id"] for u in admin.get("/api/v1/users").json() if u["name"] == "aud")
     assert admin.post(

@@ -1,4 +1,4 @@
-"""``overt user add|list|disable|enable|role|reset|passwd``: local accounts and their lifecycle.
+"""``overt user add|list|disable [--enable]|role|reset|passwd``: local accounts and their lifecycle.
 
 Rules live in :class:`overt.users.UserService`; every change is audited.
 """
@@ -95,27 +95,19 @@ NAME_ARG = typer.Argument(..., help="The user's name.")
 @app.command("disable")
 def disable_cmd(
     name: str = NAME_ARG,
+    enable: bool = typer.Option(False, "--enable", help="Enable a disabled account again instead."),
     data_dir_: Path | None = DATA_DIR_OPTION,
     database_url: str | None = DB_URL_OPTION,
     user: str | None = USER_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Disable an account: its sessions end and its API tokens are revoked at once."""
+    """Disable an account (its sessions end and its API tokens are revoked at once), or --enable it."""
     store, _ = open_store(data_dir_, database_url)
-    _done(as_json, UserService(store).disable(acting_user(store, user), name), "disabled")
-
-
-@app.command("enable")
-def enable_cmd(
-    name: str = NAME_ARG,
-    data_dir_: Path | None = DATA_DIR_OPTION,
-    database_url: str | None = DB_URL_OPTION,
-    user: str | None = USER_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Enable a disabled account again."""
-    store, _ = open_store(data_dir_, database_url)
-    _done(as_json, UserService(store).enable(acting_user(store, user), name), "enabled")
+    svc, actor = UserService(store), acting_user(store, user)
+    if enable:
+        _done(as_json, svc.enable(actor, name), "enabled")
+    else:
+        _done(as_json, svc.disable(actor, name), "disabled")
 
 
 @app.command("role")

@@ -838,6 +838,16 @@ async function initAudit() {
   });
 }
 
+function revokeCell(t, state, reload) {
+  const td = el("td");
+  if (state === "active") {
+    const b = el("button", { class: "link danger", text: "revoke" });
+    b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/tokens/${t.id}`); await reload(); } catch (e) { flash(e.message); } });
+    td.append(b);
+  }
+  return td;
+}
+
 /* -- admin ----------------------------------------------------------------------------------------------- */
 async function loadAdmin() {
   const users = await api("GET", "/api/v1/users");
@@ -847,12 +857,7 @@ async function loadAdmin() {
   const now = Date.now();
   $("#tokens tbody").replaceChildren(...tokens.map((t) => {
     const state = t.revoked_at ? "revoked" : (Date.parse(t.expires_at) <= now ? "expired" : "active");
-    const td = el("td");
-    if (state === "active") {
-      const b = el("button", { class: "link danger", text: "revoke" });
-      b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/tokens/${t.id}`); await loadAdmin(); } catch (e) { flash(e.message); } });
-      td.append(b);
-    }
+    const td = revokeCell(t, state, loadAdmin);
     return el("tr", {}, el("td", { text: String(t.id) }), el("td", { text: t.name }), el("td", { text: t.kind }),
       el("td", { text: t.kind === "device" ? `deployment #${t.deployment_id}` : t.user_name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
   }));
@@ -904,12 +909,7 @@ async function loadMyTokens() {
   const now = Date.now();
   $("#my-tokens tbody").replaceChildren(...tokens.map((t) => {
     const state = t.revoked_at ? "revoked" : (Date.parse(t.expires_at) <= now ? "expired" : "active");
-    const td = el("td");
-    if (state === "active") {
-      const b = el("button", { class: "link danger", text: "revoke" });
-      b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/tokens/${t.id}`); await loadMyTokens(); } catch (e) { flash(e.message); } });
-      td.append(b);
-    }
+    const td = revokeCell(t, state, loadMyTokens);
     return el("tr", {}, el("td", { text: String(t.id) }), el("td", { text: t.name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
   }));
 }
