@@ -4,6 +4,9 @@ or change/reset a password; 8-character passwords such as "password" were accept
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from overt.domain.users import Role, name_skeleton, validate_user_name
@@ -12,6 +15,7 @@ from overt.store import Store
 from overt.users import UserService
 from overt.users.passwords import check_password
 from tests.api.conftest import PASSWORDS, Running
+from tests.cli.conftest import run
 from tests.security.conftest import audit, bearer
 
 
@@ -146,3 +150,38 @@ def test_trailing_newline_name_over_the_api(running: Running) -> None:
     r = admin.post("/api/v1/users", json={"name": "newbie", "role": "operator", "password": "password"})
     assert r.status_code == 422
     admin.close()
+
+
+def test_the_cli_lifecycle(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    d = str(tmp_path / "d")
+    monkeypatch.delenv("OVERT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["admin"])
+    assert run(capsys, "init", "--data-dir", d, "--admin", "admin")[0] == 0
+    monkeypatch.setenv("OVERT_NEW_PASSWORD", "password")
+    code, _, err = run(capsys, "user", "add", "officer\n", "--role", "operator", "--data-dir", d, "--user", "admin")
+    assert code == 3
+    code, _, err = run(capsys, "user", "add", "op", "--role", "operator", "--data-dir", d, "--user", "admin")
+    assert code == 3
+    assert "at least 12" in err
+    monkeypatch.setenv("OVERT_NEW_PASSWORD", "op-pass-phrase")
+    assert run(capsys, "user", "add", "op", "--role", "operator", "--data-dir", d, "--user", "admin")[0] == 0
+    assert run(capsys, "user", "disable", "op", "--data-dir", d, "--user", "admin")[0] == 0
+    monkeypatch.setenv("OVERT_PASSWORD", "op-pass-phrase")
+    assert run(capsys, "alert", "list", "--data-dir", d, "--user", "op")[0] == 7  # disabled
+    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["admin"])
+    assert run(capsys, "user", "disable", "op", "--enable", "--data-dir", d, "--user", "admin")[0] == 0
+    assert run(capsys, "user", "role", "admin", "auditor", "--data-dir", d, "--user", "admin")[0] == 8  # own role
+    assert run(capsys, "user", "role", "op", "auditor", "--data-dir", d, "--user", "admin")[0] == 0
+    monkeypatch.setenv("OVERT_NEW_PASSWORD", "temporary-pass-1")
+    assert run(capsys, "user", "reset", "op", "--data-dir", d, "--user", "admin")[0] == 0
+    monkeypatch.setenv("OVERT_PASSWORD", "temporary-pass-1")
+    code, _, err = run(capsys, "audit", "show", "--data-dir", d, "--user", "op")
+    assert code == 7
+    assert "change it first" in err
+    monkeypatch.setenv("OVERT_NEW_PASSWORD", "op-new-pass-phrase")
+    assert run(capsys, "user", "passwd", "--data-dir", d, "--user", "op")[0] == 0
+    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["admin"])
+    code, out, _ = run(capsys, "user", "list", "--data-dir", d, "--user", "admin", "--json")
+    assert code == 0
+    op = next(u for u in json.loads(out) if u["name"] == "op")
+    assert (op["role"], op["disabled"], op["must_change_password"]) == ("auditor", False, False)
