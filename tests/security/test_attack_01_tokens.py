@@ -97,3 +97,25 @@ def test_users_revoke_only_their_own_tokens(running: Running) -> None:
         assert c.get("/api/v1/auth/me", headers=bearer(mine["token"])).status_code == 401
     op.close()
     aud.close()
+
+
+def test_a_device_token_bound_to_cameras_posts_only_for_them(running: Running) -> None:
+    admin = running.login("admin")
+    dep_id = admin.post("/api/v1/deployments", json=DEPLOYMENT).json()["id"]
+    r = admin.post(
+        "/api/v1/tokens", json={"name": "edge-cam", "kind": "device", "deployment_id": dep_id, "cameras": ["cam-1"]}
+    )
+    assert r.status_code == 201
+    assert r.json()["cameras"] == ["cam-1"]
+    h = bearer(r.json()["token"])
+    alert = {"alert_id": "a-1", "subject": "1", "similarity": 0.9, "track_id": 1, "alerted_at": "2026-06-01T00:00:00Z"}
+    with running.client() as c:
+        other = c.post("/api/v1/ingest/alerts", json={**alert, "camera": "cam-2"}, headers=h)
+        assert other.status_code == 403
+        assert "camera" in other.json()["detail"]
+        own = c.post("/api/v1/ingest/alerts", json={**alert, "camera": "cam-1"}, headers=h)
+        assert own.status_code != 403  # past the token check (the deployment is not active: 409)
+    # a user token takes no cameras or deployment
+    r = admin.post("/api/v1/tokens", json={"name": "x", "kind": "user", "cameras": ["cam-1"]})
+    assert r.status_code == 422
+    admin.close()

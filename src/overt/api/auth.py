@@ -74,7 +74,12 @@ class Authenticator:
         tok = r.token
         if r.user is None:
             return Principal(
-                name=f"device:{tok.name}", role=DEVICE, via="token", deployment_id=tok.deployment_id, token_id=tok.id
+                name=f"device:{tok.name}",
+                role=DEVICE,
+                via="token",
+                deployment_id=tok.deployment_id,
+                token_id=tok.id,
+                cameras=tok.cameras,
             )
         return Principal(name=r.user.name, role=r.user.role.value, via="token", user=r.user, token_id=tok.id)
 

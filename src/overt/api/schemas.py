@@ -72,6 +72,9 @@ class TokenIn(In):
         default=None, ge=1, le=MAX_ID, description="For kind=device: the deployment it posts to."
     )
     days: int | None = Field(default=None, ge=1, le=3650, description="Lifetime in days (default from settings).")
+    cameras: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=64, description="For kind=device: the camera ids it may post for (default: any)."
+    )
 
 
 class TokenOut(BaseModel):
@@ -85,6 +88,7 @@ class TokenOut(BaseModel):
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    cameras: list[str] | None = None
 
 
 class TokenCreated(TokenOut):

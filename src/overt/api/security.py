@@ -43,6 +43,7 @@ class Principal:
     user: User | None = None
     deployment_id: int | None = None
     token_id: int | None = None
+    cameras: tuple[str, ...] | None = None  # a device token's camera ids (None: any)
 
     def can(self, permission: Permission) -> bool:
         return self.user is not None and self.user.can(permission)

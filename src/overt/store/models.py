@@ -226,6 +226,7 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cameras_json: Mapped[str | None] = mapped_column(Text, nullable=True)  # device: camera ids allowed (0003)
 
 
 class AlertReviewRow(Base):

@@ -2,8 +2,9 @@
 
 * **User tokens** are self-service: whoever is logged in mints one for themselves (never for
   anyone else, admins included). A token cannot mint tokens: minting needs a password login.
-* **Device tokens** (admins only) are bound to one deployment that exists and is not closed;
-  the API lets them call nothing but the ingest route (and ``/auth/me``).
+* **Device tokens** (admins only) are bound to one deployment that exists and is not closed, and
+  optionally to its camera ids; the API lets them call nothing but the ingest route (and
+  ``/auth/me``), for that deployment and those cameras only.
 * A token is revoked by its owner or by an admin. Every token audit entry names the real
   principal; requests made with a token add ``via_token`` to every entry (:mod:`overt.audit.context`).
 """
@@ -28,6 +29,7 @@ class TokenRequest:
     lifetime: timedelta
     deployment_id: int | None = None
     user_name: str | None = None  # for kind=user: must be the creator (or omitted)
+    cameras: tuple[str, ...] | None = None  # for kind=device: the camera ids it may post for
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,8 @@ class TokenService:
                     raise GovernanceError(f"deployment {dep.id} is closed: no device may post to it")
                 user_name = None
             else:
-                if req.deployment_id is not None:
-                    raise InputError("a user token takes no deployment_id")
+                if req.deployment_id is not None or req.cameras is not None:
+                    raise InputError("a user token takes no deployment_id or cameras")
                 if req.user_name is not None and normalise_user_name(req.user_name) != actor.name:
                     raise AuthError("a user token acts only as the user who creates it (log in as them to mint one)")
                 user_name = actor.name
@@ -74,6 +76,7 @@ class TokenService:
                 created_by=actor.name,
                 now=now,
                 expires_at=now + req.lifetime,
+                cameras=req.cameras,
             )
             tx.audit.append(
                 actor.name,
@@ -83,6 +86,7 @@ class TokenService:
                     "kind": tok.kind,
                     "acts_as": tok.user_name or f"device:{tok.name}",
                     "deployment": tok.deployment_id,
+                    "cameras": None if tok.cameras is None else ",".join(tok.cameras),
                     "expires_at": tok.expires_at.isoformat(),
                 },
             )
@@ -126,3 +130,9 @@ class TokenService:
         if got[0].must_change_password:
             raise AuthError("the token's user must change their password first")
         return Resolved(tok, got[0])
+
+
+def check_device_camera(cameras: tuple[str, ...] | None, camera: str) -> None:
+    """A device token bound to cameras posts only for them (AuthError otherwise)."""
+    if cameras is not None and camera not in cameras:
+        raise AuthError(f"this device token may not post for camera {camera!r}")

@@ -110,6 +110,7 @@ def _out(t: ApiToken) -> dict[str, object]:
         "expires_at": t.expires_at,
         "revoked_at": t.revoked_at,
         "last_used_at": t.last_used_at,
+        "cameras": None if t.cameras is None else list(t.cameras),
     }
 
 
@@ -132,6 +133,7 @@ def create_token(body: TokenIn, request: Request, p: Principal = Depends(current
         lifetime=auth.token_lifetime(body.days),
         deployment_id=body.deployment_id,
         user_name=body.user_name,
+        cameras=None if body.cameras is None else tuple(body.cameras),
     )
     tok, secret = auth.tokens.issue(p.user, req, via_token=p.via == "token")
     return TokenCreated.model_validate({**_out(tok), "token": secret})

@@ -20,6 +20,7 @@ from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, InputError, OvertError
+from overt.users.tokens import check_device_camera
 from overt.vision.imageio import media_type
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     """An edge pipeline posts an alert (device token, bound to one deployment). Idempotent on alert_id."""
     if p.deployment_id is None:
         raise AuthError("this token is not bound to a deployment")
+    check_device_camera(p.cameras, body.camera)
     svc = services(request)
     alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body))
     if not dup:
