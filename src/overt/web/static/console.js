@@ -859,7 +859,7 @@ async function loadAdmin() {
     const state = t.revoked_at ? "revoked" : (Date.parse(t.expires_at) <= now ? "expired" : "active");
     const td = revokeCell(t, state, loadAdmin);
     return el("tr", {}, el("td", { text: String(t.id) }), el("td", { text: t.name }), el("td", { text: t.kind }),
-      el("td", { text: t.kind === "device" ? `deployment #${t.deployment_id}` : t.user_name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
+      el("td", { text: t.kind === "device" ? `deployment #${t.deployment_id}${t.cameras ? " · " + t.cameras.join(", ") : ""}` : t.user_name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
   }));
 }
 
@@ -893,7 +893,11 @@ async function initAdmin() {
     ev.preventDefault();
     const f = new FormData(ev.target);
     const body = { name: f.get("name"), kind: f.get("kind"), days: Number(f.get("days")) || null };
-    if (body.kind === "device") body.deployment_id = Number(f.get("deployment_id"));
+    if (body.kind === "device") {
+      body.deployment_id = Number(f.get("deployment_id"));
+      const cams = String(f.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean);
+      if (cams.length) body.cameras = cams;
+    }
     try {
       const t = await api("POST", "/api/v1/tokens", body);
       const p = $("#token-secret");
