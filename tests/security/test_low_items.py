@@ -204,8 +204,8 @@ def test_settings_refuse_a_bad_trusted_proxy() -> None:
         ApiSettings(trusted_proxies=("proxy.example",))
 
 
-def test_sqlite_corruption_message_reaches_the_api_as_503(tmp_path: Path) -> None:
-    """The same translation serves the API: a corrupt file is a storage error, never a 500."""
+def test_a_corrupt_file_translates_to_a_storage_error() -> None:
+    """The one translation the CLI (exit 5) and the API (503) share: never "internal error"."""
     from overt.store.db import storage_error
 
     exc = sqlite3.DatabaseError("file is not a database")
