@@ -21,8 +21,8 @@ from overt.domain.users import Permission, User
 from overt.domain.watchlist import EntryDetails, EntryProvenance, WatchlistEntry, validate_entry
 from overt.errors import GovernanceError, ImageError, InputError, StorageError
 from overt.store.store import Store
-from overt.watchlist.snapshots import revoked_in
 from overt.vision.imageio import check_upload
+from overt.watchlist.snapshots import revoked_in
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FacePick = Literal["one", "largest", "centre", "dominant"]
