@@ -52,7 +52,7 @@ def users(store: Store) -> dict[str, User]:
         ("wm", Role.WATCHLIST_MANAGER),
         ("aud", Role.AUDITOR),
     ]:
-        out[name] = svc.add(admin, name, role, f"{name}-password")
+        out[name] = svc.add(admin, name, role, f"{name}-pass-phrase")
     return out
 
 

@@ -21,10 +21,10 @@ PASSWORDS = {
     "admin": "admin-password",
     "officer": "officer-password",
     "officer2": "officer2-password",
-    "op": "op-password",
-    "op2": "op2-password",
-    "wm": "wm-password",
-    "aud": "aud-password",
+    "op": "op-pass-phrase",
+    "op2": "op2-pass-phrase",
+    "wm": "wm-pass-phrase",
+    "aud": "aud-pass-phrase",
 }
 ROLE_USER = {
     "admin": "admin",

@@ -66,11 +66,16 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/reports/deployments/{deployment_id}"): REPORTERS,
     ("GET", "/api/v1/reports/deployments/{deployment_id}/html"): REPORTERS,
     ("GET", "/api/v1/reports/period"): REPORTERS,
-    ("GET", "/api/v1/tokens"): {A},
-    ("POST", "/api/v1/tokens"): {A},
-    ("DELETE", "/api/v1/tokens/{token_id}"): {A},
+    ("POST", "/api/v1/me/password"): USERS,
+    ("GET", "/api/v1/tokens"): USERS,  # one's own (admins: all)
+    ("POST", "/api/v1/tokens"): USERS,  # user tokens for oneself; device tokens: admins (service rule)
+    ("DELETE", "/api/v1/tokens/{token_id}"): USERS,  # one's own (admins: any)
     ("GET", "/api/v1/users"): {A},
     ("POST", "/api/v1/users"): {A},
+    ("POST", "/api/v1/users/{user_id}/disable"): {A},
+    ("POST", "/api/v1/users/{user_id}/enable"): {A},
+    ("POST", "/api/v1/users/{user_id}/password-reset"): {A},
+    ("POST", "/api/v1/users/{user_id}/role"): {A},
     ("GET", "/api/v1/watchlist/entries"): {A, O, WM, AUD},
     ("POST", "/api/v1/watchlist/entries"): {A, WM},
     ("DELETE", "/api/v1/watchlist/entries/{entry_id}"): {A, WM},
@@ -88,6 +93,7 @@ PAGES: dict[str, set[str]] = {
     "/reports/1": REPORTERS,
     "/audit": {A, AUD},
     "/admin": {A},
+    "/account": USERS,
 }
 
 MISSING_ID = "987654"
@@ -135,7 +141,7 @@ def test_openapi_declares_exactly_the_matrix(running: Running) -> None:
 
 def _call(c: httpx.Client, method: str, path: str) -> httpx.Response:
     url = path.replace("{alert_id}", MISSING_ID).replace("{deployment_id}", MISSING_ID)
-    url = url.replace("{token_id}", MISSING_ID).replace("{entry_id}", MISSING_ID)
+    url = url.replace("{token_id}", MISSING_ID).replace("{entry_id}", MISSING_ID).replace("{user_id}", MISSING_ID)
     if url.endswith("/period"):
         url += "?start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z"
     if method in ("POST", "DELETE"):

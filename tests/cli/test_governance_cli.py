@@ -18,7 +18,12 @@ import pytest
 from overt.cli.app import main
 from overt.samples import sample_image
 
-PASSWORDS = {"admin": "admin-password", "officer": "officer-pass", "wm": "manager-pass", "op": "operator-pass"}
+PASSWORDS = {
+    "admin": "admin-password",
+    "officer": "officer-pass-phrase",
+    "wm": "manager-pass-phrase",
+    "op": "operator-pass-phrase",
+}
 
 
 def run(

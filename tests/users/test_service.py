@@ -9,12 +9,12 @@ from overt.users import UserService, hash_password, verify_password
 
 
 def test_hash_and_verify() -> None:
-    h = hash_password("long enough")
+    h = hash_password("long enough pass")
     assert h.startswith("$argon2id$")
-    assert verify_password(h, "long enough")
+    assert verify_password(h, "long enough pass")
     assert not verify_password(h, "wrong")
     assert not verify_password("garbage", "x")
-    with pytest.raises(InputError, match="at least 8"):
+    with pytest.raises(InputError, match="at least 12"):
         hash_password("short")
 
 
@@ -23,13 +23,13 @@ def test_users_roles_and_authentication(store: Store) -> None:
     admin = svc.create_first_admin("admin", "admin-password")
     with pytest.raises(AuthError, match="already exists"):
         svc.create_first_admin("other", "admin-password")
-    op = svc.add(admin, "op", Role.OPERATOR, "op-password")
+    op = svc.add(admin, "op", Role.OPERATOR, "op-pass-phrase")
     with pytest.raises(AuthError, match="may not manage users"):
-        svc.add(op, "x", Role.ADMIN, "x-password")
+        svc.add(op, "x", Role.ADMIN, "x-pass-phrase")
     with pytest.raises(InputError, match="user name"):
-        svc.add(admin, "Bad Name", Role.OPERATOR, "x-password")
-    assert svc.authenticate("op", "op-password").role is Role.OPERATOR
-    for name, pw in (("op", "nope"), ("ghost", "op-password")):
+        svc.add(admin, "Bad Name", Role.OPERATOR, "x-pass-phrase")
+    assert svc.authenticate("op", "op-pass-phrase").role is Role.OPERATOR
+    for name, pw in (("op", "nope"), ("ghost", "op-pass-phrase")):
         with pytest.raises(AuthError, match="unknown user or wrong password"):
             svc.authenticate(name, pw)
     with store.transaction() as tx:

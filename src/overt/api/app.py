@@ -19,6 +19,7 @@ from overt.alerts.review import AlertService
 from overt.api.auth import Authenticator
 from overt.api.deps import Services
 from overt.api.live import LiveHub
+from overt.api.middleware import BodyLimit, TransportHeaders
 from overt.api.notifier import AlertNotifier
 from overt.api.security import guard
 from overt.api.settings import ApiSettings
@@ -154,6 +155,8 @@ def create_app(
     app.state.services = svc
     app.state.auth = auth
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, settings=settings, authenticated=lambda conn: auth.authenticate(conn) is not None)
+    app.add_middleware(TransportHeaders, settings=settings)
 
     @app.exception_handler(OvertError)
     async def _overt_error(request: Request, exc: OvertError) -> Response:

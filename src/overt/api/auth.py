@@ -8,14 +8,16 @@ from fastapi import HTTPException, status
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from overt.api.client import client_address
 from overt.api.security import CSRF_FIELD, CSRF_HEADER, DEVICE, SESSION_COOKIE, Principal, csrf_ok
-from overt.api.sessions import LoginLimiter, Session, SessionStore
+from overt.api.sessions import Session, SessionStore
 from overt.api.settings import ApiSettings
-from overt.domain.users import Role, User
+from overt.domain.users import Role, User, normalise_user_name
 from overt.errors import AuthError
-from overt.store.repositories import ApiToken, ApiTokenRepository
 from overt.store.store import Store
 from overt.users.service import UserService
+from overt.users.throttle import LoginThrottle
+from overt.users.tokens import Resolved, TokenService
 
 
 class Authenticator:
@@ -23,59 +25,63 @@ class Authenticator:
         self.store = store
         self.settings = settings
         self.users = UserService(store)
+        self.tokens = TokenService(store)
         self.sessions = SessionStore(
             idle_timeout_s=settings.session_idle_timeout_s, absolute_timeout_s=settings.session_absolute_timeout_s
         )
-        self.limiter = LoginLimiter(
+        self.limiter = LoginThrottle(
             free_failures=settings.login_free_failures,
             base_s=settings.login_backoff_s,
             max_s=settings.login_backoff_max_s,
+            address_max_failures=settings.login_address_max_failures,
+            address_window_s=settings.login_address_window_s,
         )
+
+    def address(self, conn: HTTPConnection) -> str:
+        """The client's address (X-Forwarded-For believed only from the trusted proxies)."""
+        return client_address(conn.scope, self.settings.trusted_proxies)
 
     # -- who is calling --------------------------------------------------------------------------
 
     def authenticate(self, conn: HTTPConnection) -> Principal | None:
-        header = conn.headers.get("authorization", "")
-        if header:
-            scheme, _, secret = header.partition(" ")
-            if scheme.lower() != "bearer" or not secret.strip():
+        """The caller: a Bearer token, else the session cookie, else nobody.
+
+        Other ``Authorization`` schemes (e.g. ``Basic`` added by a proxy) are not ours: ignored.
+        """
+        scheme, _, secret = conn.headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            if not secret.strip():
                 raise HTTPException(status.HTTP_401_UNAUTHORIZED, "use 'Authorization: Bearer <token>'")
             return self._token_principal(secret.strip())
         session = self.sessions.get(conn.cookies.get(SESSION_COOKIE))
         if session is None or session.user is None:
             return None
-        user = self._current_user(session.user.name)
+        user = self.users.get(session.user.name)
         if user is None or user.disabled:
             self.sessions.drop(conn.cookies.get(SESSION_COOKIE))
             return None
         return Principal(name=user.name, role=user.role.value, via="session", user=user)
 
-    def _current_user(self, name: str) -> User | None:
-        with self.store.transaction() as tx:
-            got = tx.users.get_with_hash(name)
-        return None if got is None else got[0]
-
     def _token_principal(self, secret: str) -> Principal:
-        now = self.store.clock.now()
-        with self.store.db.session() as s:
-            tok = ApiTokenRepository(s).by_secret(secret, now=now)
-        if tok is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API token", {"WWW-Authenticate": "Bearer"})
-        if tok.revoked_at is not None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "API token revoked", {"WWW-Authenticate": "Bearer"})
-        if now >= tok.expires_at:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "API token expired", {"WWW-Authenticate": "Bearer"})
-        return self._principal_for(tok)
+        try:
+            resolved = self.tokens.resolve(secret, now=self.store.clock.now())
+        except AuthError as exc:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), {"WWW-Authenticate": "Bearer"}) from None
+        return self._principal_for(resolved)
 
-    def _principal_for(self, tok: ApiToken) -> Principal:
-        if tok.kind == "device":
+    @staticmethod
+    def _principal_for(r: Resolved) -> Principal:
+        tok = r.token
+        if r.user is None:
             return Principal(
-                name=f"device:{tok.name}", role=DEVICE, via="token", deployment_id=tok.deployment_id, token_id=tok.id
+                name=f"device:{tok.name}",
+                role=DEVICE,
+                via="token",
+                deployment_id=tok.deployment_id,
+                token_id=tok.id,
+                cameras=tok.cameras,
             )
-        user = self._current_user(tok.user_name or "")
-        if user is None or user.disabled:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token's user is disabled or gone")
-        return Principal(name=user.name, role=user.role.value, via="token", user=user, token_id=tok.id)
+        return Principal(name=r.user.name, role=r.user.role.value, via="token", user=r.user, token_id=tok.id)
 
     # -- CSRF ------------------------------------------------------------------------------------------
 
@@ -98,7 +104,7 @@ class Authenticator:
         s = self.sessions.get(request.cookies.get(SESSION_COOKIE))
         if s is not None:
             return s
-        sid, s = self.sessions.new()
+        sid, s = self.sessions.new(address=self.address(request))
         self.set_cookie(response, sid)
         return s
 
@@ -114,32 +120,40 @@ class Authenticator:
         )
 
     def login(self, request: Request, response: Response, name: str, password: str) -> tuple[User, Session]:
-        """Check the password (rate-limited per user+address), rotate the session, audit."""
-        ip = request.client.host if request.client else "?"
-        wait = self.limiter.retry_after_s(name, ip)
+        """Check the password (throttled per account and per address), rotate the session, audit."""
+        ip = self.address(request)
+        account = normalise_user_name(name.strip())[:64]
+        wait = self.limiter.retry_after_s(account, ip)
         if wait > 0:
+            with self.store.transaction() as tx:
+                tx.audit.append(account, "auth.throttled", "", {"source": ip, "retry_after_s": wait})
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 f"too many failed logins; try again in {wait} s",
                 {"Retry-After": str(wait)},
             )
         try:
-            user = self.users.authenticate(name, password)
+            user = self.users.authenticate(name, password, source=ip)
         except AuthError:
-            self.limiter.failed(name, ip)
+            self.limiter.failed(account, ip)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown user or wrong password") from None
-        self.limiter.succeeded(name, ip)
+        self.limiter.succeeded(account, ip)
         sid, session = self.sessions.rotate(request.cookies.get(SESSION_COOKIE), user)
         self.set_cookie(response, sid)
         with self.store.transaction() as tx:
-            tx.audit.append(user.name, "auth.login", f"user:{user.id}", {"via": "session"})
+            tx.audit.append(
+                user.name,
+                "auth.login",
+                f"user:{user.id}",
+                {"via": "session", "source": ip, "must_change_password": user.must_change_password},
+            )
         return user, session
 
     def logout(self, request: Request, response: Response, principal: Principal) -> None:
         self.sessions.drop(request.cookies.get(SESSION_COOKIE))
         response.delete_cookie(SESSION_COOKIE, path="/", secure=self.settings.secure_cookies, httponly=True)
         with self.store.transaction() as tx:
-            tx.audit.append(principal.name, "auth.logout", "", {})
+            tx.audit.append(principal.name, "auth.logout", "", {"source": self.address(request)})
 
     def token_lifetime(self, days: int | None) -> timedelta:
         return timedelta(days=days or self.settings.token_default_days)

@@ -37,6 +37,7 @@ class Me(BaseModel):
     role: str
     via: Literal["session", "token"]
     csrf_token: str | None = None
+    must_change_password: bool = False
 
 
 class CsrfOut(BaseModel):
@@ -49,18 +50,24 @@ class UserOut(BaseModel):
     role: str
     created_at: datetime
     disabled: bool
+    must_change_password: bool = False
 
 
 class UserIn(In):
     name: str = Field(min_length=2, max_length=64)
     role: Literal["admin", "authorising_officer", "watchlist_manager", "operator", "auditor"]
-    password: str = Field(min_length=8, max_length=1024)
+    password: str = Field(min_length=12, max_length=1024)
+    must_change_password: bool = Field(default=False, description="Ask the user to change it at first login.")
 
 
 class TokenIn(In):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["device", "user"]
-    user_name: str | None = Field(default=None, max_length=64, description="For kind=user: who the token acts as.")
+    user_name: str | None = Field(
+        default=None,
+        max_length=64,
+        description="For kind=user: omit it (the token acts as its creator; any other name is refused).",
+    )
     deployment_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="For kind=device: the deployment it posts to."
     )
@@ -69,6 +76,9 @@ class TokenIn(In):
         default=None,
         max_length=100,
         description="For kind=device: the edge node's raw Ed25519 public key; its alerts must then be signed by it.",
+    )
+    cameras: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=64, description="For kind=device: the camera ids it may post for (default: any)."
     )
 
 
@@ -83,6 +93,7 @@ class TokenOut(BaseModel):
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    cameras: list[str] | None = None
 
 
 class TokenCreated(TokenOut):

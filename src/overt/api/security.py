@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, status
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
+from overt.audit.context import set_token_id
 from overt.domain.users import ROLE_PERMISSIONS, Permission, Role, User
 
 ANONYMOUS = "anonymous"
@@ -28,6 +29,8 @@ SESSION_COOKIE = "overt_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PASSWORD_CHANGE_ROUTES = frozenset({"/api/v1/me/password", "/api/v1/auth/me", "/api/v1/auth/logout", "/account"})
+"""All a user whose password was reset may reach until they change it (public routes aside)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class Principal:
     user: User | None = None
     deployment_id: int | None = None
     token_id: int | None = None
+    cameras: tuple[str, ...] | None = None  # a device token's camera ids (None: any)
 
     def can(self, permission: Permission) -> bool:
         return self.user is not None and self.user.can(permission)
@@ -110,12 +114,17 @@ async def guard(conn: HTTPConnection) -> Principal | None:
     auth = conn.app.state.auth
     principal: Principal | None = auth.authenticate(conn)
     conn.state.principal = principal
+    set_token_id(None if principal is None else principal.token_id)  # named in every audit entry
     if ANONYMOUS in roles:
         return principal
     if principal is None:
         raise _deny(conn, status.HTTP_401_UNAUTHORIZED, "not logged in")
     if principal.role not in roles:
         raise _deny(conn, status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+    if principal.user is not None and principal.user.must_change_password:
+        path = getattr(conn.scope.get("route"), "path", "")
+        if path not in PASSWORD_CHANGE_ROUTES:
+            raise _deny(conn, status.HTTP_403_FORBIDDEN, "your password was reset: change it first (/account)")
     if principal.via == "session" and conn.scope["type"] == "http" and conn.scope["method"] in UNSAFE_METHODS:
         await auth.check_csrf(conn)
     return principal

@@ -29,14 +29,22 @@ def build_app(
     host: str,
     insecure_cookies: bool = False,
     second_person: bool = False,
+    trusted_proxies: tuple[str, ...] = (),
     engine_factory: Callable[[], Any] | None = None,
 ) -> FastAPI:
-    """The application for a server listening on ``host``."""
+    """The application for a server listening on ``host`` (``overt serve`` and ``overt run`` alike,
+    so their cookies, second-person rule and trusted proxies cannot differ)."""
     if insecure_cookies and host not in LOOPBACK:
         raise ConfigError("--insecure-cookies is only allowed on a loopback address")
-    settings = ApiSettings(
-        data_dir=data_dir, secure_cookies=not insecure_cookies, second_person_confirmation=second_person
-    )
+    try:
+        settings = ApiSettings(
+            data_dir=data_dir,
+            secure_cookies=not insecure_cookies,
+            second_person_confirmation=second_person,
+            trusted_proxies=trusted_proxies,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"invalid server settings: {exc}") from None
     return create_app(settings, store=store, engine_factory=engine_factory)
 
 

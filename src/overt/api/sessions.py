@@ -1,4 +1,4 @@
-"""Server-side sessions (cookie holds only a random id) and the login rate limiter.
+"""Server-side sessions (cookie holds only a random id); login throttling is :mod:`overt.users.throttle`.
 
 Sessions live in memory in the server process: a restart logs everyone out, which is the safe
 failure. The cookie value is a 256-bit random id; the server keeps only its SHA-256, so a
@@ -10,7 +10,6 @@ so an id planted before login is worthless after it (no session fixation).
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 import threading
 import time
@@ -34,41 +33,80 @@ class Session:
 
 
 class SessionStore:
+    """Authenticated and anonymous (pre-login) sessions, capped separately.
+
+    Anonymous sessions (``GET /api/v1/auth/csrf``, the login page) are capped per source address
+    (``max_anonymous_per_address``) and in all (``max_anonymous``); a flood evicts the flooder's own
+    oldest anonymous sessions first, then the oldest anonymous ones, and never an authenticated one.
+    """
+
     def __init__(
         self,
         *,
         idle_timeout_s: float = 30 * 60,
         absolute_timeout_s: float = 12 * 3600,
         max_sessions: int = 10_000,
+        max_anonymous: int = 5_000,
+        max_anonymous_per_address: int = 32,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.idle_timeout_s = idle_timeout_s
         self.absolute_timeout_s = absolute_timeout_s
         self.max_sessions = max_sessions
+        self.max_anonymous = max_anonymous
+        self.max_anonymous_per_address = max_anonymous_per_address
         self._clock = clock
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
+        self._anon: dict[str, tuple[Session, str]] = {}  # insertion order = age
 
-    def new(self, user: User | None = None) -> tuple[str, Session]:
+    def new(self, user: User | None = None, *, address: str = "?") -> tuple[str, Session]:
         sid = secrets.token_urlsafe(32)
         now = self._clock()
         s = Session(csrf=secrets.token_urlsafe(32), created_s=now, last_seen_s=now, user=user)
         with self._lock:
-            if len(self._sessions) >= self.max_sessions:
-                self._evict(now)
-            self._sessions[_h(sid)] = s
+            if user is None:
+                self._make_room_for_anonymous(address, now)
+                self._anon[_h(sid)] = (s, address)
+            else:
+                if len(self._sessions) >= self.max_sessions:
+                    self._evict(now)
+                self._sessions[_h(sid)] = s
         return sid, s
+
+    def _expired(self, s: Session, now: float) -> bool:
+        return now - s.last_seen_s > self.idle_timeout_s or now - s.created_s > self.absolute_timeout_s
+
+    def _make_room_for_anonymous(self, address: str, now: float) -> None:
+        mine = [k for k, (_, a) in self._anon.items() if a == address]
+        for k in mine[: max(0, len(mine) - self.max_anonymous_per_address + 1)]:
+            del self._anon[k]
+        if len(self._anon) >= self.max_anonymous:
+            for k in [k for k, (s, _) in self._anon.items() if self._expired(s, now)]:
+                del self._anon[k]
+        while len(self._anon) >= self.max_anonymous:
+            del self._anon[next(iter(self._anon))]
+
+    def count(self) -> tuple[int, int]:
+        """(authenticated, anonymous) sessions held."""
+        with self._lock:
+            return len(self._sessions), len(self._anon)
 
     def get(self, sid: str | None) -> Session | None:
         if not sid:
             return None
         now = self._clock()
+        key = _h(sid)
         with self._lock:
-            s = self._sessions.get(_h(sid))
+            s = self._sessions.get(key)
+            if s is None:
+                anon = self._anon.get(key)
+                s = None if anon is None else anon[0]
             if s is None:
                 return None
-            if now - s.last_seen_s > self.idle_timeout_s or now - s.created_s > self.absolute_timeout_s:
-                del self._sessions[_h(sid)]
+            if self._expired(s, now):
+                self._sessions.pop(key, None)
+                self._anon.pop(key, None)
                 return None
             s.last_seen_s = now
             return s
@@ -82,6 +120,7 @@ class SessionStore:
         if sid:
             with self._lock:
                 self._sessions.pop(_h(sid), None)
+                self._anon.pop(_h(sid), None)
 
     def drop_user(self, user_name: str) -> int:
         with self._lock:
@@ -91,57 +130,8 @@ class SessionStore:
         return len(gone)
 
     def _evict(self, now: float) -> None:
-        expired = [
-            k
-            for k, s in self._sessions.items()
-            if now - s.last_seen_s > self.idle_timeout_s or now - s.created_s > self.absolute_timeout_s
-        ]
-        for k in expired:
+        for k in [k for k, s in self._sessions.items() if self._expired(s, now)]:
             del self._sessions[k]
-        if len(self._sessions) >= self.max_sessions:  # still full: drop the least recently seen anonymous ones
-            anon = sorted((s.last_seen_s, k) for k, s in self._sessions.items() if s.user is None)
-            for _, k in anon[: max(1, len(anon) // 2)]:
-                del self._sessions[k]
-
-
-class LoginLimiter:
-    """Per (user name, client address): ``free_failures`` failures, then exponential backoff.
-
-    From the ``free_failures``-th consecutive failure on (the ``k``-th such), logins for the pair are
-    refused for ``base_s * 2**(k-1)`` seconds (capped at ``max_s``). A success clears the pair.
-    """
-
-    def __init__(
-        self,
-        *,
-        free_failures: int = 5,
-        base_s: float = 30.0,
-        max_s: float = 15 * 60,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.free_failures = free_failures
-        self.base_s = base_s
-        self.max_s = max_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures: dict[tuple[str, str], tuple[int, float]] = {}
-
-    def retry_after_s(self, user: str, ip: str) -> int:
-        """Seconds until this pair may try again (0: now)."""
-        with self._lock:
-            _n, until = self._failures.get((user, ip), (0, 0.0))
-        return max(0, math.ceil(until - self._clock()))
-
-    def failed(self, user: str, ip: str) -> None:
-        with self._lock:
-            n, _ = self._failures.get((user, ip), (0, 0.0))
-            n += 1
-            over = n - self.free_failures + 1
-            until = self._clock() + min(self.max_s, self.base_s * 2 ** (over - 1)) if over > 0 else 0.0
-            self._failures[(user, ip)] = (n, until)
-            if len(self._failures) > 100_000:  # bound memory under a spraying attack
-                self._failures.clear()
-
-    def succeeded(self, user: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((user, ip), None)
+        if len(self._sessions) >= self.max_sessions:  # still full: the least recently seen goes
+            oldest = min(self._sessions, key=lambda k: self._sessions[k].last_seen_s)
+            del self._sessions[oldest]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from overt.config import StrictModel
 
@@ -18,9 +19,24 @@ class ApiSettings(StrictModel):
     )
     session_idle_timeout_s: float = Field(default=30 * 60, gt=0, description="Idle time after which a session ends.")
     session_absolute_timeout_s: float = Field(default=12 * 3600, gt=0, description="Longest life of a session.")
-    login_free_failures: int = Field(default=5, ge=1, description="Failed logins per user+address before backoff.")
-    login_backoff_s: float = Field(default=30.0, gt=0, description="First backoff; doubles with each failure.")
-    login_backoff_max_s: float = Field(default=900.0, gt=0, description="Longest backoff.")
+    login_free_failures: int = Field(default=5, ge=1, description="Failed logins of an account before it is slowed.")
+    login_backoff_s: float = Field(default=2.0, gt=0, description="First delay; doubles with each further failure.")
+    login_backoff_max_s: float = Field(
+        default=60.0, gt=0, description="Longest delay per account (a delay, never a lock-out)."
+    )
+    login_address_max_failures: int = Field(
+        default=30, ge=1, description="Failed logins from one address (any account) per window before it waits."
+    )
+    login_address_window_s: float = Field(default=15 * 60, gt=0, description="Window of the per-address limit.")
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses/networks of reverse proxies whose X-Forwarded-For/-Proto are believed "
+        "(none by default: the peer address is the client).",
+    )
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest request body of ordinary routes.")
+    max_ingest_bytes: int = Field(
+        default=12 * 1024 * 1024, gt=0, description="Largest device ingest body (base64 crop and context frame)."
+    )
     alert_poll_s: float = Field(
         default=0.25, gt=0, description="How often the store is polled for alerts written by another process."
     )
@@ -38,3 +54,13 @@ class ApiSettings(StrictModel):
     public_rate_limit_per_min: int = Field(
         default=120, ge=1, description="Requests per minute per client address to the public site /public/."
     )
+    max_upload_pixels: int = Field(
+        default=40_000_000, gt=0, description="Largest uploaded image (width x height), checked from its header."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for v in value:
+            ipaddress.ip_network(v.strip(), strict=False)  # ValueError names the bad one
+        return value

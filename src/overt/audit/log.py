@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from overt.audit.context import current_token_id
 from overt.domain.clock import Clock
 from overt.errors import CryptoError, InputError
 from overt.store.models import AuditRow, MetaRow
@@ -178,6 +179,9 @@ class AuditLog:
         self, actor: str, action: str, target: str = "", details: Mapping[str, DetailValue] | None = None
     ) -> AuditEntry:
         details = dict(details or {})
+        token_id = current_token_id()
+        if token_id is not None:
+            details.setdefault("via_token", token_id)
         for k, v in details.items():
             if not isinstance(v, str | int | float | bool | type(None)):
                 raise InputError(f"audit detail {k!r} must be a scalar")

@@ -12,7 +12,13 @@ import typer
 
 from overt.cli._common import JSON_OPTION, err_console, print_json, state
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
-from overt.cli.serve import HOST_OPTION, INSECURE_OPTION, PORT_OPTION, SECOND_OPTION
+from overt.cli.serve import (
+    HOST_OPTION,
+    INSECURE_OPTION,
+    PORT_OPTION,
+    SECOND_OPTION,
+    TRUSTED_PROXY_OPTION,
+)
 from overt.errors import ConfigError
 
 
@@ -30,6 +36,7 @@ def register(app: typer.Typer) -> None:
         port: int = PORT_OPTION,
         insecure_cookies: bool = INSECURE_OPTION,
         second_person: bool = SECOND_OPTION,
+        trusted_proxy: list[str] = TRUSTED_PROXY_OPTION,
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
         server: str | None = typer.Option(
             None, "--server", help="Edge mode: post alerts to this central server (https://host) instead of serving."
@@ -102,6 +109,7 @@ def register(app: typer.Typer) -> None:
             host=host,
             insecure_cookies=insecure_cookies,
             second_person=second_person,
+            trusted_proxies=tuple(trusted_proxy),
             engine_factory=st.engine,
         )
         svc = app.state.services

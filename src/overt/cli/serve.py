@@ -19,6 +19,12 @@ INSECURE_OPTION = typer.Option(
 SECOND_OPTION = typer.Option(
     False, "--second-person", help="A confirmed match counts only once a second operator confirms it."
 )
+TRUSTED_PROXY_OPTION = typer.Option(
+    [],
+    "--trusted-proxy",
+    envvar="OVERT_TRUSTED_PROXIES",
+    help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeat; none by default).",
+)
 
 
 def serve(
@@ -29,11 +35,19 @@ def serve(
     insecure_cookies: bool,
     second_person: bool,
     as_json: bool,
+    trusted_proxies: list[str] | None = None,
 ) -> None:
     from overt.api import server
 
     store, d = open_store(data_dir, database_url)
-    app = server.build_app(store, d, host=host, insecure_cookies=insecure_cookies, second_person=second_person)
+    app = server.build_app(
+        store,
+        d,
+        host=host,
+        insecure_cookies=insecure_cookies,
+        second_person=second_person,
+        trusted_proxies=tuple(trusted_proxies or ()),
+    )
     url = f"http://{host}:{port}"
     if as_json:
         print_json({"url": url, "data_dir": str(d)})
@@ -51,7 +65,8 @@ def register(app: typer.Typer) -> None:
         port: int = PORT_OPTION,
         insecure_cookies: bool = INSECURE_OPTION,
         second_person: bool = SECOND_OPTION,
+        trusted_proxy: list[str] = TRUSTED_PROXY_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Serve the REST API, the alert WebSocket and the operator console."""
-        serve(data_dir, database_url, host, port, insecure_cookies, second_person, as_json)
+        serve(data_dir, database_url, host, port, insecure_cookies, second_person, as_json, trusted_proxy)

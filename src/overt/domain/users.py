@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -59,7 +60,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 """Admins manage but cannot authorise deployments: authorisation is an officer's act."""
 
-_NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+_NAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}\Z")
+# Look-alikes among the characters a name may hold (after NFKC case-folding only ASCII passes the
+# pattern, so a small map covers UTS #39's confusables for them): digits that read as letters,
+# letter pairs that read as one letter, and the separators, which are easily missed (dropped).
+_CONFUSABLE_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+_CONFUSABLE_CHARS = str.maketrans({"0": "o", "1": "l", "i": "l", "5": "s", "_": None, "-": None, ".": None})
 
 
 def parse_role(value: str) -> Role:
@@ -69,10 +75,27 @@ def parse_role(value: str) -> Role:
         raise InputError(f"unknown role {value!r}; choose one of: {', '.join(r.value for r in Role)}") from None
 
 
+def normalise_user_name(name: str) -> str:
+    """NFKC case-folded form of a name (what is stored and compared)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def validate_user_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise InputError("user name must be 2-64 characters: lower-case letters, digits, '_', '.', '-'")
-    return name
+    """The normalised name, or InputError: 2-32 characters, a letter first, then ``a-z 0-9 . _ -``."""
+    norm = normalise_user_name(name)
+    if not _NAME.match(norm):
+        raise InputError(
+            "user name must be 2-32 characters: a lower-case letter first, then letters, digits, '.', '_' or '-'"
+        )
+    return norm
+
+
+def name_skeleton(name: str) -> str:
+    """What a name looks like: two names with the same skeleton are confusable (``officer``/``0fficer``)."""
+    s = normalise_user_name(name)
+    for pair, one in _CONFUSABLE_PAIRS:
+        s = s.replace(pair, one)
+    return s.translate(_CONFUSABLE_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +105,14 @@ class User:
     role: Role
     created_at: datetime
     disabled: bool = False
+    must_change_password: bool = False
 
     def can(self, permission: Permission) -> bool:
-        return not self.disabled and permission in ROLE_PERMISSIONS[self.role]
+        """Never while disabled, nor while a reset password awaits its change."""
+        return not self.disabled and not self.must_change_password and permission in ROLE_PERMISSIONS[self.role]
 
     def require(self, permission: Permission) -> None:
+        if self.must_change_password:
+            raise AuthError(f"user {self.name} must change their password first")
         if not self.can(permission):
             raise AuthError(f"user {self.name} (role {self.role.value}) may not {permission.value.replace('_', ' ')}")

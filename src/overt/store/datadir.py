@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError
+from sqlalchemy.engine import make_url
 
 from overt.config import StrictModel
 from overt.crypto.envelope import kek_fingerprint
@@ -40,6 +42,7 @@ KEY_FILE = "kek.key"
 DB_FILE = "overt.db"
 PENDING_SUFFIX = ".new"
 LOCK_FILE = ".overt.lock"
+log = logging.getLogger(__name__)
 
 
 class FileKeySource(StrictModel):
@@ -155,6 +158,56 @@ def database_url(data_dir: Path, cfg: DataDirConfig, override: str | None = None
     return override or cfg.database_url or f"sqlite:///{data_dir / DB_FILE}"
 
 
+_SCHEMES = ("sqlite", "postgresql")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases); ConfigError for a URL that is not
+    a database Overt supports (a typo must not create a database somewhere unexpected)."""
+    try:
+        u = make_url(url)
+    except Exception:
+        raise ConfigError(f"not a database URL: {url.split('@')[-1]!r} (e.g. sqlite:////abs/path/overt.db)") from None
+    if u.get_backend_name() not in _SCHEMES:
+        raise ConfigError(
+            f"unsupported database {u.get_backend_name()!r}: use sqlite:///... or postgresql+psycopg://..."
+        )
+    if u.get_backend_name() != "sqlite":
+        return None
+    if not u.database or u.database == ":memory:":
+        raise ConfigError("a SQLite database URL needs a file path (sqlite:////abs/path/overt.db)")
+    return Path(u.database)
+
+
+def _check_sqlite_target(url: str, *, create: bool) -> Path | None:
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    if create:
+        if not path.parent.is_dir():
+            raise ConfigError(f"cannot create the database: no directory {path.parent}")
+        if not path.exists():
+            # Create it 0600 before SQLite does: its -wal and -shm files take the database file's mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    elif not path.is_file():
+        raise ConfigError(f"no database at {path} (a mistyped --database-url? run overt init first)")
+    return path
+
+
+def permission_warnings(data_dir: Path, url: str) -> list[str]:
+    """Warnings for a data directory or SQLite database that others on the host can read."""
+    out: list[str] = []
+    try:
+        if data_dir.stat().st_mode & 0o077:
+            out.append(f"{data_dir} is readable by other users (chmod 700 it)")
+        path = sqlite_path(url)
+        if path is not None and path.exists() and path.stat().st_mode & 0o077:
+            out.append(f"database {path} is readable by other users (chmod 600 it)")
+    except (OSError, ConfigError):
+        pass
+    return out
+
+
 def init_data_dir(
     data_dir: Path,
     *,
@@ -167,6 +220,8 @@ def init_data_dir(
     """Create the data directory (0700), its key (file source) and database; return the open store."""
     if (data_dir / CONFIG_NAME).exists():
         raise ConfigError(f"{data_dir} is already initialised")
+    if database_url_ is not None:
+        sqlite_path(database_url_)  # a mistyped URL fails before anything is created
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(data_dir, 0o700)
@@ -184,16 +239,14 @@ def init_data_dir(
     cfg = DataDirConfig(database_url=database_url_, key=source)
     keys = keystore_for(data_dir, cfg)
     keys.load_kek()  # fail before writing the config if the env var / passphrase is missing
+    db_path = _check_sqlite_target(database_url(data_dir, cfg), create=True)
     write_config(data_dir, cfg)
-    db_file = data_dir / DB_FILE
-    if cfg.database_url is None and not db_file.exists():
-        # Create it 0600 before SQLite does: its -wal and -shm files take the database file's mode.
-        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     store = Store(Database(database_url(data_dir, cfg)), keys, clock=clock, policy=cfg.policy())
     store.open(create=True)
-    for f in (db_file, data_dir / (DB_FILE + "-wal"), data_dir / (DB_FILE + "-shm")):
-        if f.exists():
-            os.chmod(f, 0o600)
+    if db_path is not None:
+        for f in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+            if f.exists():
+                os.chmod(f, 0o600)
     return store
 
 
@@ -252,14 +305,12 @@ def open_data_dir(data_dir: Path, *, database_url_: str | None = None, clock: Cl
     """
     cfg = load_config(data_dir)
     keys = keystore_for(data_dir, cfg)
+    url = database_url(data_dir, cfg, database_url_)
+    _check_sqlite_target(url, create=False)
+    for warning in permission_warnings(data_dir, url):
+        log.warning("%s", warning)
     pending = FileKeyStore(_pending_path(data_dir, cfg.key)) if isinstance(cfg.key, FileKeySource) else None
-    store = Store(
-        Database(database_url(data_dir, cfg, database_url_)),
-        keys,
-        clock=clock,
-        policy=cfg.policy(),
-        pending_keys=pending,
-    )
+    store = Store(Database(url), keys, clock=clock, policy=cfg.policy(), pending_keys=pending)
     if pending is not None and isinstance(cfg.key, FileKeySource) and pending.path.exists():
         try:
             with data_dir_lock(data_dir):

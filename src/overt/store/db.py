@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from overt.errors import StorageError
+from overt.errors import InputError, StorageError
 
 _DISK_FULL_MARKERS = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
 
@@ -37,8 +37,19 @@ def _is_disk_full(exc: BaseException) -> bool:
     return False
 
 
+_CORRUPT_MARKERS = ("file is not a database", "database disk image is malformed", "file is encrypted")
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    return any(m in str(exc).lower() for m in _CORRUPT_MARKERS)
+
+
 def storage_error(exc: BaseException) -> StorageError:
     """Translate a database/OS failure into a one-line :class:`StorageError`."""
+    if _is_corrupt(exc):
+        return StorageError(
+            "the database file is corrupt or not a database: restore it from a backup (nothing was changed)"
+        )
     if _is_disk_full(exc):
         return StorageError("no space left on device: the change was not saved (free space and retry)")
     if isinstance(exc, DBAPIError):
@@ -117,10 +128,12 @@ class Database:
                             raise StorageError("the migration would break a foreign key; nothing was changed")
                 finally:
                     self._sqlite_foreign_keys(conn, on=True)
-        except OperationalError as exc:
+        except (OperationalError, OSError) as exc:
             raise storage_error(exc) from None
-        except OSError as exc:
-            raise storage_error(exc) from None
+        except DBAPIError as exc:
+            if _is_corrupt(exc):
+                raise storage_error(exc) from None
+            raise
 
     def _sqlite_foreign_keys(self, conn: Connection, *, on: bool) -> None:
         if self.is_sqlite:
@@ -135,8 +148,10 @@ class Database:
                 yield s
         except (OperationalError, OSError) as exc:
             raise storage_error(exc) from None
+        except OverflowError:
+            raise InputError("a number is out of range (ids are at most 2147483647)") from None
         except DBAPIError as exc:
-            if _is_disk_full(exc):
+            if _is_disk_full(exc) or _is_corrupt(exc):
                 raise storage_error(exc) from None
             raise
         finally:

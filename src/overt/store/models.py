@@ -89,6 +89,7 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class DeploymentRow(Base):
@@ -228,6 +229,7 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cameras_json: Mapped[str | None] = mapped_column(Text, nullable=True)  # device: camera ids allowed (0003)
 
 
 class AlertReviewRow(Base):

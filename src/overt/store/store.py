@@ -34,6 +34,7 @@ from overt.store.models import AuditRow, MetaRow
 from overt.store.repositories import (
     AlertRepository,
     AlertReviewRepository,
+    ApiTokenRepository,
     DeploymentRepository,
     SnapshotRepository,
     UserRepository,
@@ -73,6 +74,7 @@ class Tx:
     snapshots: SnapshotRepository
     alerts: AlertRepository
     reviews: AlertReviewRepository
+    tokens: ApiTokenRepository
     session: Session = field(repr=False)
     clock: Clock = field(repr=False)
     policy: Policy = field(default_factory=Policy)
@@ -212,6 +214,7 @@ class Store:
                 snapshots=SnapshotRepository(s, vault),
                 alerts=AlertRepository(s, vault, deployments),
                 reviews=AlertReviewRepository(s),
+                tokens=ApiTokenRepository(s),
                 session=s,
                 clock=self.clock,
                 policy=self.policy,

@@ -76,11 +76,13 @@ def _pil_to_bgr(img: Image.Image) -> npt.NDArray[np.uint8]:
     return to_bgr_uint8(np.asarray(img.convert("RGB")), channels="RGB")
 
 
-def _decode(source: Path | io.BytesIO, name: str, max_pixels: int) -> npt.NDArray[np.uint8]:
+def _decode(
+    source: Path | io.BytesIO, name: str, max_pixels: int, formats: tuple[str, ...] | None = None
+) -> npt.NDArray[np.uint8]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as img:
+            with Image.open(source, formats=list(formats) if formats else None) as img:
                 w, h = img.size
                 if w * h > max_pixels:
                     raise ImageError(f"{name}: image too large ({w}x{h} = {w * h} pixels > limit {max_pixels})")
@@ -113,3 +115,53 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str
     if not data:
         raise ImageError(f"{name}: empty image")
     return _decode(io.BytesIO(data), name, max_pixels)
+
+
+# -- uploads: a format allow-list by magic bytes, a pixel limit read from the header --------------
+
+UPLOAD_MAX_PIXELS = 40_000_000
+"""Largest uploaded image: 40 MP is more than any portrait needs (a 63 MP PNG cost ~630 MB to decode)."""
+UPLOAD_FORMATS: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+"""Pillow format name -> media type. Decoded in-process (libjpeg, zlib, libwebp): never an external
+program (EPS would run Ghostscript), never GIF, TIFF, BMP or anything else."""
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The Pillow format name from the magic bytes, if it is one of :data:`UPLOAD_FORMATS`."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def media_type(data: bytes) -> str:
+    """The media type of stored image bytes (JPEG when unknown: older rows are all JPEG/PNG)."""
+    return UPLOAD_FORMATS.get(sniff_format(data) or "JPEG", "image/jpeg")
+
+
+def check_upload(data: bytes, *, max_pixels: int = UPLOAD_MAX_PIXELS, name: str = "upload") -> tuple[str, int, int]:
+    """(format, width, height) of an uploaded image, read from its header only; ImageError otherwise."""
+    if not data:
+        raise ImageError(f"{name}: empty image")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise ImageError(f"{name}: only JPEG, PNG or WebP images are accepted")
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt]) as img:  # lazy: reads the header only
+            w, h = img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{name}: not a valid {fmt} image") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{name}: image too large (decompression bomb guard)") from exc
+    if w * h > max_pixels:
+        raise ImageError(f"{name}: image too large ({w}x{h} = {w * h} pixels > limit {max_pixels})")
+    return fmt, w, h
+
+
+def decode_upload(data: bytes, *, max_pixels: int = UPLOAD_MAX_PIXELS, name: str = "upload") -> npt.NDArray[np.uint8]:
+    """Decode an upload: allow-listed format and size checked from the header before decoding."""
+    fmt, _, _ = check_upload(data, max_pixels=max_pixels, name=name)
+    return _decode(io.BytesIO(data), name, max_pixels, formats=(fmt,))

@@ -21,6 +21,7 @@ from overt.domain.users import Permission, User
 from overt.domain.watchlist import EntryDetails, EntryProvenance, WatchlistEntry, validate_entry
 from overt.errors import GovernanceError, ImageError, InputError, StorageError
 from overt.store.store import Store
+from overt.vision.imageio import check_upload
 from overt.watchlist.snapshots import revoked_in
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -110,6 +111,7 @@ class WatchlistService:
             if tx.watchlist.ref_exists(details.subject_ref):
                 raise InputError("duplicate subject reference: an active entry already uses it (remove it first)")
         data = _read_bytes(image_path)
+        check_upload(data, name="watch-list image")  # JPEG/PNG/WebP, <= 40 MP, from the header
         image = self.engine.read(image_path)
         gate = QualityGate.for_enrolment()
         if mark is None:

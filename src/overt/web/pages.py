@@ -67,6 +67,8 @@ def home(request: Request) -> Response:
     p = request.state.principal
     if p is None:
         return RedirectResponse("/login", status_code=303)
+    if p.user is not None and p.user.must_change_password:
+        return RedirectResponse("/account", status_code=303)
     first = next((href for href, _, perms in NAV if any(p.can(x) for x in perms)), "/login")
     return RedirectResponse(first, status_code=303)
 
@@ -154,6 +156,12 @@ def error_page(request: Request, code: int, detail: str) -> Response:
     title, text = ERRORS.get(code, ("Error", "The request failed."))
     p = getattr(request.state, "principal", None)
     return _page(request, "error.html", p, status_code=code, title=title, text=text, detail=detail, code=code)
+
+
+@router.get("/account", response_class=HTMLResponse, **allow(roles=EVERYONE))
+def account_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
+    """Change one's password (the only page after an admin reset) and manage one's own tokens."""
+    return _page(request, "account.html", p)
 
 
 def install(app: FastAPI) -> None:

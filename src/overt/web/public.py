@@ -65,7 +65,7 @@ def _limiter(request: Request) -> RateLimiter:
 
 
 def _serve(request: Request, path: str) -> Response:
-    client = request.client.host if request.client else "unknown"
+    client = services(request).auth.address(request)  # X-Forwarded-For only from trusted proxies
     wait = _limiter(request).retry_after_s(client)
     if wait:
         return Response(

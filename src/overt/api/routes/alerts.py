@@ -21,6 +21,8 @@ from overt.api.security import Principal, allow, current_principal, current_user
 from overt.domain.alerts import PadResult, SignedEvidence
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, InputError, OvertError
+from overt.users.tokens import check_device_camera
+from overt.vision.imageio import media_type
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -108,7 +110,7 @@ def alert_crop(alert_id: Id, request: Request, user: User = Depends(current_user
 def alert_watchlist_image(alert_id: Id, request: Request, p: Principal = Depends(current_principal)) -> Response:
     """The matched entry's watch-list image, for side-by-side adjudication (audited)."""
     data = services(request).alerts.watchlist_image(p.name, alert_id)
-    return Response(data, media_type="image/jpeg", headers=NO_STORE)
+    return Response(data, media_type=media_type(data), headers=NO_STORE)
 
 
 @router.post("/alerts/{alert_id}/adjudication", response_model=AdjudicationOut, **allow(Permission.ADJUDICATE))
@@ -157,6 +159,7 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     """An edge pipeline posts an alert (device token, bound to one deployment). Idempotent on alert_id."""
     if p.deployment_id is None:
         raise AuthError("this token is not bound to a deployment")
+    check_device_camera(p.cameras, body.camera)
     svc = services(request)
     alert_id, dup = svc.alerts.ingest(p.name, p.deployment_id, incoming(body), token_id=p.token_id)
     if not dup:

@@ -47,7 +47,13 @@ def login(body: LoginIn, request: Request, response: Response) -> Me:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token (GET /api/v1/auth/csrf first)")
     user, session = auth.login(request, response, body.username, body.password)
     response.headers["Cache-Control"] = "no-store"
-    return Me(name=user.name, role=user.role.value, via="session", csrf_token=session.csrf)
+    return Me(
+        name=user.name,
+        role=user.role.value,
+        via="session",
+        csrf_token=session.csrf,
+        must_change_password=user.must_change_password,
+    )
 
 
 @router.post("/logout", status_code=204, **allow(roles=EVERYONE))
@@ -58,9 +64,11 @@ def logout(request: Request, response: Response, p: Principal = Depends(current_
 
 
 @router.get("/me", response_model=Me, **allow(roles=EVERYONE, device=True))
-def me(request: Request, p: Principal = Depends(current_principal)) -> Me:
+def me(request: Request, response: Response, p: Principal = Depends(current_principal)) -> Me:
     csrf_token = None
     if p.via == "session":
         s = _auth(request).sessions.get(request.cookies.get(SESSION_COOKIE))
         csrf_token = s.csrf if s else None
-    return Me(name=p.name, role=p.role, via=p.via, csrf_token=csrf_token)
+    response.headers["Cache-Control"] = "no-store"
+    must_change = p.user is not None and p.user.must_change_password
+    return Me(name=p.name, role=p.role, via=p.via, csrf_token=csrf_token, must_change_password=must_change)

@@ -23,7 +23,7 @@ from overt.api.uploads import InMemoryUploadRoute
 from overt.domain.users import Permission, Role, User
 from overt.domain.watchlist import Category, EntryDetails, EntryProvenance, WatchlistEntry
 from overt.errors import ImageError
-from overt.vision.imageio import decode_image
+from overt.vision.imageio import decode_upload, media_type
 from overt.watchlist.entries import WatchlistService
 
 router = APIRouter(prefix="/api/v1/watchlist", tags=["watchlist"], route_class=InMemoryUploadRoute)
@@ -58,13 +58,14 @@ class _MemoryImage:
 class _MemoryEngine:
     """The face engine, reading the upload from memory instead of a path."""
 
-    def __init__(self, engine: Any, data: bytes) -> None:
+    def __init__(self, engine: Any, data: bytes, max_pixels: int) -> None:
         self._engine = engine
         self._data = data
+        self._max_pixels = max_pixels
         self.min_similarity = engine.min_similarity
 
     def read(self, path: object) -> Any:
-        return decode_image(self._data, name="upload")
+        return decode_upload(self._data, max_pixels=self._max_pixels)
 
     def one_face(self, image: Any, **kwargs: Any) -> Any:
         return self._engine.one_face(image, **kwargs)
@@ -107,7 +108,7 @@ class _NoEngine:
 )
 async def add_entry(
     request: Request,
-    image: UploadFile = File(description="JPEG or PNG with exactly one face."),
+    image: UploadFile = File(description="JPEG, PNG or WebP (at most 40 MP) with exactly one face."),
     subject_ref: str = Form(min_length=1, max_length=64),
     category: Category = Form(),
     reason: str = Form(min_length=1, max_length=2000),
@@ -135,7 +136,7 @@ async def add_entry(
     import anyio.to_thread
 
     def work() -> EnrolmentOut:
-        ws = WatchlistService(svc.store, _MemoryEngine(svc.engine(), data))
+        ws = WatchlistService(svc.store, _MemoryEngine(svc.engine(), data, svc.settings.max_upload_pixels))
         r = ws.add(
             user, cast(Path, _MemoryImage(data, "upload")), details, prov, confirm_duplicate_of=confirm_duplicate_of
         )
@@ -170,5 +171,4 @@ def entry_image(entry_id: Id, request: Request, user: User = Depends(current_use
     with store.transaction() as tx:
         data = tx.watchlist.image(entry_id)
         tx.audit.append(user.name, "watchlist.image_viewed", f"entry:{entry_id}", {})
-    media = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return Response(data, media_type=media, headers=NO_STORE)
+    return Response(data, media_type=media_type(data), headers=NO_STORE)

@@ -5,6 +5,7 @@ enough: there is nothing to brute-force). Revoked and expired tokens stay for th
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ class ApiToken:
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    cameras: tuple[str, ...] | None = None  # device tokens: the camera ids it may post for (None: any)
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
@@ -58,6 +60,7 @@ def _token(row: ApiTokenRow) -> ApiToken:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        cameras=None if row.cameras_json is None else tuple(json.loads(row.cameras_json)),
     )
 
 
@@ -75,6 +78,7 @@ class ApiTokenRepository:
         created_by: str,
         now: datetime,
         expires_at: datetime,
+        cameras: tuple[str, ...] | None = None,
     ) -> tuple[ApiToken, str]:
         """A new token; the secret is returned once and only its hash is kept."""
         if expires_at <= now:
@@ -89,6 +93,7 @@ class ApiTokenRepository:
             created_by=created_by,
             created_at=now,
             expires_at=expires_at,
+            cameras_json=None if cameras is None else json.dumps(list(cameras)),
         )
         self._s.add(row)
         self._s.flush()
@@ -105,6 +110,22 @@ class ApiTokenRepository:
 
     def find(self) -> list[ApiToken]:
         return [_token(r) for r in self._s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+
+    def get(self, token_id: int) -> ApiToken:
+        row = self._s.get(ApiTokenRow, token_id)
+        if row is None:
+            raise NotFoundError(f"no API token {token_id}")
+        return _token(row)
+
+    def revoke_for_user(self, user_name: str, *, now: datetime) -> int:
+        """Revoke every live token that acts as this user; the number revoked."""
+        rows = self._s.scalars(
+            select(ApiTokenRow).where(ApiTokenRow.user_name == user_name, ApiTokenRow.revoked_at.is_(None))
+        ).all()
+        for row in rows:
+            row.revoked_at = now
+        self._s.flush()
+        return len(rows)
 
     def revoke(self, token_id: int, *, now: datetime) -> ApiToken:
         row = self._s.get(ApiTokenRow, token_id)

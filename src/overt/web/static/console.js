@@ -80,8 +80,9 @@ function initLogin() {
       body: JSON.stringify({ username: $("#username").value, password: $("#password").value }),
     });
     if (r.ok) {
+      const me = await r.json().catch(() => ({}));
       const next = new URLSearchParams(location.search).get("next") || "/";
-      window.location.assign(/^\/(?!\/)[A-Za-z0-9/_-]*$/.test(next) ? next : "/");
+      window.location.assign(me.must_change_password ? "/account" : (/^\/(?!\/)[A-Za-z0-9/_-]*$/.test(next) ? next : "/"));
       return;
     }
     const body = await r.json().catch(() => null);
@@ -837,23 +838,48 @@ async function initAudit() {
   });
 }
 
+function revokeCell(t, state, reload) {
+  const td = el("td");
+  if (state === "active") {
+    const b = el("button", { class: "link danger", text: "revoke" });
+    b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/tokens/${t.id}`); await reload(); } catch (e) { flash(e.message); } });
+    td.append(b);
+  }
+  return td;
+}
+
 /* -- admin ----------------------------------------------------------------------------------------------- */
 async function loadAdmin() {
   const users = await api("GET", "/api/v1/users");
-  $("#users tbody").replaceChildren(...users.map((u) => el("tr", {}, el("td", { text: String(u.id) }), el("td", { text: u.name }), el("td", { text: u.role.replaceAll("_", " ") }), el("td", { text: fmtTime(u.created_at) }))));
+  $("#users tbody").replaceChildren(...users.map((u) => el("tr", {}, el("td", { text: String(u.id) }), el("td", { text: u.name }), el("td", { text: u.role.replaceAll("_", " ") }), el("td", { text: fmtTime(u.created_at) }),
+    el("td", { text: u.disabled ? "disabled" : (u.must_change_password ? "must change password" : "active") }), userActions(u))));
   const tokens = await api("GET", "/api/v1/tokens");
   const now = Date.now();
   $("#tokens tbody").replaceChildren(...tokens.map((t) => {
     const state = t.revoked_at ? "revoked" : (Date.parse(t.expires_at) <= now ? "expired" : "active");
-    const td = el("td");
-    if (state === "active") {
-      const b = el("button", { class: "link danger", text: "revoke" });
-      b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/tokens/${t.id}`); await loadAdmin(); } catch (e) { flash(e.message); } });
-      td.append(b);
-    }
+    const td = revokeCell(t, state, loadAdmin);
     return el("tr", {}, el("td", { text: String(t.id) }), el("td", { text: t.name }), el("td", { text: t.kind }),
-      el("td", { text: t.kind === "device" ? `deployment #${t.deployment_id}` : t.user_name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
+      el("td", { text: t.kind === "device" ? `deployment #${t.deployment_id}${t.cameras ? " · " + t.cameras.join(", ") : ""}` : t.user_name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
   }));
+}
+
+function userActions(u) {
+  const td = el("td");
+  const act = (label, fn) => {
+    const b = el("button", { class: "link", text: label });
+    b.addEventListener("click", async () => { try { await fn(); await loadAdmin(); } catch (e) { flash(e.message); } });
+    td.append(b, " ");
+  };
+  act(u.disabled ? "enable" : "disable", () => api("POST", `/api/v1/users/${u.id}/${u.disabled ? "enable" : "disable"}`));
+  act("reset password", () => {
+    const pw = window.prompt(`Temporary password for ${u.name} (they must change it at next login)`);
+    return pw ? api("POST", `/api/v1/users/${u.id}/password-reset`, { temporary_password: pw }) : null;
+  });
+  act("change role", () => {
+    const role = window.prompt(`New role for ${u.name}: admin, authorising_officer, watchlist_manager, operator or auditor`, u.role);
+    return role ? api("POST", `/api/v1/users/${u.id}/role`, { role: role.trim() }) : null;
+  });
+  return td;
 }
 
 async function initAdmin() {
@@ -861,13 +887,17 @@ async function initAdmin() {
   $("#user-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
-    try { await api("POST", "/api/v1/users", { name: f.get("name"), role: f.get("role"), password: f.get("password") }); ev.target.reset(); await loadAdmin(); } catch (e) { flash(e.message); }
+    try { await api("POST", "/api/v1/users", { name: f.get("name"), role: f.get("role"), password: f.get("password"), must_change_password: f.get("must_change_password") === "on" }); ev.target.reset(); await loadAdmin(); } catch (e) { flash(e.message); }
   });
   $("#token-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
     const body = { name: f.get("name"), kind: f.get("kind"), days: Number(f.get("days")) || null };
-    if (body.kind === "device") body.deployment_id = Number(f.get("deployment_id")); else body.user_name = f.get("user_name");
+    if (body.kind === "device") {
+      body.deployment_id = Number(f.get("deployment_id"));
+      const cams = String(f.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean);
+      if (cams.length) body.cameras = cams;
+    }
     try {
       const t = await api("POST", "/api/v1/tokens", body);
       const p = $("#token-secret");
@@ -877,11 +907,48 @@ async function initAdmin() {
   });
 }
 
+/* -- account ------------------------------------------------------------------------------------------------ */
+async function loadMyTokens() {
+  const tokens = (await api("GET", "/api/v1/tokens")).filter((t) => t.kind === "user" && t.user_name === ($("#me") || {}).textContent.split(" · ")[0]);
+  const now = Date.now();
+  $("#my-tokens tbody").replaceChildren(...tokens.map((t) => {
+    const state = t.revoked_at ? "revoked" : (Date.parse(t.expires_at) <= now ? "expired" : "active");
+    const td = revokeCell(t, state, loadMyTokens);
+    return el("tr", {}, el("td", { text: String(t.id) }), el("td", { text: t.name }), el("td", { text: fmtTime(t.expires_at) }), el("td", { text: state }), td);
+  }));
+}
+
+async function initAccount() {
+  $("#password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    try {
+      const me = await api("POST", "/api/v1/me/password", { old_password: f.get("old_password"), new_password: f.get("new_password") });
+      const meta = document.querySelector('meta[name="csrf-token"]');
+      if (meta && me.csrf_token) meta.content = me.csrf_token;
+      ev.target.reset();
+      window.location.assign("/");
+    } catch (e) { flash(e.message); }
+  });
+  $("#my-token-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    try {
+      const t = await api("POST", "/api/v1/tokens", { name: f.get("name"), kind: "user", days: Number(f.get("days")) || null });
+      const p = $("#my-token-secret");
+      p.textContent = `Token (shown once, copy it now): ${t.token}`; p.hidden = false;
+      await loadMyTokens();
+    } catch (e) { flash(e.message); }
+  });
+  if ($("#must-change")) return;  // nothing else is allowed until the password is changed
+  await loadMyTokens();
+}
+
 /* -- boot -------------------------------------------------------------------------------------------------- */
 document.addEventListener("DOMContentLoaded", () => {
   const lo = $("#logout");
   if (lo) lo.addEventListener("click", async () => { try { await api("POST", "/api/v1/auth/logout"); } catch (e) { /* already out */ } window.location.assign("/login"); });
-  const pages = { login: initLogin, alerts: initAlerts, deployments: initDeployments, deployment: initDeployment, watchlist: initWatchlist, reports: initReports, report: initReport, audit: initAudit, admin: initAdmin, "alert-log": initAlertLog };
+  const pages = { login: initLogin, alerts: initAlerts, deployments: initDeployments, deployment: initDeployment, watchlist: initWatchlist, reports: initReports, report: initReport, audit: initAudit, admin: initAdmin, "alert-log": initAlertLog, account: initAccount };
   const init = pages[document.body.dataset.page];
   if (init) Promise.resolve(init()).catch((e) => flash(e.message));
 });

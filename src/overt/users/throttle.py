@@ -1,0 +1,112 @@
+"""Login throttling that slows guessing without letting anyone lock the owner out.
+
+Two independent limits, both in memory (a restart forgets them, which only helps the owner):
+
+* **Per address**: at most ``address_max_failures`` failed logins per ``address_window_s`` from one
+  source address, whatever the account; then that address waits. Spraying many accounts from one
+  place is slow; other addresses are not affected.
+* **Per account, progressive delay**: after ``free_failures`` consecutive failures the account's
+  next attempt waits ``base_s * 2**k`` (at most ``max_s``: a delay, never a lock-out of minutes).
+  An address the account has logged in from before ("known", kept ``known_for_s``) has its own
+  counter instead, so guesses from elsewhere never slow the owner down at their usual place.
+
+The source address is the peer, or the ``X-Forwarded-For`` entry added by a *trusted* proxy
+(see :func:`overt.api.client.client_address`): behind a TLS proxy everyone keeps their own address.
+The CLI (a local user with the data directory) is not throttled, so an admin can always get in.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_MAX_KEYS = 100_000  # bound memory under a spraying attack
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    until_s: float = 0.0
+
+
+class LoginThrottle:
+    def __init__(
+        self,
+        *,
+        free_failures: int = 5,
+        base_s: float = 2.0,
+        max_s: float = 60.0,
+        address_max_failures: int = 30,
+        address_window_s: float = 15 * 60,
+        known_for_s: float = 30 * 24 * 3600,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.free_failures = free_failures
+        self.base_s = base_s
+        self.max_s = max_s
+        self.address_max_failures = address_max_failures
+        self.address_window_s = address_window_s
+        self.known_for_s = known_for_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._accounts: dict[str, _Backoff] = {}
+        self._pairs: dict[tuple[str, str], _Backoff] = {}
+        self._addresses: dict[str, deque[float]] = {}
+        self._known: dict[tuple[str, str], float] = {}
+
+    def _is_known(self, account: str, address: str, now: float) -> bool:
+        seen = self._known.get((account, address))
+        return seen is not None and now - seen <= self.known_for_s
+
+    def _address_wait(self, address: str, now: float) -> float:
+        q = self._addresses.get(address)
+        if not q:
+            return 0.0
+        while q and now - q[0] > self.address_window_s:
+            q.popleft()
+        if len(q) < self.address_max_failures:
+            return 0.0
+        return q[0] + self.address_window_s - now
+
+    def retry_after_s(self, account: str, address: str) -> int:
+        """Seconds until this account may be tried from this address (0: now)."""
+        now = self._clock()
+        with self._lock:
+            wait = self._address_wait(address, now)
+            b = (
+                self._pairs.get((account, address))
+                if self._is_known(account, address, now)
+                else self._accounts.get(account)
+            )
+            if b is not None:
+                wait = max(wait, b.until_s - now)
+        return max(0, math.ceil(wait))
+
+    def failed(self, account: str, address: str) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._addresses) > _MAX_KEYS or len(self._accounts) + len(self._pairs) > _MAX_KEYS:
+                self._addresses.clear()
+                self._accounts.clear()
+                self._pairs.clear()
+            self._addresses.setdefault(address, deque()).append(now)
+            if self._is_known(account, address, now):
+                b = self._pairs.setdefault((account, address), _Backoff())
+            else:
+                b = self._accounts.setdefault(account, _Backoff())
+            b.failures += 1
+            over = b.failures - self.free_failures + 1
+            b.until_s = now + min(self.max_s, self.base_s * 2 ** (over - 1)) if over > 0 else 0.0
+
+    def succeeded(self, account: str, address: str) -> None:
+        now = self._clock()
+        with self._lock:
+            self._accounts.pop(account, None)
+            self._pairs.pop((account, address), None)
+            if len(self._known) > _MAX_KEYS:
+                self._known.clear()
+            self._known[(account, address)] = now
