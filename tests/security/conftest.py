@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -10,12 +11,14 @@ import pytest
 from overt.audit.log import AuditEntry
 from tests.api.conftest import Running, start_server
 
+_NOW = datetime.now(UTC).replace(microsecond=0)
 DEPLOYMENT = {
     "purpose": "find a wanted person",
     "legal_basis": "PACE",
     "place": "station",
-    "planned_start": "2026-01-01T00:00:00Z",
-    "planned_end": "2036-01-01T00:00:00Z",
+    # inside the data dir's policy (at most 12 h): from an hour ago to ten hours from now
+    "planned_start": (_NOW - timedelta(hours=1)).isoformat(),
+    "planned_end": (_NOW + timedelta(hours=10)).isoformat(),
     "criteria": "court warrant",
     "categories": ["wanted_by_court"],
     "min_similarity": 0.5,
