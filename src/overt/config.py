@@ -350,6 +350,23 @@ class PipelineConfig(StrictModel):
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
     integrity: IntegrityConfig = Field(default_factory=IntegrityConfig)
     pad: PadConfig = Field(default_factory=PadConfig)
+    batch_detection: bool = Field(
+        default=False,
+        description="Detect every camera of a round in one detector batch (when the detector has detect_batch).",
+    )
+    adaptive_detection: bool = Field(
+        default=False,
+        description="Under load (frames waiting for a camera) detect that camera less often, up to every"
+        " max_detect_interval_frames-th frame; tracks coast between detections (BENCHMARKS.md, multi-camera).",
+    )
+    max_detect_interval_frames: int = Field(
+        default=6, ge=1, le=10, description="Adaptive detection: every track is still detected at least this often."
+    )
+    lazy_quality: bool = Field(
+        default=False,
+        description="Skip the quality crop of a face whose track may not be embedded yet (embedding rate limit);"
+        " it counts as it was last judged.",
+    )
 
 
 class SourceConfig(StrictModel):
