@@ -416,6 +416,13 @@ class SourceConfig(StrictModel):
         description="Certificate pinning: 'host:port' of an https/rtsps camera -> SHA-256 (hex) of its certificate"
         " (DER); a camera presenting another certificate is refused.",
     )
+    decoder_threads: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="FFmpeg decoder threads per live camera (0: OpenCV's default, one per core); with many"
+        " cameras on few cores, 1 avoids oversubscription (BENCHMARKS.md, multi-camera).",
+    )
     max_bad_frames: int = Field(
         default=5,
         ge=0,
