@@ -21,6 +21,7 @@ from overt.matching import build_gallery
 from overt.pipeline import Pipeline
 from overt.pipeline import runner as runner_module
 from overt.pipeline.synthetic import SyntheticClip
+from overt.vision.align import align_face
 from overt.vision.engine import FaceEngine
 from overt.watchlist import enrol_folder
 from tests.fakes import FakeDetector, FakeEmbedder
@@ -56,7 +57,7 @@ def _pipeline(config: PipelineConfig) -> Pipeline:
 def test_adaptive_cadence_backs_off_under_load_but_detects_every_track_often_enough() -> None:
     pipe = _pipeline(PipelineConfig(adaptive_detection=True, detect_every_n_frames=2, max_detect_interval_frames=5))
     cam = pipe._cams[0]
-    cam.source.live = True  # type: ignore[misc]  # adaptive cadence is for live cameras only
+    cam.source.live = True  # adaptive cadence is for live cameras only
     cam.backlog = 3  # the worker is behind on this camera
     loaded = []
     for _ in range(40):
@@ -80,7 +81,7 @@ def test_adaptive_cap_must_keep_tracks_alive() -> None:
 
 def test_lazy_quality_skips_crops_but_counts_and_searches_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     crops = {"n": 0}
-    real = runner_module.align_face
+    real = align_face
 
     def counting(*args: object, **kwargs: object) -> npt.NDArray[np.uint8]:
         crops["n"] += 1
