@@ -350,6 +350,13 @@ class PipelineConfig(StrictModel):
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
     integrity: IntegrityConfig = Field(default_factory=IntegrityConfig)
     pad: PadConfig = Field(default_factory=PadConfig)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes running camera groups on one host, each with its own inference worker"
+        " (overt run --workers); more than 1 for machines with more cores than one worker can use.",
+    )
     batch_detection: bool = Field(
         default=False,
         description="Detect every camera of a round in one detector batch (when the detector has detect_batch).",

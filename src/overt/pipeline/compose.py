@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from overt.alerts.sinks import AlertSink
-from overt.config import PipelineConfig, SourceConfig
+from overt.config import EngineConfig, PipelineConfig, SourceConfig
 from overt.errors import ConfigError
 from overt.matching.gallery import Gallery
 from overt.pipeline.runner import Pipeline
+from overt.pipeline.workers import ProcessPipeline
 from overt.sources.base import FrameSource
 from overt.sources.factory import open_source
 
@@ -30,9 +31,31 @@ log = logging.getLogger(__name__)
 ANNOTATE_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
 
 
+def compose_workers(
+    uris: Sequence[str],
+    gallery: Gallery,
+    sinks: Sequence[AlertSink],
+    *,
+    workers: int,
+    engine_config: EngineConfig | None = None,
+    config: PipelineConfig | None = None,
+    source_config: SourceConfig | None = None,
+    realtime: bool = False,
+) -> ProcessPipeline:
+    """The cameras of ``uris`` in ``workers`` processes (each composes its group here, by
+    :func:`compose_pipeline`, with the one-process camera ids)."""
+    return ProcessPipeline(
+        uris, gallery, sinks, workers=workers, engine_config=engine_config, config=config,
+        source_config=source_config, realtime=realtime,
+    )  # fmt: skip
+
+
 def camera_ids(n: int) -> list[str]:
     """Neutral camera labels ``cam-1..cam-n`` (never derived from a URI, which may hold credentials)."""
     return [f"cam-{i}" for i in range(1, n + 1)]
+
+
+default_camera_ids = camera_ids
 
 
 def annotate_paths(out: Path, ids: Sequence[str]) -> dict[str, Path]:
@@ -53,14 +76,21 @@ def close_quietly(sources: Sequence[FrameSource]) -> None:
 
 
 def open_cameras(
-    uris: Sequence[str], *, realtime: bool = False, config: SourceConfig | None = None
+    uris: Sequence[str],
+    *,
+    realtime: bool = False,
+    config: SourceConfig | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[FrameSource]:
-    """Open one source per URI (``cam-1``...); on any failure close those already open."""
+    """Open one source per URI (``cam-1``... unless ``ids``); on any failure close those already open."""
     if not uris:
         raise ConfigError("the pipeline needs at least one source")
+    names = list(ids) if ids is not None else camera_ids(len(uris))
+    if len(names) != len(uris):
+        raise ConfigError("one camera id per source")
     opened: list[FrameSource] = []
     try:
-        for uri, cid in zip(uris, camera_ids(len(uris)), strict=True):
+        for uri, cid in zip(uris, names, strict=True):
             opened.append(open_source(uri, camera_id=cid, realtime=realtime, config=config))
     except BaseException:
         close_quietly(opened)
@@ -80,13 +110,16 @@ def compose_pipeline(
     annotate: Path | None = None,
     signer: SigningKey | None = None,
     snapshot_id: str | None = None,
+    camera_ids: Sequence[str] | None = None,
 ) -> Pipeline:
     """The pipeline over ``uris`` (not started). The caller owns the sinks; the pipeline closes
     the sources when it is closed, and here when composing fails. ``signer`` signs every alert
-    (signed evidence); ``snapshot_id`` names the watch-list snapshot in the signed record."""
-    ids = camera_ids(len(uris))
+    (signed evidence); ``snapshot_id`` names the watch-list snapshot in the signed record.
+    ``camera_ids``: the cameras' names when not ``cam-1..cam-n`` (a worker process's group of a
+    larger deployment)."""
+    ids = list(camera_ids) if camera_ids is not None else default_camera_ids(len(uris))
     paths = annotate_paths(annotate, ids) if annotate is not None else None
-    sources = open_cameras(uris, realtime=realtime, config=source_config)
+    sources = open_cameras(uris, realtime=realtime, config=source_config, ids=ids)
     try:
         return Pipeline(
             sources, engine, gallery, sinks, config=config, annotate=paths, signer=signer, snapshot_id=snapshot_id
