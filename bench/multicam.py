@@ -13,7 +13,8 @@ swapped every repetition. Reported per run:
 - alert p50/p95: wall time from the first frame of the enrolled face's track to its alert;
 - alerted: cameras on which the enrolled face alerted (recall check of the levers);
 - CPU %/cam: this process's CPU time (decode + inference; not the publishers) per camera,
-  100 % = one core; RSS/cam: the process's resident memory divided by N.
+  100 % = one core; frames/CPU-s: frames processed per CPU second (steadier than fps on a
+  loaded machine); RSS/cam: the process's resident memory divided by N.
 
 Levers (``--levers``, comma-separated): ``batch`` (one detector batch across cameras),
 ``adaptive`` (detection cadence per camera adapted to load), ``lazy`` (no quality crop for
@@ -253,14 +254,15 @@ def table(rows: list[Row]) -> str:
         return "-" if v is None else f"{v:.0f}"
 
     out = [
-        "| cameras | pipeline | fps/cam | drop % | alert p50 ms | alert p95 ms | alerted | CPU %/cam | RSS MB/cam |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| cameras | pipeline | fps/cam | drop % | alert p50 ms | alert p95 ms | alerted | CPU %/cam | frames/CPU-s "
+        "| RSS MB/cam |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
             f"| {r.cameras} | {r.variant} | {r.fps_per_camera:.1f} | {r.drop_pct:.1f} | {ms(r.latency_p50_ms)} | "
             f"{ms(r.latency_p95_ms)} | {r.alerted}/{r.cameras} | {r.cpu_pct_per_camera:.0f} | "
-            f"{r.rss_mb_per_camera:.0f} |"
+            f"{100 * r.fps_per_camera / max(r.cpu_pct_per_camera, 1e-9):.0f} | {r.rss_mb_per_camera:.0f} |"
         )
     return "\n".join(out)
 
