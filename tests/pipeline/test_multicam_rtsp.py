@@ -22,8 +22,7 @@ from overt.pipeline import Pipeline
 from overt.pipeline.synthetic import SyntheticClip
 from overt.sources import LiveSource
 from overt.vision.engine import FaceEngine
-from overt.watchlist import enrol_folder
-from tests.pipeline.conftest import altered, write_watchlist
+from tests.pipeline.test_rtsp_reconnect import gallery as gallery  # the enrolled face's gallery (fixture)
 from tests.pipeline.test_rtsp_reconnect import unavailable
 from tests.sources.servers import RtspCameras, make_h264_clip, missing_rtsp_binaries
 
@@ -55,16 +54,6 @@ def clips(
         make_h264_clip(list(target.frames()), root / "cam1.mp4", fps=FPS),
         make_h264_clip(list(others.frames()), root / "cam2.mp4", fps=FPS),
     ]
-
-
-@pytest.fixture(scope="module")
-def gallery(
-    engine: FaceEngine, yaoming_bgr: npt.NDArray[np.uint8], tmp_path_factory: pytest.TempPathFactory
-) -> Gallery:
-    root = tmp_path_factory.mktemp("multicam-watchlist")
-    report = enrol_folder(write_watchlist(root, SUBJECT, altered(yaoming_bgr)), engine)
-    assert len(report.accepted) == 1
-    return report.watchlist.gallery()
 
 
 @pytest.mark.timeout(60)

@@ -17,10 +17,9 @@ import pytest
 from overt.alerts import MemorySink
 from overt.config import EngineConfig, PipelineConfig
 from overt.errors import ConfigError
-from overt.pipeline.compose import compose_workers
 from overt.pipeline.counters import Counters
 from overt.pipeline.synthetic import SyntheticClip
-from overt.pipeline.workers import camera_groups, merge_counters
+from overt.pipeline.workers import ProcessPipeline, camera_groups, merge_counters
 from overt.vision.engine import FaceEngine
 from overt.watchlist import enrol_folder
 from tests.pipeline.conftest import altered, write_watchlist
@@ -51,7 +50,7 @@ def test_two_workers_each_process_their_cameras(
     path = str(clip.write(tmp_path / "clip.mp4"))
     gallery = enrol_folder(write_watchlist(tmp_path / "wl", "subject-001", altered(yaoming_bgr)), engine)
     sink = MemorySink()
-    pipe = compose_workers(
+    pipe = ProcessPipeline(
         [path, path], gallery.watchlist.gallery(), [sink], workers=2, engine_config=EngineConfig(),
         config=PipelineConfig(workers=2),
     )  # fmt: skip
@@ -59,7 +58,8 @@ def test_two_workers_each_process_their_cameras(
     pipe.start()
     assert pipe.wait(90), "the workers did not finish their files"
     counters = pipe.close()
-    assert len(set(pipe.pids.values())) == 2 and os.getpid() not in pipe.pids.values()
+    assert len(set(pipe.pids.values())) == 2
+    assert os.getpid() not in pipe.pids.values()
     per_worker = pipe.worker_counters()
     assert sorted(per_worker) == [0, 1]
     assert all(c.frames == clip.frame_count and c.cameras == 1 for c in per_worker.values())

@@ -30,7 +30,7 @@ from overt.deployments.service import DeploymentService
 from overt.deployments.sinks import LiveFrames, LivePreview
 from overt.errors import ConfigError, CryptoError, GovernanceError, InputError, ModelError, OvertError
 from overt.pipeline import Pipeline
-from overt.pipeline.compose import compose_pipeline, compose_workers
+from overt.pipeline.compose import compose_pipeline
 from overt.pipeline.workers import ProcessPipeline
 from overt.store.store import Store
 

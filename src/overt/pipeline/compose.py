@@ -2,7 +2,8 @@
 
 ``overt watch``, ``overt run`` (through the deployment runtime), ``overt eval video`` and
 ``overt demo`` all build their pipeline here, so they open cameras, name them, pace them and
-apply the pipeline settings the same way. If anything fails while composing, every source
+apply the pipeline settings the same way; so does each worker process of ``overt run --workers N``
+(:mod:`overt.pipeline.workers`) for its group of cameras. If anything fails while composing, every source
 opened so far is closed before the error propagates: nothing leaks.
 """
 
@@ -14,11 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from overt.alerts.sinks import AlertSink
-from overt.config import EngineConfig, PipelineConfig, SourceConfig
+from overt.config import PipelineConfig, SourceConfig
 from overt.errors import ConfigError
 from overt.matching.gallery import Gallery
 from overt.pipeline.runner import Pipeline
-from overt.pipeline.workers import ProcessPipeline
 from overt.sources.base import FrameSource
 from overt.sources.factory import open_source
 
@@ -29,25 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANNOTATE_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
-
-
-def compose_workers(
-    uris: Sequence[str],
-    gallery: Gallery,
-    sinks: Sequence[AlertSink],
-    *,
-    workers: int,
-    engine_config: EngineConfig | None = None,
-    config: PipelineConfig | None = None,
-    source_config: SourceConfig | None = None,
-    realtime: bool = False,
-) -> ProcessPipeline:
-    """The cameras of ``uris`` in ``workers`` processes (each composes its group here, by
-    :func:`compose_pipeline`, with the one-process camera ids)."""
-    return ProcessPipeline(
-        uris, gallery, sinks, workers=workers, engine_config=engine_config, config=config,
-        source_config=source_config, realtime=realtime,
-    )  # fmt: skip
 
 
 def camera_ids(n: int) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import threading
 from collections.abc import Sequence
@@ -129,6 +130,12 @@ class ProcessPipeline:
         if not uris:
             raise ConfigError("the pipeline needs at least one source")
         ids = camera_ids(len(uris))
+        try:
+            pickle.dumps(gallery)  # handed to each worker over its pipe (memory only)
+        except Exception as exc:
+            raise ConfigError(
+                f"worker processes need a gallery that can be handed over ({exc.__class__.__name__})"
+            ) from exc
         self.sinks = tuple(sinks)
         self.gallery = gallery
         self._ctx = mp.get_context("spawn")
@@ -228,6 +235,9 @@ class ProcessPipeline:
         counters = self.counters()
         with self._lock:
             errors = list(self._errors)
+        for job, p in zip(self._jobs, self._procs, strict=True):
+            if job.worker not in self._done and p.exitcode not in (0, None):
+                errors.append((False, f"worker {job.worker} died (exit code {p.exitcode})"))
         if errors:
             permanent, message = errors[0]
             raise (ConfigError if permanent else OvertError)(f"pipeline worker failed: {message}")
