@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.rtsp, pytest.mark.slow]
 SUBJECT = "subject-001"
 FPS = 25.0
 RTSP_CFG = SourceConfig(rtsp_transport="udp", open_timeout_s=3.0, read_timeout_s=1.5, backoff_initial_s=0.2)
-ALERT_S = 25.0
+ALERT_S = 35.0  # generous: a loaded CI box; the run takes ~10 s
 CONFIGS = {
     "default": PipelineConfig(),
     "levers": PipelineConfig(batch_detection=True, adaptive_detection=True, lazy_quality=True),
@@ -56,7 +56,7 @@ def clips(
     ]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(90)
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 def test_two_rtsp_cameras_both_flow_and_the_face_alerts_on_its_camera(
     config: str, clips: list[Path], engine: FaceEngine, gallery: Gallery, tmp_path: Path
