@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as MpEvent
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from overt.alerts.sinks import AlertSink
 from overt.config import EngineConfig, PipelineConfig, SourceConfig
@@ -32,6 +32,10 @@ from overt.domain.alerts import Alert
 from overt.errors import ConfigError, OvertError
 from overt.matching.gallery import Gallery
 from overt.pipeline.counters import Counters
+
+if TYPE_CHECKING:
+    from overt.crypto.signing import SigningKey
+    from overt.sources.integrity import IntegrityStatus
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,8 @@ class _Job:
     config: PipelineConfig
     sources: SourceConfig | None
     realtime: bool
+    signer: SigningKey | None = None
+    snapshot_id: str | None = None
 
 
 def _child(job: _Job, out: Any, stop: MpEvent, control: Any) -> None:
@@ -88,13 +94,14 @@ def _child(job: _Job, out: Any, stop: MpEvent, control: Any) -> None:
         engine = build_engine(job.engine) if job.engine is not None else build_engine()
         pipe = compose_pipeline(
             job.uris, engine, job.gallery, [_QueueSink()], config=job.config, source_config=job.sources,
-            realtime=job.realtime, camera_ids=job.camera_ids,
+            realtime=job.realtime, camera_ids=job.camera_ids, signer=job.signer, snapshot_id=job.snapshot_id,
         )  # fmt: skip
         out.put(("pid", job.worker, os.getpid()))
         pipe.start()
         try:
             while not pipe.wait(0.25) and not stop.is_set():
                 out.put(("counters", job.worker, pipe.counters()))
+                out.put(("integrity", job.worker, pipe.integrity()))
                 try:
                     subjects, gallery = control.get_nowait()
                     pipe.revoke(subjects, gallery)
@@ -124,6 +131,8 @@ class ProcessPipeline:
         config: PipelineConfig | None = None,
         source_config: SourceConfig | None = None,
         realtime: bool = False,
+        signer: SigningKey | None = None,
+        snapshot_id: str | None = None,
     ) -> None:
         from overt.pipeline.compose import camera_ids
 
@@ -143,12 +152,13 @@ class ProcessPipeline:
         self._stop = self._ctx.Event()
         self._jobs = [
             _Job(w, [uris[i] for i in g], [ids[i] for i in g], gallery, engine_config, config or PipelineConfig(),
-                 source_config, realtime)
+                 source_config, realtime, signer, snapshot_id)
             for w, g in enumerate(camera_groups(len(uris), workers))
         ]  # fmt: skip
         self._controls: list[Any] = [self._ctx.Queue() for _ in self._jobs]
         self._procs: list[SpawnProcess] = []
         self._counters: dict[int, Counters] = {}
+        self._integrity: dict[int, tuple[IntegrityStatus, ...]] = {}
         self.pids: dict[int, int] = {}
         self._done: set[int] = set()
         self._errors: list[tuple[bool, str]] = []
@@ -189,6 +199,9 @@ class ProcessPipeline:
             elif kind == "counters":
                 with self._lock:
                     self._counters[worker] = payload
+            elif kind == "integrity":
+                with self._lock:
+                    self._integrity[worker] = payload
             elif kind == "pid":
                 self.pids[worker] = payload
             elif kind == "error":
@@ -203,6 +216,11 @@ class ProcessPipeline:
     def worker_counters(self) -> dict[int, Counters]:
         with self._lock:
             return dict(self._counters)
+
+    def integrity(self) -> tuple[IntegrityStatus, ...]:
+        """Stream-integrity status of every camera, as its worker last reported it."""
+        with self._lock:
+            return tuple(s for w in sorted(self._integrity) for s in self._integrity[w])
 
     def counters(self) -> Counters:
         return merge_counters(list(self.worker_counters().values()))
