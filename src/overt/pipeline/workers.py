@@ -39,10 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_SUMMED = (
-    "frames", "frames_dropped", "faces_seen", "tracks_started", "tracks_active", "probes_embedded",
-    "faces_searched", "probes_rejected", "faces_unrecognisable", "alerts", "cameras", "cameras_done",
-)  # fmt: skip
+_NOT_SUMMED = ("elapsed_s", "fps", "alert_latency_ms_p50", "alert_latency_ms_p95")
 
 
 def camera_groups(n_cameras: int, workers: int) -> list[list[int]]:
@@ -54,7 +51,9 @@ def camera_groups(n_cameras: int, workers: int) -> list[list[int]]:
 
 def merge_counters(parts: Sequence[Counters]) -> Counters:
     """One view of several workers' counters: sums; the slowest elapsed; the worst latency percentiles."""
-    values: dict[str, Any] = {name: sum(getattr(p, name) for p in parts) for name in _SUMMED}
+    values: dict[str, Any] = {
+        f.name: sum(getattr(p, f.name) for p in parts) for f in fields(Counters) if f.name not in _NOT_SUMMED
+    }
     p50 = [p.alert_latency_ms_p50 for p in parts if p.alert_latency_ms_p50 is not None]
     p95 = [p.alert_latency_ms_p95 for p in parts if p.alert_latency_ms_p95 is not None]
     values["elapsed_s"] = max((p.elapsed_s for p in parts), default=0.0)
