@@ -196,3 +196,50 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
         sup.stop()
         server2.stop()
         store.db.dispose()
+
+
+def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine: FaceEngine) -> None:
+    """``overt run --workers 2``: the supervisor runs the deployment's two cameras in two worker
+    processes; both cameras' alerts land in the store, under the one-process camera ids."""
+    from overt.config import PipelineConfig
+    from overt.store.datadir import init_data_dir
+
+    clip = make_clip(engine, tmp_path / "clip.mp4", seconds=2.5)
+    store = init_data_dir(tmp_path / "data")
+    make_users(store)
+    app = create_app(
+        ApiSettings(data_dir=tmp_path / "data", secure_cookies=False, alert_poll_s=0.1),
+        store=store,
+        engine_factory=lambda: engine,
+    )
+    server = ServerThread(app).start()
+    running = Running(server.url, store, tmp_path / "data", server)
+    enrol_yaoming(running)
+    dep = active_deployment(running)
+    svc = app.state.services
+    sup = PipelineSupervisor(
+        store,
+        dep,
+        [str(clip), str(clip)],
+        engine_factory=lambda: engine,
+        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier, live=svc.live),
+        pipeline_config=PipelineConfig(workers=2),
+        engine_config=EngineConfig(),
+        realtime=False,
+        poll_s=0.1,
+    ).start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (sup.status.runs and not sup.status.running):
+            time.sleep(0.2)
+        assert sup.status.runs == 1, sup.status
+        assert not sup.status.running, "the clips did not end"
+        assert sup.status.failed is None, sup.status
+        with store.transaction() as tx:
+            found = tx.alerts.find(dep)
+        assert sorted({a.camera_id for a in found}) == ["cam-1", "cam-2"]
+        assert sup.status.faces >= 2
+    finally:
+        sup.stop()
+        server.stop()
+        store.db.dispose()
