@@ -350,6 +350,30 @@ class PipelineConfig(StrictModel):
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
     integrity: IntegrityConfig = Field(default_factory=IntegrityConfig)
     pad: PadConfig = Field(default_factory=PadConfig)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes running camera groups on one host, each with its own inference worker"
+        " (overt run --workers); more than 1 for machines with more cores than one worker can use.",
+    )
+    batch_detection: bool = Field(
+        default=False,
+        description="Detect every camera of a round in one detector batch (when the detector has detect_batch).",
+    )
+    adaptive_detection: bool = Field(
+        default=False,
+        description="Under load (frames waiting for a camera) detect that camera less often, up to every"
+        " max_detect_interval_frames-th frame; tracks coast between detections (BENCHMARKS.md, multi-camera).",
+    )
+    max_detect_interval_frames: int = Field(
+        default=6, ge=1, le=10, description="Adaptive detection: every track is still detected at least this often."
+    )
+    lazy_quality: bool = Field(
+        default=False,
+        description="Skip the quality crop of a face whose track may not be embedded yet (embedding rate limit);"
+        " it counts as it was last judged.",
+    )
 
 
 class SourceConfig(StrictModel):
@@ -398,6 +422,13 @@ class SourceConfig(StrictModel):
         default_factory=dict,
         description="Certificate pinning: 'host:port' of an https/rtsps camera -> SHA-256 (hex) of its certificate"
         " (DER); a camera presenting another certificate is refused.",
+    )
+    decoder_threads: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="FFmpeg decoder threads per live camera (0: OpenCV's default, one per core); with many"
+        " cameras on few cores, 1 avoids oversubscription (BENCHMARKS.md, multi-camera).",
     )
     max_bad_frames: int = Field(
         default=5,

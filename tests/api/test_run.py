@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.sync.client import connect
@@ -46,14 +47,10 @@ def make_clip(engine: FaceEngine, path: Path, seconds: float = 3.0) -> Path:
     return clip.write(path)
 
 
-@pytest.fixture(scope="module")
-def local(
-    tmp_path_factory: pytest.TempPathFactory, engine: FaceEngine
-) -> Iterator[tuple[Running, PipelineSupervisor, int]]:
+def serve_data_dir(root: Path, engine: FaceEngine) -> tuple[Running, Any]:
+    """A fresh data dir with users and the enrolled face, served on a free port: (running, app)."""
     from overt.store.datadir import init_data_dir
 
-    root = tmp_path_factory.mktemp("run")
-    clip = make_clip(engine, root / "clip.mp4")
     store = init_data_dir(root / "data")
     make_users(store)
     app = create_app(
@@ -64,6 +61,17 @@ def local(
     server = ServerThread(app).start()
     running = Running(server.url, store, root / "data", server)
     enrol_yaoming(running)
+    return running, app
+
+
+@pytest.fixture(scope="module")
+def local(
+    tmp_path_factory: pytest.TempPathFactory, engine: FaceEngine
+) -> Iterator[tuple[Running, PipelineSupervisor, int]]:
+    root = tmp_path_factory.mktemp("run")
+    clip = make_clip(engine, root / "clip.mp4")
+    running, app = serve_data_dir(root, engine)
+    store, server = running.store, running.server
     dep = active_deployment(running, start=False)
     svc = app.state.services
     sup = PipelineSupervisor(
@@ -195,4 +203,42 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
     finally:
         sup.stop()
         server2.stop()
+        store.db.dispose()
+
+
+def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine: FaceEngine) -> None:
+    """``overt run --workers 2``: the supervisor runs the deployment's two cameras in two worker
+    processes; both cameras' alerts land in the store, under the one-process camera ids."""
+    from overt.config import PipelineConfig
+
+    clip = make_clip(engine, tmp_path / "clip.mp4", seconds=2.5)
+    running, app = serve_data_dir(tmp_path, engine)
+    store, server = running.store, running.server
+    dep = active_deployment(running)
+    svc = app.state.services
+    sup = PipelineSupervisor(
+        store,
+        dep,
+        [str(clip), str(clip)],
+        engine_factory=lambda: engine,
+        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier, live=svc.live),
+        pipeline_config=PipelineConfig(workers=2),
+        engine_config=EngineConfig(),
+        realtime=False,
+        poll_s=0.1,
+    ).start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (sup.status.runs and not sup.status.running):
+            time.sleep(0.2)
+        assert sup.status.runs == 1, sup.status
+        assert not sup.status.running, "the clips did not end"
+        assert sup.status.failed is None, sup.status
+        with store.transaction() as tx:
+            found = tx.alerts.find(dep)
+        assert sorted({a.camera_id for a in found}) == ["cam-1", "cam-2"]
+        assert sup.status.faces >= 2
+    finally:
+        sup.stop()
+        server.stop()
         store.db.dispose()

@@ -423,3 +423,57 @@ def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, Path] | None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     return ctx, cert
+
+
+class RtspCameras:
+    """Several cameras on one rtsp-server-perl: ``clips[i]`` loops on mount ``cam<i+1>``.
+
+    Each mount has its own ffmpeg publisher (``-re -c copy``: paced, little CPU). ``start``
+    waits until every mount answers DESCRIBE, retrying on fresh ports (the Perl server can
+    lose a stream announced while a reader connects).
+    """
+
+    def __init__(self, log_dir: Path, clips: list[Path]) -> None:
+        self.log_dir = log_dir
+        self.clips = clips
+        self.server: RtspServer | None = None
+        self.publishers: list[subprocess.Popen[bytes]] = []
+
+    def urls(self) -> list[str]:
+        assert self.server is not None
+        return [self.server.url(f"cam{i + 1}") for i in range(len(self.clips))]
+
+    def start(self, attempts: int = 3) -> bool:
+        for _ in range(attempts):
+            self.server = RtspServer(self.log_dir)
+            self.server.start()
+            ok = True
+            for i, clip in enumerate(self.clips):
+                self.server.publish(clip, f"cam{i + 1}")
+                ok = self.server.wait_published(f"cam{i + 1}")
+                if self.server.publisher is not None:
+                    self.publishers.append(self.server.publisher)
+                    self.server.publisher = None
+                if not ok:
+                    break
+            if ok:
+                return True
+            self.close()
+        return False
+
+    def close(self) -> None:
+        for proc in self.publishers:
+            _stop_process(proc)
+        self.publishers = []
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def __enter__(self) -> RtspCameras:
+        if not self.start():
+            self.close()
+            raise RuntimeError("could not publish every camera on rtsp-server-perl")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -44,6 +44,13 @@ def register(app: typer.Typer) -> None:
         token_env: str = typer.Option(
             "OVERT_DEVICE_TOKEN", "--token-env", help="Edge mode: environment variable holding the device token."
         ),
+        workers: int | None = typer.Option(
+            None,
+            "--workers",
+            min=1,
+            max=64,
+            help="Run the cameras in N processes, each with its own inference worker (default: pipeline.workers).",
+        ),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Run the deployment's pipeline while it is active (start and stop it from the console or
@@ -56,6 +63,7 @@ def register(app: typer.Typer) -> None:
         store, d = open_store(data_dir, database_url)
         store_ = store
         cfg = st.config
+        pipeline_cfg = cfg.pipeline if workers is None else cfg.pipeline.model_copy(update={"workers": workers})
         stop = threading.Event()
 
         def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -83,7 +91,8 @@ def register(app: typer.Typer) -> None:
                 sink_factory=lambda: WebhookSink(
                     url, spool, include_images=True, headers={"Authorization": f"Bearer {token}"}, spool_retry_s=5.0
                 ),
-                pipeline_config=cfg.pipeline,
+                pipeline_config=pipeline_cfg,
+                engine_config=cfg.engine,
                 source_config=cfg.sources,
                 realtime=realtime,
             ).start()
@@ -120,7 +129,8 @@ def register(app: typer.Typer) -> None:
             engine_factory=svc.engine,
             sink_factory=lambda: StoreAlertSink(svc.alerts, deployment, notifier=svc.notifier, live=svc.live),
             live=svc.live,
-            pipeline_config=cfg.pipeline,
+            pipeline_config=pipeline_cfg,
+            engine_config=cfg.engine,
             source_config=cfg.sources,
             realtime=realtime,
         ).start()

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 
 from overt.alerts.ingest_evidence import node_key
 from overt.alerts.sinks import AlertSink
-from overt.config import PipelineConfig, SourceConfig
+from overt.config import EngineConfig, PipelineConfig, SourceConfig
 from overt.deployments.gallery import LiveSnapshot, deployment_pipeline_config, load_live_snapshot
 from overt.deployments.service import DeploymentService
 from overt.deployments.sinks import LiveFrames, LivePreview
 from overt.errors import ConfigError, CryptoError, GovernanceError, InputError, ModelError, OvertError
 from overt.pipeline import Pipeline
 from overt.pipeline.compose import compose_pipeline
+from overt.pipeline.workers import ProcessPipeline
 from overt.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class PipelineSupervisor:
         realtime: bool = True,
         poll_s: float = 0.5,
         backoff: Backoff | None = None,
+        engine_config: EngineConfig | None = None,
     ) -> None:
         if not sources:
             raise ConfigError("overt run needs at least one --source")
@@ -115,11 +117,12 @@ class PipelineSupervisor:
         self.realtime = realtime
         self.poll_s = poll_s
         self.backoff = backoff or Backoff()
+        self.engine_config = engine_config  # what each worker process builds its engine from
         self.deployments = DeploymentService(store)
         self.status = SupervisorStatus()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="overt-supervisor", daemon=True)
-        self._pipeline: Pipeline | None = None
+        self._pipeline: Pipeline | ProcessPipeline | None = None
         self._sink: AlertSink | None = None
         self._exhausted = False
         self._faces_recorded = 0
@@ -205,20 +208,35 @@ class PipelineSupervisor:
             raise EmptyWatchlistError("the authorised watch list is empty: authorise it again with subjects")
         gallery = snap.gallery()
         config = deployment_pipeline_config(self.store, self.deployment_id, self.pipeline_config)
-        engine = self.engine_factory()
         if self._sink is None:  # one sink for the supervisor's life: an edge spool outlives each run
             self._sink = self.sink_factory()
-        pipeline = compose_pipeline(
-            self.sources,
-            engine,  # type: ignore[arg-type]
-            gallery,
-            [self._sink],
-            config=config,
-            source_config=self.source_config,
-            realtime=self.realtime,
-            signer=node_key(self.store),
-            snapshot_id=f"deployment:{self.deployment_id}",
-        )
+        pipeline: Pipeline | ProcessPipeline
+        if config.workers > 1 and len(self.sources) > 1:
+            # Camera groups in worker processes, each with its own engine built from the settings.
+            pipeline = ProcessPipeline(
+                self.sources,
+                gallery,
+                [self._sink],
+                workers=config.workers,
+                engine_config=self.engine_config,
+                config=config,
+                source_config=self.source_config,
+                realtime=self.realtime,
+                signer=node_key(self.store),
+                snapshot_id=f"deployment:{self.deployment_id}",
+            )
+        else:
+            pipeline = compose_pipeline(
+                self.sources,
+                self.engine_factory(),  # type: ignore[arg-type]
+                gallery,
+                [self._sink],
+                config=config,
+                source_config=self.source_config,
+                realtime=self.realtime,
+                signer=node_key(self.store),
+                snapshot_id=f"deployment:{self.deployment_id}",
+            )
         self._pipeline = pipeline
         self._snapshot = snap
         if self.live is not None:
@@ -234,7 +252,7 @@ class PipelineSupervisor:
         self._health_message = "camera connected"
         self._camera(True, "camera connected")
 
-    def _attach_previews(self, p: Pipeline) -> None:
+    def _attach_previews(self, p: Pipeline | ProcessPipeline) -> None:
         """Feed the live view from the pipeline's redaction (its per-camera frame writer slot).
 
         The pipeline has no public frame hook yet; it writes redacted frames to a camera's
@@ -246,7 +264,7 @@ class PipelineSupervisor:
         self.preview = LivePreview(self.live, self.deployment_id, camera_id=str(getattr(cams[0], "camera_id", "cam-1")))
         cams[0].annotator = self.preview
 
-    def _health(self, p: Pipeline) -> None:
+    def _health(self, p: Pipeline | ProcessPipeline) -> None:
         """Camera health for the console: the stream-integrity flags raised now, if any."""
         suspect = [f"{s.camera_id} {'+'.join(s.active)}" for s in p.integrity() if s.suspect]
         message = f"camera connected; integrity: {', '.join(suspect)}" if suspect else "camera connected"
@@ -254,7 +272,7 @@ class PipelineSupervisor:
             self._health_message = message
             self._camera(True, message)
 
-    def _record_faces(self, p: Pipeline) -> None:
+    def _record_faces(self, p: Pipeline | ProcessPipeline) -> None:
         faces = p.counters().faces_processed
         if faces > self._faces_recorded:
             self.deployments.record_faces_processed(self.deployment_id, faces - self._faces_recorded)

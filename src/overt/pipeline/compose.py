@@ -2,7 +2,8 @@
 
 ``overt watch``, ``overt run`` (through the deployment runtime), ``overt eval video`` and
 ``overt demo`` all build their pipeline here, so they open cameras, name them, pace them and
-apply the pipeline settings the same way. If anything fails while composing, every source
+apply the pipeline settings the same way; so does each worker process of ``overt run --workers N``
+(:mod:`overt.pipeline.workers`) for its group of cameras. If anything fails while composing, every source
 opened so far is closed before the error propagates: nothing leaks.
 """
 
@@ -35,6 +36,9 @@ def camera_ids(n: int) -> list[str]:
     return [f"cam-{i}" for i in range(1, n + 1)]
 
 
+default_camera_ids = camera_ids
+
+
 def annotate_paths(out: Path, ids: Sequence[str]) -> dict[str, Path]:
     """One annotated video per camera: ``out`` itself for one camera, ``out-<cam>`` otherwise."""
     if out.suffix.lower() not in ANNOTATE_SUFFIXES:
@@ -53,14 +57,21 @@ def close_quietly(sources: Sequence[FrameSource]) -> None:
 
 
 def open_cameras(
-    uris: Sequence[str], *, realtime: bool = False, config: SourceConfig | None = None
+    uris: Sequence[str],
+    *,
+    realtime: bool = False,
+    config: SourceConfig | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[FrameSource]:
-    """Open one source per URI (``cam-1``...); on any failure close those already open."""
+    """Open one source per URI (``cam-1``... unless ``ids``); on any failure close those already open."""
     if not uris:
         raise ConfigError("the pipeline needs at least one source")
+    names = list(ids) if ids is not None else camera_ids(len(uris))
+    if len(names) != len(uris):
+        raise ConfigError("one camera id per source")
     opened: list[FrameSource] = []
     try:
-        for uri, cid in zip(uris, camera_ids(len(uris)), strict=True):
+        for uri, cid in zip(uris, names, strict=True):
             opened.append(open_source(uri, camera_id=cid, realtime=realtime, config=config))
     except BaseException:
         close_quietly(opened)
@@ -80,13 +91,16 @@ def compose_pipeline(
     annotate: Path | None = None,
     signer: SigningKey | None = None,
     snapshot_id: str | None = None,
+    camera_ids: Sequence[str] | None = None,
 ) -> Pipeline:
     """The pipeline over ``uris`` (not started). The caller owns the sinks; the pipeline closes
     the sources when it is closed, and here when composing fails. ``signer`` signs every alert
-    (signed evidence); ``snapshot_id`` names the watch-list snapshot in the signed record."""
-    ids = camera_ids(len(uris))
+    (signed evidence); ``snapshot_id`` names the watch-list snapshot in the signed record.
+    ``camera_ids``: the cameras' names when not ``cam-1..cam-n`` (a worker process's group of a
+    larger deployment)."""
+    ids = list(camera_ids) if camera_ids is not None else default_camera_ids(len(uris))
     paths = annotate_paths(annotate, ids) if annotate is not None else None
-    sources = open_cameras(uris, realtime=realtime, config=source_config)
+    sources = open_cameras(uris, realtime=realtime, config=source_config, ids=ids)
     try:
         return Pipeline(
             sources, engine, gallery, sinks, config=config, annotate=paths, signer=signer, snapshot_id=snapshot_id

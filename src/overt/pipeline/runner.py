@@ -75,6 +75,7 @@ class _ProbeState:
     norm_sum: float = 0.0
     norm_count: int = 0
     recent: deque[npt.NDArray[np.float32]] = field(default_factory=lambda: deque(maxlen=_RECENT_TEMPLATES))
+    last_ok: bool = True  # the track's face passed the quality gate when last measured
 
     def add_norm(self, norm: float) -> None:
         if math.isfinite(norm):
@@ -102,6 +103,11 @@ class _Camera:
     reader_done: bool = False
     finished: bool = False
     seen: int = 0
+    # Adaptive detection: frames since the last detection, the current interval, and how many
+    # frames were still waiting when the worker took this round's frame.
+    undetected: int = 0
+    detect_interval: int = 1
+    backlog: int = 0
     # Index of the first frame after the source's latest reconnect (written by the reader) and
     # the last such index the worker acted on: tracks never span an outage.
     resume_index: int = -1
@@ -162,6 +168,8 @@ class Pipeline:
             raise ConfigError("track_low_score must not exceed track_high_score")
         if cfg.min_votes > cfg.vote_window:
             raise ConfigError("min_votes must not exceed vote_window")
+        if cfg.adaptive_detection and cfg.max_detect_interval_frames > cfg.track_max_missed_frames + 1:
+            raise ConfigError("max_detect_interval_frames must not exceed track_max_missed_frames + 1")
         unknown = set(annotate or {}) - set(ids)
         if unknown:
             raise ConfigError("annotate names a camera that is not a source")
@@ -380,6 +388,7 @@ class Pipeline:
                         continue
                     try:
                         batch.append((cam, cam.queue.get_nowait()))
+                        cam.backlog = cam.queue.qsize()
                     except queue.Empty:
                         if cam.reader_done and cam.queue.empty():
                             self._finish_camera(cam)
@@ -453,14 +462,54 @@ class Pipeline:
             return True
         return score >= st.best_score + cfg.quality_improvement
 
-    def _process(self, batch: list[tuple[_Camera, Frame]]) -> None:
+    def _detect_now(self, cam: _Camera) -> bool:
+        """Whether to detect in this camera's frame now (else its tracks coast).
+
+        Fixed cadence: every ``detect_every_n_frames``-th frame. Adaptive (live cameras only: a
+        file is never behind, every frame of it is processed): the interval grows by one frame
+        while frames wait for this camera after the worker took one (it is behind), up to
+        ``max_detect_interval_frames``, and shrinks back to the fixed cadence when none wait.
+        """
+        cfg = self.config
+        # An annotated camera is detected on every frame: a face that appears on a skipped frame
+        # would otherwise be written unblurred for that frame.
+        if cam.annotator is not None:
+            return True
+        if not (cfg.adaptive_detection and cam.source.live):
+            return cam.seen % cfg.detect_every_n_frames == 0
+        base = min(cfg.detect_every_n_frames, cfg.max_detect_interval_frames)
+        if cam.backlog > 0:
+            cam.detect_interval = min(cfg.max_detect_interval_frames, max(base, cam.detect_interval) + 1)
+        else:
+            cam.detect_interval = max(base, cam.detect_interval - 1)
+        if cam.seen == 0 or cam.undetected + 1 >= cam.detect_interval:
+            cam.undetected = 0
+            return True
+        cam.undetected += 1
+        return False
+
+    def _detect_all(self, frames: list[Frame]) -> list[FaceDetections]:
+        """Detections for each frame: one detector batch when configured and supported."""
         cfg = self.config
         detector = self.engine.detector
+        batch_fn = getattr(detector, "detect_batch", None) if cfg.batch_detection else None
+        if batch_fn is not None and len(frames) > 1:
+            found: list[FaceDetections] = batch_fn([f.image for f in frames], score_threshold=cfg.track_low_score)
+            return found
+        return [detector.detect(f.image, score_threshold=cfg.track_low_score) for f in frames]
+
+    def _throttled(self, st: _ProbeState, pts_s: float) -> bool:
+        """The embedding rate limit keeps this track from being embedded at ``pts_s`` whatever its quality."""
+        return pts_s - st.last_embed_pts_s < 1.0 / self.config.max_embeddings_per_track_per_s - 1e-6
+
+    def _process(self, batch: list[tuple[_Camera, Frame]]) -> None:
+        cfg = self.config
         embedder = self.engine.embedder
         probes: list[_Probe] = []
         rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate]] = []
         rejected = 0
         passed: list[_ProbeState] = []  # one per face that passed the quality gate this round
+        detect: list[bool] = []
         for cam, frame in batch:
             if cam.resumed_index < cam.resume_index <= frame.index:
                 # The stream was reopened: whoever is in view now is not known to be who was
@@ -475,12 +524,12 @@ class Pipeline:
                 # A new shot: whoever is in view is not known to be who was in view before.
                 for tid in cam.tracker.end_all():
                     self._end_track(cam, tid)
-            # An annotated camera is detected on every frame: a face that appears on a skipped frame
-            # would otherwise be written unblurred for that frame.
-            detect_now = cam.annotator is not None or cam.seen % cfg.detect_every_n_frames == 0
+            detect.append(self._detect_now(cam))
             cam.seen += 1
+        found = iter(self._detect_all([frame for (_, frame), d in zip(batch, detect, strict=True) if d]))
+        for (cam, frame), detect_now in zip(batch, detect, strict=True):
             if detect_now:
-                dets = detector.detect(frame.image, score_threshold=cfg.track_low_score)
+                dets = next(found)
                 update = cam.tracker.update(
                     dets, frame_index=frame.index, pts_s=frame.pts_s, captured_monotonic_s=frame.captured_monotonic_s
                 )
@@ -490,10 +539,21 @@ class Pipeline:
             for tid in update.ended:
                 self._end_track(cam, tid)
             for tf in update.faces:
+                known = cam.probes.get(tf.track_id)
+                if cfg.lazy_quality and known is not None and self._throttled(known, frame.pts_s):
+                    # Not embedded this frame whatever its quality: judged as when last measured.
+                    if known.last_ok:
+                        passed.append(known)
+                    else:
+                        rejected += 1
+                    continue
                 i = tf.detection_index
                 lms = dets.landmarks5[i]
                 quality = measure_quality(dets.xyxy[i], lms, float(dets.scores[i]), align_face(frame.image, lms, 112))
-                if not self.gate.check(quality).ok:
+                ok = self.gate.check(quality).ok
+                if known is not None:
+                    known.last_ok = ok
+                if not ok:
                     rejected += 1
                     continue
                 st = cam.probes.setdefault(tf.track_id, _ProbeState())

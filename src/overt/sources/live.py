@@ -327,6 +327,8 @@ class LiveSource:
                     cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                     round(cfg.read_timeout_s * 1000),
                 ]
+                if cfg.decoder_threads:
+                    params += [cv2.CAP_PROP_N_THREADS, cfg.decoder_threads]
                 with _CAPTURE_ENV.use(capture_options(uri, cfg)):
                     cap = cv2.VideoCapture(uri, cv2.CAP_FFMPEG, params)
         except cv2.error as exc:

@@ -61,3 +61,18 @@ def test_close_up_found_without_retry(yaoming_bgr: np.ndarray) -> None:
     dets = _DETECTOR.detect(crop)
     assert len(dets) == 1
     assert dets.scores[0] > 0.5
+
+
+def test_detect_batch_equals_one_by_one(yaoming_bgr: np.ndarray, gdp_bgr: np.ndarray, players_bgr: np.ndarray) -> None:
+    """One session run over images of different sizes finds what one run per image finds
+    (the pipeline detects every camera of a round in one batch)."""
+    images = [yaoming_bgr, gdp_bgr, players_bgr]
+    batch = _DETECTOR.detect_batch(images)
+    assert len(batch) == 3
+    for image, got in zip(images, batch, strict=True):
+        one = _DETECTOR.detect(image)
+        assert len(got) == len(one) > 0
+        np.testing.assert_allclose(got.xyxy, one.xyxy, atol=1e-3)
+        np.testing.assert_allclose(got.scores, one.scores, atol=1e-4)
+        np.testing.assert_allclose(got.landmarks5, one.landmarks5, atol=1e-3)
+    assert _DETECTOR.detect_batch([]) == []

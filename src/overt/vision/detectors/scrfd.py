@@ -7,6 +7,7 @@ non-maximum suppression, and map boxes and landmarks back to the original image.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import cv2
@@ -133,23 +134,50 @@ class ScrfdDetector:
         return np.asarray(blob, np.float32), scale
 
     def detect(self, image: npt.NDArray[np.uint8], *, score_threshold: float | None = None) -> FaceDetections:
-        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise InputError("detector input must be a BGR uint8 (H, W, 3) image")
+        return self.detect_batch([image], score_threshold=score_threshold)[0]
+
+    def detect_batch(
+        self, images: Sequence[npt.NDArray[np.uint8]], *, score_threshold: float | None = None
+    ) -> list[FaceDetections]:
+        """Detect in several images with one session run (the model's batch axis is dynamic).
+
+        Each image is letterboxed on its own; the result per image is that of :meth:`detect`.
+        """
+        for image in images:
+            if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+                raise InputError("detector input must be a BGR uint8 (H, W, 3) image")
+        if not images:
+            return []
         thresh = self.score_threshold if score_threshold is None else score_threshold
-        blob, scale = self.letterbox(image)
+        boxed = [self.letterbox(image) for image in images]
+        blob = boxed[0][0] if len(boxed) == 1 else np.concatenate([b for b, _ in boxed], axis=0)
         sess = self._session()
-        outs = sess.run(None, {sess.get_inputs()[0].name: blob})
+        outs = [np.asarray(o) for o in sess.run(None, {sess.get_inputs()[0].name: blob})]
+        return [
+            self._decode(outs, n, image.shape[:2], scale, thresh)
+            for n, (image, (_, scale)) in enumerate(zip(images, boxed, strict=True))
+        ]
+
+    def _decode(
+        self,
+        outs: list[npt.NDArray[np.float32]],
+        n: int,
+        shape: tuple[int, ...],
+        scale: float,
+        thresh: float,
+    ) -> FaceDetections:
+        """The faces of batch item ``n`` of the session's outputs, in its image's pixels."""
         size = self.input_size_px
         all_scores, all_boxes, all_kps = [], [], []
         n_levels = len(_STRIDES)
         for level, stride in enumerate(_STRIDES):
-            scores = np.asarray(outs[level])[0].reshape(-1)
+            scores = outs[level][n].reshape(-1)
             keep = np.flatnonzero(scores >= thresh)
             if keep.size == 0:
                 continue
             # Decode only the anchors that pass the threshold (a few dozen of ~16800).
-            boxes = np.asarray(outs[level + n_levels])[0].reshape(-1, 4)[keep] * stride
-            kps = np.asarray(outs[level + 2 * n_levels])[0].reshape(-1, 10)[keep] * stride
+            boxes = outs[level + n_levels][n].reshape(-1, 4)[keep] * stride
+            kps = outs[level + 2 * n_levels][n].reshape(-1, 10)[keep] * stride
             c = self._anchors(size // stride, size // stride, stride)[keep]
             all_boxes.append(np.concatenate([c - boxes[:, :2], c + boxes[:, 2:]], axis=1))
             all_kps.append(kps.reshape(-1, 5, 2) + c[:, None, :])
@@ -160,7 +188,7 @@ class ScrfdDetector:
         boxes_a = (np.concatenate(all_boxes) / scale).astype(np.float32)
         kps_a = (np.concatenate(all_kps) / scale).astype(np.float32)
         keep_idx = nms(boxes_a, scores_a, self.nms_iou)[: self.max_faces]
-        h, w = image.shape[:2]
+        h, w = shape[0], shape[1]
         boxes_k = boxes_a[keep_idx]
         boxes_k[:, [0, 2]] = np.clip(boxes_k[:, [0, 2]], 0, w)
         boxes_k[:, [1, 3]] = np.clip(boxes_k[:, [1, 3]], 0, h)
