@@ -32,6 +32,7 @@ from overt.cli import (
     watch,
     watchlist,
     watchlist_governed,
+    worker_cmd,
 )
 from overt.cli._common import CliState
 from overt.errors import OvertError
@@ -81,6 +82,7 @@ report_cmd.register(app)
 serve.register(app)
 run_cmd.register(app)
 public_cmd.register(app)
+worker_cmd.register(app)
 
 # typer >= 0.20 vendors its own copy of click: catch that copy's exceptions as well as click's.
 _USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)

@@ -80,7 +80,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         try:
-            self.engine = create_engine(url, echo=echo, future=True)
+            # pre-ping: a pooled connection that died with a database restart is replaced, not handed out
+            self.engine = create_engine(url, echo=echo, future=True, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StorageError(f"cannot open database {self.safe_url}: {exc}") from None
         if self.is_sqlite:

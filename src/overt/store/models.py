@@ -289,3 +289,37 @@ class DeviceKeyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     registered_by: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LeaseRow(Base):
+    """Who runs a piece of work (``deployment:<id>``) until when (migration ``0003_scale_centre``).
+
+    Times are the database's own clock in epoch seconds, so hosts with skewed clocks agree.
+    """
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_s: Mapped[float] = mapped_column(Float)
+    acquired_s: Mapped[float] = mapped_column(Float)
+
+
+class WebSessionRow(Base):
+    """A console session, shared by every API process (only the SHA-256 of the cookie id)."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_s: Mapped[float] = mapped_column(Float)
+    last_seen_s: Mapped[float] = mapped_column(Float, index=True)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class LoginFailureRow(Base):
+    """Consecutive failed logins per (user name, client address), keyed by their SHA-256."""
+
+    __tablename__ = "login_failures"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    until_s: Mapped[float] = mapped_column(Float)

@@ -14,6 +14,7 @@ from overt.store.repositories.alerts import (
     Verdict,
 )
 from overt.store.repositories.deployments import DeploymentRepository
+from overt.store.repositories.leases import Lease, LeaseRepository
 from overt.store.repositories.snapshots import SnapshotInfo, SnapshotRepository
 from overt.store.repositories.tokens import ApiToken, ApiTokenRepository, TokenKind
 from overt.store.repositories.users import UserRepository
@@ -27,6 +28,8 @@ __all__ = [
     "ApiToken",
     "ApiTokenRepository",
     "DeploymentRepository",
+    "Lease",
+    "LeaseRepository",
     "PendingReview",
     "SnapshotInfo",
     "SnapshotRepository",
