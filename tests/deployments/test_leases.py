@@ -18,10 +18,13 @@ def test_one_holder_at_a_time_and_takeover_after_expiry(store: Store) -> None:
     assert leases.acquire(name, "a")
     assert not leases.acquire(name, "b")  # held
     first = leases.get(name)
-    assert first is not None and first.holder == "a"
+    assert first is not None
+    assert first.holder == "a"
     assert leases.acquire(name, "a")  # renewal keeps the tenure
     renewed = leases.get(name)
-    assert renewed is not None and renewed.acquired_s == first.acquired_s and renewed.expires_s >= first.expires_s
+    assert renewed is not None
+    assert renewed.acquired_s == first.acquired_s
+    assert renewed.expires_s >= first.expires_s
     time.sleep(0.8)
     assert leases.acquire(name, "b")  # expired: b takes over
     assert not leases.acquire(name, "a")
@@ -59,7 +62,8 @@ def test_leadership_hands_over_when_the_leader_dies(store: Store) -> None:
     )
     a.tick()
     b.tick()
-    assert a.leader and not b.leader
+    assert a.leader
+    assert not b.leader
     t0 = time.monotonic()
     while not b.leader:  # a "dies": it stops renewing; b keeps trying
         b.tick()
@@ -87,4 +91,5 @@ def test_a_leader_that_cannot_renew_stops_before_expiry(store: Store, monkeypatc
     assert a.leader  # one missed renewal is tolerated
     time.sleep(0.9)
     a.tick()
-    assert not a.leader and lost == ["lease could not be renewed"]
+    assert not a.leader
+    assert lost == ["lease could not be renewed"]

@@ -104,6 +104,15 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
+def _notifier(store: Store, settings: ApiSettings) -> AlertNotifier:
+    """SQLite: in-process push plus polling. PostgreSQL: ``LISTEN/NOTIFY`` across processes too."""
+    if store.db.is_sqlite:
+        return AlertNotifier(store, poll_s=settings.alert_poll_s)
+    from overt.api.pg_notifier import PgAlertNotifier
+
+    return PgAlertNotifier(store, poll_s=max(1.0, settings.alert_poll_s))
+
+
 def create_app(
     settings: ApiSettings,
     *,
@@ -119,7 +128,7 @@ def create_app(
         store = open_data_dir(settings.data_dir)
     store.db.migrate()  # the API's own tables (idempotent)
     auth = Authenticator(store, settings)
-    notifier = AlertNotifier(store, poll_s=settings.alert_poll_s)
+    notifier = _notifier(store, settings)
     svc = Services(
         settings=settings,
         store=store,

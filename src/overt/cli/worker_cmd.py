@@ -32,7 +32,11 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DB_URL_OPTION,
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
         lease_ttl_s: float = typer.Option(
-            5.0, "--lease-ttl", min=2.0, max=120.0, help="Seconds a dead worker's lease lasts before another takes over."
+            5.0,
+            "--lease-ttl",
+            min=2.0,
+            max=120.0,
+            help="Seconds a dead worker's lease lasts before another takes over.",
         ),
         as_json: bool = JSON_OPTION,
     ) -> None:

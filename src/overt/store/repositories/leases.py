@@ -55,9 +55,9 @@ class LeaseRepository:
         dialect = self.s.get_bind().dialect.name
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LeaseRow)
         created = self.s.connection().execute(
-            ins.values(name=name, holder=holder, expires_s=now + ttl_s, acquired_s=now).on_conflict_do_nothing(
-                index_elements=["name"]
-            ).returning(LeaseRow.name)  # psycopg reports no rowcount for INSERT .. ON CONFLICT
+            ins.values(name=name, holder=holder, expires_s=now + ttl_s, acquired_s=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(LeaseRow.name)  # psycopg reports no rowcount for INSERT .. ON CONFLICT
         )
         return created.first() is not None
 
@@ -68,4 +68,3 @@ class LeaseRepository:
     def get(self, name: str) -> Lease | None:
         row = self.s.scalar(select(LeaseRow).where(LeaseRow.name == name))
         return None if row is None else Lease(row.name, row.holder, row.expires_s, row.acquired_s)
-
