@@ -8,6 +8,12 @@ sealed with the data directory's key, 0600 in a 0700 folder) and retried from th
 spooled too. An alert is never dropped silently: it is delivered, or it sits in the spool
 (until retention purges it). Bodies carry the probe crop and context frame only when
 ``include_images`` (``--include-crops``; the edge's own ingest needs them).
+
+Several URLs (an edge node's list of centre addresses) are tried in order for each attempt: the
+first that acknowledges the alert wins. With ``require_ack`` (the centre's ingest endpoint) a
+2xx counts only when its JSON body names the stored ``alert_id``: a proxy's or captive portal's
+200 page is not an acknowledgement, and the alert stays in the outbox. The centre's ingest is
+idempotent on the alert's id, so a retry after a lost acknowledgement stores nothing twice.
 """
 
 from __future__ import annotations
@@ -40,11 +46,12 @@ class WebhookStats:
 
 
 class WebhookSink:
-    """POSTs alerts to ``url``; undeliverable ones wait in the encrypted ``spool`` and are retried."""
+    """POSTs alerts to ``url`` (or the first of several that acknowledges); undeliverable ones wait
+    in the encrypted ``spool`` and are retried."""
 
     def __init__(
         self,
-        url: str,
+        url: str | list[str],
         spool: EncryptedSpool,
         *,
         include_images: bool = False,
@@ -54,13 +61,19 @@ class WebhookSink:
         max_backoff_s: float = 30.0,
         spool_retry_s: float = 10.0,
         headers: dict[str, str] | None = None,
+        require_ack: bool = False,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"webhook URL must be http(s)://host/..., got {url!r}")
+        self.urls = [url] if isinstance(url, str) else list(url)
+        if not self.urls:
+            raise ConfigError("a webhook needs at least one URL")
+        for u in self.urls:
+            parts = urlsplit(u)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"webhook URL must be http(s)://host/..., got {u!r}")
         if max_attempts < 1 or timeout_s <= 0 or backoff_s < 0 or spool_retry_s <= 0:
             raise ConfigError("invalid webhook retry settings")
-        self.url = url
+        self.url = self.urls[0]
+        self.require_ack = require_ack
         self.spool = spool
         self.include_images = include_images
         self.timeout_s = timeout_s
@@ -163,10 +176,28 @@ class WebhookSink:
         return False
 
     def _post(self, body: str) -> bool:
-        req = urllib.request.Request(self.url, data=body.encode("utf-8"), headers=self._headers, method="POST")  # noqa: S310
+        """One attempt: each URL in order until one acknowledges."""
+        return any(self._post_to(url, body) for url in self.urls)
+
+    def _acknowledged(self, status: int, payload: bytes) -> bool:
+        if not 200 <= status < 300:
+            return False
+        if not self.require_ack:
+            return True
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and answer.get("alert_id") is not None:
+            return True
+        log.warning("webhook: HTTP %d without an acknowledgement; the alert stays in the outbox", status)
+        return False
+
+    def _post_to(self, url: str, body: str) -> bool:
+        req = urllib.request.Request(url, data=body.encode("utf-8"), headers=self._headers, method="POST")  # noqa: S310
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 (scheme checked)
-                ok = 200 <= int(resp.status) < 300
+                ok = self._acknowledged(int(resp.status), resp.read(64 * 1024))
         except urllib.error.HTTPError as exc:
             log.warning("webhook: server answered HTTP %d", exc.code)
             ok = False

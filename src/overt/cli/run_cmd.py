@@ -38,8 +38,11 @@ def register(app: typer.Typer) -> None:
         second_person: bool = SECOND_OPTION,
         trusted_proxy: list[str] = TRUSTED_PROXY_OPTION,
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
-        server: str | None = typer.Option(
-            None, "--server", help="Edge mode: post alerts to this central server (https://host) instead of serving."
+        server: list[str] | None = typer.Option(
+            None,
+            "--server",
+            help="Edge mode: post alerts to this central server (https://host) instead of serving; repeat for "
+            "fallback addresses of the centre, tried in order.",
         ),
         token_env: str = typer.Option(
             "OVERT_DEVICE_TOKEN", "--token-env", help="Edge mode: environment variable holding the device token."
@@ -69,19 +72,20 @@ def register(app: typer.Typer) -> None:
         def _on_signal(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
-        if server is not None:
+        if server:
             from overt.alerts.spool import data_dir_spool
             from overt.alerts.webhook import WebhookSink
 
             token = os.environ.get(token_env, "").strip()
             if not token:
                 raise ConfigError(f"edge mode needs the device token in ${token_env}")
-            url = server.rstrip("/") + "/api/v1/ingest/alerts"
+            urls = [s.rstrip("/") + "/api/v1/ingest/alerts" for s in server]
             with store_.transaction() as tx:
                 spool = data_dir_spool(d, "alerts", tx.vault.spool_key())
             spool_path = spool.path
-            if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
-                raise ConfigError("edge mode sends alerts over HTTPS only (http:// is allowed for localhost)")
+            for url in urls:
+                if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
+                    raise ConfigError("edge mode sends alerts over HTTPS only (http:// is allowed for localhost)")
             sup = PipelineSupervisor(
                 store_,
                 deployment,
@@ -89,7 +93,12 @@ def register(app: typer.Typer) -> None:
                 engine_factory=st.engine,
                 # The central ingest keeps the probe crop (sealed): the body carries it over HTTPS.
                 sink_factory=lambda: WebhookSink(
-                    url, spool, include_images=True, headers={"Authorization": f"Bearer {token}"}, spool_retry_s=5.0
+                    urls,
+                    spool,
+                    include_images=True,
+                    headers={"Authorization": f"Bearer {token}"},
+                    spool_retry_s=5.0,
+                    require_ack=True,  # kept in the outbox until the centre names the stored alert
                 ),
                 pipeline_config=pipeline_cfg,
                 engine_config=cfg.engine,
@@ -99,9 +108,19 @@ def register(app: typer.Typer) -> None:
             old = signal.signal(signal.SIGINT, _on_signal)
             signal.signal(signal.SIGTERM, _on_signal)
             if as_json:
-                print_json({"mode": "edge", "server": server, "deployment": deployment, "spool": str(spool_path)})
+                print_json(
+                    {
+                        "mode": "edge",
+                        "server": server[0],
+                        "servers": server,
+                        "deployment": deployment,
+                        "spool": str(spool_path),
+                    }
+                )
             else:
-                err_console().print(f"Edge: deployment {deployment} -> {server} (spool {spool_path}); Ctrl-C stops")
+                err_console().print(
+                    f"Edge: deployment {deployment} -> {', '.join(server)} (spool {spool_path}); Ctrl-C stops"
+                )
             try:
                 stop.wait()
             finally:
