@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from overt.api.client import client_address
+from overt.api.db_sessions import DbSessionStore
 from overt.api.security import CSRF_FIELD, CSRF_HEADER, DEVICE, SESSION_COOKIE, Principal, csrf_ok
 from overt.api.sessions import Session, SessionStore
 from overt.api.settings import ApiSettings
@@ -26,9 +27,18 @@ class Authenticator:
         self.settings = settings
         self.users = UserService(store)
         self.tokens = TokenService(store)
-        self.sessions = SessionStore(
-            idle_timeout_s=settings.session_idle_timeout_s, absolute_timeout_s=settings.session_absolute_timeout_s
-        )
+        self.sessions: SessionStore | DbSessionStore
+        if settings.shared_sessions or (settings.shared_sessions is None and not store.db.is_sqlite):
+            # in the database: any number of API processes share them (PostgreSQL by default)
+            self.sessions = DbSessionStore(
+                store,
+                idle_timeout_s=settings.session_idle_timeout_s,
+                absolute_timeout_s=settings.session_absolute_timeout_s,
+            )
+        else:  # one process (the single box on SQLite): in memory, a restart logs everyone out
+            self.sessions = SessionStore(
+                idle_timeout_s=settings.session_idle_timeout_s, absolute_timeout_s=settings.session_absolute_timeout_s
+            )
         self.limiter = LoginThrottle(
             free_failures=settings.login_free_failures,
             base_s=settings.login_backoff_s,

@@ -37,6 +37,11 @@ class ApiSettings(StrictModel):
     max_ingest_bytes: int = Field(
         default=12 * 1024 * 1024, gt=0, description="Largest device ingest body (base64 crop and context frame)."
     )
+    shared_sessions: bool | None = Field(
+        default=None,
+        description="Keep sessions and their CSRF tokens in the database, shared by every API process "
+        "(None: on PostgreSQL yes, on SQLite in this process's memory).",
+    )
     alert_poll_s: float = Field(
         default=0.25, gt=0, description="How often the store is polled for alerts written by another process."
     )

@@ -314,12 +314,3 @@ class WebSessionRow(Base):
     created_s: Mapped[float] = mapped_column(Float)
     last_seen_s: Mapped[float] = mapped_column(Float, index=True)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
-
-
-class LoginFailureRow(Base):
-    """Consecutive failed logins per (user name, client address), keyed by their SHA-256."""
-
-    __tablename__ = "login_failures"
-    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
-    until_s: Mapped[float] = mapped_column(Float)

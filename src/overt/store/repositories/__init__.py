@@ -19,6 +19,7 @@ from overt.store.repositories.snapshots import SnapshotInfo, SnapshotRepository
 from overt.store.repositories.tokens import ApiToken, ApiTokenRepository, TokenKind
 from overt.store.repositories.users import UserRepository
 from overt.store.repositories.watchlist import WatchlistRepository, template_from_bytes, template_to_bytes
+from overt.store.repositories.web_sessions import StoredSession, WebSessionRepository
 
 __all__ = [
     "AlertEvent",
@@ -34,10 +35,12 @@ __all__ = [
     "SnapshotInfo",
     "SnapshotRepository",
     "StoredAlert",
+    "StoredSession",
     "TokenKind",
     "UserRepository",
     "Verdict",
     "WatchlistRepository",
+    "WebSessionRepository",
     "template_from_bytes",
     "template_to_bytes",
 ]

@@ -1,5 +1,5 @@
 """Scale the centre out on PostgreSQL: leases (one worker per deployment), shared console
-sessions and login throttling, and a NOTIFY on every new alert (PostgreSQL only) so each API
+sessions, and a NOTIFY on every new alert (PostgreSQL only) so each API
 process pushes it to its own WebSocket clients.
 
 Revision ID: 0003_scale_centre
@@ -41,13 +41,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_web_sessions_user_name", "web_sessions", ["user_name"])
     op.create_index("ix_web_sessions_last_seen_s", "web_sessions", ["last_seen_s"])
-    op.create_table(
-        "login_failures",
-        sa.Column("key_hash", sa.String(64), nullable=False),
-        sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("until_s", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("key_hash", name="pk_login_failures"),
-    )
     if op.get_bind().dialect.name == "postgresql":
         # delivered at commit, to every listening API process; the payload is the alert id only
         op.execute(
@@ -64,7 +57,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS overt_alert_notify ON alerts")
         op.execute("DROP FUNCTION IF EXISTS overt_alert_notify()")
-    op.drop_table("login_failures")
     op.drop_index("ix_web_sessions_last_seen_s", "web_sessions")
     op.drop_index("ix_web_sessions_user_name", "web_sessions")
     op.drop_table("web_sessions")
