@@ -7,7 +7,8 @@ import base64
 import binascii
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
@@ -20,11 +21,13 @@ from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.alerts import PadResult, SignedEvidence
 from overt.domain.users import Permission, User
-from overt.errors import AuthError, InputError, OvertError
+from overt.errors import AuthError, InputError, OvertError, StorageError
 from overt.users.tokens import check_device_camera
 from overt.vision.imageio import media_type
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 SESSION_ENDED = 4401
 """WebSocket close code: the session behind the stream ended (log in again)."""
@@ -178,6 +181,29 @@ def _still_allowed(svc: Services, ws: WebSocket) -> bool:
     return p is not None and p.can(Permission.ADJUDICATE)
 
 
+def _load_for_push(svc: Services, ws: WebSocket, alert_id: int) -> tuple[bool, AlertView | None]:
+    if not _still_allowed(svc, ws):
+        return False, None
+    try:
+        return True, svc.alerts.get(alert_id)
+    except StorageError:
+        raise
+    except OvertError:  # deleted meanwhile (purge): skip it
+        log.info("alert %d vanished before it was pushed", alert_id)
+        return True, None
+
+
+async def _waiting_out_restart(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn`` in a thread; a database restart (StorageError) is waited out for a few seconds, not
+    fatal to the console's stream."""
+    for wait_s in (0.25, 0.5, 1.0, 2.0, 4.0):
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except StorageError:
+            await asyncio.sleep(wait_s)
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
 @router.websocket("/ws/alerts")
 @ws_allow(Permission.ADJUDICATE)
 async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) -> None:
@@ -201,7 +227,7 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
         while True:
             loop_now = asyncio.get_running_loop().time()
             if loop_now >= next_beat:
-                if not await asyncio.to_thread(_still_allowed, svc, ws):
+                if not await _waiting_out_restart(_still_allowed, svc, ws):
                     await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
                     return
                 health = health_out(svc.live.heartbeats.health()).model_dump(mode="json")
@@ -221,13 +247,11 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
                 get.cancel()
                 continue
             kind, alert_id = get.result()
-            if not await asyncio.to_thread(_still_allowed, svc, ws):
+            allowed, alert = await _waiting_out_restart(_load_for_push, svc, ws, alert_id)
+            if not allowed:
                 await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
                 return
-            try:
-                alert = await asyncio.to_thread(svc.alerts.get, alert_id)
-            except OvertError:  # deleted meanwhile (purge): skip it
-                log.info("alert %d vanished before it was pushed", alert_id)
+            if alert is None:
                 continue
             await ws.send_json({"type": kind, "alert": alert_out(alert).model_dump(mode="json")})
     except WebSocketDisconnect:
