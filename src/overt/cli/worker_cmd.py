@@ -42,8 +42,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the deployment's pipeline while this worker holds its lease and it is active."""
         from overt.alerts.review import AlertService
-        from overt.api.supervisor import PipelineSupervisor, StoreAlertSink
         from overt.deployments.leases import Leadership, LeaseService, deployment_lease
+        from overt.deployments.runtime import PipelineSupervisor
+        from overt.deployments.sinks import StoreAlertSink
 
         st = state(ctx)
         store, _ = open_store(data_dir, database_url)
