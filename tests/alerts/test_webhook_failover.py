@@ -81,3 +81,25 @@ def test_a_2xx_without_acknowledgement_keeps_the_alert_in_the_outbox(tmp_path: P
         nxt.close()
     finally:
         centre.close()
+
+
+def test_write_ahead_outbox_holds_the_alert_before_any_attempt(tmp_path: Path) -> None:
+    spool = tmp_path / "outbox.jsonl"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/v1/ingest/alerts"
+    sink = WebhookSink(url, enc(spool), timeout_s=1, spool_retry_s=0.2, require_ack=True, write_ahead=True)
+    sink.emit(make_alert())
+    assert sink.spool_size() == 1  # sealed in the outbox when emit returns: a kill -9 now loses nothing
+    assert "alert" not in spool.read_text()  # sealed, not plaintext JSON
+    centre = Centre(ack=True)
+    try:
+        sink2 = WebhookSink(centre.url, enc(spool), timeout_s=1, spool_retry_s=0.2, require_ack=True, write_ahead=True)
+        sink.close()
+        assert wait_for(lambda: len(centre.received) >= 1)
+        assert wait_for(lambda: sink2.spool_size() == 0)
+        sink2.emit(make_alert())  # with the centre up: delivered at once, then removed from the outbox
+        assert wait_for(lambda: len(centre.received) >= 2)
+        assert wait_for(lambda: sink2.spool_size() == 0)
+        sink2.close()
+    finally:
+        centre.close()

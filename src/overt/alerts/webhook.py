@@ -14,6 +14,8 @@ first that acknowledges the alert wins. With ``require_ack`` (the centre's inges
 2xx counts only when its JSON body names the stored ``alert_id``: a proxy's or captive portal's
 200 page is not an acknowledgement, and the alert stays in the outbox. The centre's ingest is
 idempotent on the alert's id, so a retry after a lost acknowledgement stores nothing twice.
+With ``write_ahead`` (the edge node) each alert is sealed into the outbox before any attempt and
+leaves it only when acknowledged, so even a ``kill -9`` between the two loses nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class WebhookSink:
         spool_retry_s: float = 10.0,
         headers: dict[str, str] | None = None,
         require_ack: bool = False,
+        write_ahead: bool = False,
     ) -> None:
         self.urls = [url] if isinstance(url, str) else list(url)
         if not self.urls:
@@ -74,6 +77,7 @@ class WebhookSink:
             raise ConfigError("invalid webhook retry settings")
         self.url = self.urls[0]
         self.require_ack = require_ack
+        self.write_ahead = write_ahead
         self.spool = spool
         self.include_images = include_images
         self.timeout_s = timeout_s
@@ -84,6 +88,7 @@ class WebhookSink:
         self._headers = {"Content-Type": "application/json", **(headers or {})}
         self._queue: queue.Queue[SpoolRecord] = queue.Queue()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._spool_lock = threading.Lock()
         self._delivered = 0
         self._spooled = 0
@@ -100,6 +105,11 @@ class WebhookSink:
     def emit(self, alert: Alert) -> None:
         body = json.dumps(alert_to_json(alert, include_images=self.include_images), separators=(",", ":"))
         record = SpoolRecord(alert.alert_id, alert.alerted_at, body)
+        if self.write_ahead:  # the outbox first: a crash before the centre's answer loses nothing
+            with self._spool_lock:
+                self.spool.append([record])
+            self._wake.set()
+            return
         if self._stop.is_set():
             self._spool([record])
             return
@@ -135,6 +145,7 @@ class WebhookSink:
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop the worker; whatever is still queued goes to the spool."""
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=timeout_s)
         leftovers: list[SpoolRecord] = []
         while True:
@@ -148,6 +159,9 @@ class WebhookSink:
     # -- worker ---------------------------------------------------------------------------------
 
     def _work(self) -> None:
+        if self.write_ahead:
+            self._work_outbox()
+            return
         next_spool_try = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
@@ -163,6 +177,20 @@ class WebhookSink:
                 continue
             if not self._deliver_with_retries(record.body):
                 self._spool([record])
+
+    def _work_outbox(self) -> None:
+        """Write-ahead mode: deliver from the outbox at once when an alert arrives, and every
+        ``spool_retry_s`` while the centre is unreachable; each leaves it only once acknowledged."""
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.retry_spool()
+            except (OSError, StorageError):
+                log.exception("webhook: cannot read the outbox")
+            if self.spool_size():
+                self._stop.wait(self.spool_retry_s)  # unreachable: wait, new alerts queue behind
+            else:
+                self._wake.wait(self.spool_retry_s)
 
     def _deliver_with_retries(self, body: str) -> bool:
         delay = self.backoff_s

@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
                     headers={"Authorization": f"Bearer {token}"},
                     spool_retry_s=5.0,
                     require_ack=True,  # kept in the outbox until the centre names the stored alert
+                    write_ahead=True,  # ... from the moment it is raised
                 ),
                 pipeline_config=pipeline_cfg,
                 engine_config=cfg.engine,
