@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,12 +43,32 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    url = os.environ.get("OVERT_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
+@dataclass
+class PgCluster:
+    """A throwaway cluster in a temp dir (unix socket only); ``restart`` cuts every connection."""
+
+    bindir: Path
+    root: Path
+    port: int
+    prefix: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://overt@/postgres?host={self.root}&port={self.port}"
+
+    def ctl(self, *args: str, check: bool = True) -> None:
+        opts = f"-k {self.root} -p {self.port} -c listen_addresses='' -c fsync=off"
+        data, log = str(self.root / "data"), str(self.root / "log")
+        cmd = [*self.prefix, str(self.bindir / "pg_ctl"), "-D", data, "-o", opts, "-l", log, "-w", *args]
+        subprocess.run(cmd, check=check, capture_output=True)
+
+    def restart(self) -> None:
+        self.ctl("-m", "fast", "restart")
+
+
+@contextmanager
+def private_cluster() -> Iterator[PgCluster]:
+    """initdb + start a cluster of our own (as user ``postgres`` when root); stopped and removed after."""
     bindir = _bindir()
     if bindir is None:
         pytest.skip(SKIP_REASON)
@@ -55,26 +77,28 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres", "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    data = tmp / "data"
     subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "overt", "--auth=trust", "-E", "UTF8"],
+        [*prefix, str(bindir / "initdb"), "-D", str(tmp / "data"), "-U", "overt", "--auth=trust", "-E", "UTF8"],
         check=True,
         capture_output=True,
     )
-    opts = f"-k {tmp} -p {port} -c listen_addresses='' -c fsync=off"
-    subprocess.run(
-        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
+    cluster = PgCluster(bindir, tmp, _free_port(), prefix)
+    cluster.ctl("start")
     try:
-        yield f"postgresql+psycopg://overt@/postgres?host={tmp}&port={port}"
+        yield cluster
     finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
+        cluster.ctl("-m", "immediate", "stop", check=False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    url = os.environ.get("OVERT_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    with private_cluster() as cluster:
+        yield cluster.url
 
 
 def _admin_conninfo(url: str) -> dict[str, object]:

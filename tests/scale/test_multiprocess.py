@@ -40,7 +40,7 @@ from overt.store.datadir import init_data_dir
 from tests.api.conftest import PASSWORDS, Running, make_users
 from tests.api.helpers import active_deployment, alert_body, enrol_yaoming
 from tests.api.test_run import make_clip
-from tests.scale.conftest import PgCluster
+from tests.postgres_fixture import PgCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

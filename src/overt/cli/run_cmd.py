@@ -21,15 +21,19 @@ from overt.cli.serve import (
 )
 from overt.errors import ConfigError
 
+DEPLOYMENT_OPTION = typer.Option(..., "--deployment", min=1, help="The deployment whose cameras to watch.")
+SOURCE_OPTION = typer.Option(
+    ..., "--source", help="Video file, image folder, rtsp://, http(s):// or webcam:N (repeat per camera)."
+)
+REALTIME_OPTION = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate.")
+
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
         ctx: typer.Context,
-        deployment: int = typer.Option(..., "--deployment", min=1, help="The deployment whose cameras to watch."),
-        source: list[str] = typer.Option(
-            ..., "--source", help="Video file, image folder, rtsp://, http(s):// or webcam:N (repeat per camera)."
-        ),
+        deployment: int = DEPLOYMENT_OPTION,
+        source: list[str] = SOURCE_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
         database_url: str | None = DB_URL_OPTION,
         host: str = HOST_OPTION,
@@ -37,7 +41,7 @@ def register(app: typer.Typer) -> None:
         insecure_cookies: bool = INSECURE_OPTION,
         second_person: bool = SECOND_OPTION,
         trusted_proxy: list[str] = TRUSTED_PROXY_OPTION,
-        realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
+        realtime: bool = REALTIME_OPTION,
         server: list[str] | None = typer.Option(
             None,
             "--server",

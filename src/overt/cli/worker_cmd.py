@@ -18,19 +18,18 @@ import typer
 
 from overt.cli._common import JSON_OPTION, err_console, print_json, state
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, open_store
+from overt.cli.run_cmd import DEPLOYMENT_OPTION, REALTIME_OPTION, SOURCE_OPTION
 
 
 def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker_cmd(
         ctx: typer.Context,
-        deployment: int = typer.Option(..., "--deployment", min=1, help="The deployment whose cameras to watch."),
-        source: list[str] = typer.Option(
-            ..., "--source", help="Video file, image folder, rtsp://, http(s):// or webcam:N (repeat per camera)."
-        ),
+        deployment: int = DEPLOYMENT_OPTION,
+        source: list[str] = SOURCE_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
         database_url: str | None = DB_URL_OPTION,
-        realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video files at their frame rate."),
+        realtime: bool = REALTIME_OPTION,
         lease_ttl_s: float = typer.Option(
             5.0,
             "--lease-ttl",
