@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 from psycopg import sql
@@ -50,6 +51,7 @@ class PgAlertNotifier(AlertNotifier):
         self.reconnects = 0
         self._listen_task: asyncio.Task[None] | None = None
         self._notify_conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._announcer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-notify")
 
     async def start(self) -> None:
         await super().start()
@@ -61,13 +63,13 @@ class PgAlertNotifier(AlertNotifier):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listen_task
             self._listen_task = None
+        await asyncio.to_thread(self._announcer.shutdown, wait=True)
         await asyncio.to_thread(self._close_notify_conn)
         await super().stop()
 
     def publish_update(self, alert_id: int) -> None:
         super().publish_update(alert_id)
-        if self._loop is not None:
-            self._loop.run_in_executor(None, self._announce, f"update:{alert_id}:{self.origin}")
+        self._announcer.submit(self._announce, f"update:{alert_id}:{self.origin}")  # from any thread
 
     def _announce(self, payload: str) -> None:
         """``NOTIFY`` from a worker thread on a kept connection (reopened once if it died)."""

@@ -3,7 +3,7 @@ sessions, and a NOTIFY on every new alert (PostgreSQL only) so each API
 process pushes it to its own WebSocket clients.
 
 Revision ID: 0003_scale_centre
-Revises: 0003_security_chain
+Revises: 0003_security_api
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_scale_centre"
-down_revision = "0003_security_chain"
+down_revision = "0003_security_api"
 branch_labels = None
 depends_on = None
 
