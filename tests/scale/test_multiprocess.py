@@ -8,8 +8,7 @@
 - PostgreSQL restarted mid-run -> every process reconnects; alerts posted around the restart
   (retried by the sender, as the edge outbox does) are all stored once and pushed; the audit
   chain verifies;
-- a user disabled in the database is refused by process 3 at once (main has no disable route
-  yet: the row is flipped as that route will).
+- a user disabled by an admin on process 2 is refused by process 3 at once.
 
 Measured numbers (fan-out latency, takeover time) are printed, never asserted beyond the
 issue's bounds (1 s for fan-out is checked loosely at 5 s; takeover at 10 s + the clip's start).
@@ -260,9 +259,12 @@ def test_three_api_processes_and_two_workers_on_one_postgresql(
     v = aud.post("/api/v1/audit/verify").json()
     assert v["ok"] is True, v
 
-    # -- a user disabled (on any process) is refused on process 3 at once -----------------------
-    with psycopg.connect(db_conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE users SET disabled = true WHERE name = 'op'")
+    # -- a user disabled on process 2 is refused on process 3 at once -----------------------
+    admin2 = login(urls[1], "admin")
+    op_id = next(u["id"] for u in admin2.get("/api/v1/users").json() if u["name"] == "op")
+    disabled = admin2.post(f"/api/v1/users/{op_id}/disable")
+    assert disabled.status_code == 200, disabled.text
+    admin2.close()
     assert httpx.get(urls[2] + "/api/v1/auth/me", cookies={SESSION_COOKIE: cookie}).status_code == 401
     for c in (op, on2, spare, aud, device):
         c.close()
