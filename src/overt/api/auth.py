@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from fastapi import HTTPException, status
 from starlette.requests import HTTPConnection, Request
@@ -16,8 +18,9 @@ from overt.api.settings import ApiSettings
 from overt.domain.users import Role, User, normalise_user_name
 from overt.errors import AuthError
 from overt.store.store import Store
+from overt.users.db_throttle import DbLoginThrottle
 from overt.users.service import UserService
-from overt.users.throttle import LoginThrottle
+from overt.users.throttle import LoginThrottle, Throttle
 from overt.users.tokens import Resolved, TokenService
 
 
@@ -39,7 +42,11 @@ class Authenticator:
             self.sessions = SessionStore(
                 idle_timeout_s=settings.session_idle_timeout_s, absolute_timeout_s=settings.session_absolute_timeout_s
             )
-        self.limiter = LoginThrottle(
+        # login throttling lives where the sessions do: shared sessions mean a shared guessing budget
+        make: Callable[..., Throttle] = (
+            partial(DbLoginThrottle, store) if isinstance(self.sessions, DbSessionStore) else LoginThrottle
+        )
+        self.limiter = make(
             free_failures=settings.login_free_failures,
             base_s=settings.login_backoff_s,
             max_s=settings.login_backoff_max_s,

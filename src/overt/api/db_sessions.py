@@ -4,8 +4,8 @@ The same contract as :class:`~overt.api.sessions.SessionStore` (random 256-bit c
 which only the SHA-256 is kept, a CSRF synchronizer token per session, rotation at login, idle
 and absolute timeouts, anonymous sessions capped), kept in the shared database instead of one
 process's memory, so a session made on one process works on every other, and a logout or a
-disabled account ends it everywhere at once. (Login throttling, ``overt.users.throttle``, is
-still per process: see docs/TOPOLOGY.md.)
+disabled account ends it everywhere at once. Login throttling follows the sessions into the
+database (:mod:`overt.users.db_throttle`): N processes share one guessing budget.
 
 Times are wall-clock epoch seconds (``time.time``): every API host must keep NTP time.
 """

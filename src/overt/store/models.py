@@ -314,3 +314,32 @@ class WebSessionRow(Base):
     created_s: Mapped[float] = mapped_column(Float)
     last_seen_s: Mapped[float] = mapped_column(Float, index=True)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class LoginBackoffRow(Base):
+    """Consecutive failed logins of an account (``address`` empty) or of an account from an address
+    it logged in from before; shared by every API process (migration ``0004_db_throttle``)."""
+
+    __tablename__ = "login_backoffs"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    until_s: Mapped[float] = mapped_column(Float, index=True)
+
+
+class LoginFailureRow(Base):
+    """One failed login from a source address (kept for the per-address window only)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at_s: Mapped[float] = mapped_column(Float, index=True)
+
+
+class LoginKnownRow(Base):
+    """An address an account has logged in from, and when it last did."""
+
+    __tablename__ = "login_known"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_s: Mapped[float] = mapped_column(Float, index=True)

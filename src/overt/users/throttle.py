@@ -1,6 +1,10 @@
 """Login throttling that slows guessing without letting anyone lock the owner out.
 
-Two independent limits, both in memory (a restart forgets them, which only helps the owner):
+Two independent limits. :class:`LoginThrottle` keeps them in one process's memory (a restart forgets
+them, which only helps the owner): the single box on SQLite. :class:`overt.users.db_throttle.DbLoginThrottle`
+keeps the same state in the database, so N API processes share one budget (the default wherever
+sessions are shared, i.e. on PostgreSQL); both apply the rules below through :func:`backoff_s` and
+:func:`address_wait_s`.
 
 * **Per address**: at most ``address_max_failures`` failed logins per ``address_window_s`` from one
   source address, whatever the account; then that address waits. Spraying many accounts from one
@@ -23,8 +27,32 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 _MAX_KEYS = 100_000  # bound memory under a spraying attack
+
+
+def backoff_s(failures: int, *, free_failures: int, base_s: float, max_s: float) -> float:
+    """The delay after ``failures`` consecutive failures: none for the free ones, then doubling, capped."""
+    over = failures - free_failures + 1
+    return min(max_s, base_s * 2 ** (over - 1)) if over > 0 else 0.0
+
+
+def address_wait_s(failures: int, oldest_s: float | None, now_s: float, *, max_failures: int, window_s: float) -> float:
+    """The wait of an address with ``failures`` failed logins in the window, the oldest at ``oldest_s``."""
+    if oldest_s is None or failures < max_failures:
+        return 0.0
+    return oldest_s + window_s - now_s
+
+
+class Throttle(Protocol):
+    """What the login route needs (in memory for one process, or in the database for N)."""
+
+    def retry_after_s(self, account: str, address: str) -> int: ...
+
+    def failed(self, account: str, address: str) -> None: ...
+
+    def succeeded(self, account: str, address: str) -> None: ...
 
 
 @dataclass
@@ -68,9 +96,9 @@ class LoginThrottle:
             return 0.0
         while q and now - q[0] > self.address_window_s:
             q.popleft()
-        if len(q) < self.address_max_failures:
-            return 0.0
-        return q[0] + self.address_window_s - now
+        return address_wait_s(
+            len(q), q[0] if q else None, now, max_failures=self.address_max_failures, window_s=self.address_window_s
+        )
 
     def retry_after_s(self, account: str, address: str) -> int:
         """Seconds until this account may be tried from this address (0: now)."""
@@ -99,8 +127,8 @@ class LoginThrottle:
             else:
                 b = self._accounts.setdefault(account, _Backoff())
             b.failures += 1
-            over = b.failures - self.free_failures + 1
-            b.until_s = now + min(self.max_s, self.base_s * 2 ** (over - 1)) if over > 0 else 0.0
+            delay = backoff_s(b.failures, free_failures=self.free_failures, base_s=self.base_s, max_s=self.max_s)
+            b.until_s = now + delay if delay > 0 else 0.0
 
     def succeeded(self, account: str, address: str) -> None:
         now = self._clock()
