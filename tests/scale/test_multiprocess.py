@@ -8,7 +8,8 @@
 - PostgreSQL restarted mid-run -> every process reconnects; alerts posted around the restart
   (retried by the sender, as the edge outbox does) are all stored once and pushed; the audit
   chain verifies;
-- a user disabled by an admin on process 2 is refused by process 3 at once.
+- a user disabled by an admin on process 2 is refused by process 3 at once;
+- a guesser spreading attempts over the 3 processes gets one account's budget (throttle in the database).
 
 Measured numbers (fan-out latency, takeover time) are printed, never asserted beyond the
 issue's bounds (1 s for fan-out is checked loosely at 5 s; takeover at 10 s + the clip's start).
@@ -266,6 +267,14 @@ def test_three_api_processes_and_two_workers_on_one_postgresql(
     assert disabled.status_code == 200, disabled.text
     admin2.close()
     assert httpx.get(urls[2] + "/api/v1/auth/me", cookies={SESSION_COOKIE: cookie}).status_code == 401
+    # -- a guesser spread over the 3 processes gets one account's budget, not three ---------------
+    codes = []
+    for i in range(6):  # default: 5 free failures per account, then a doubling delay
+        with httpx.Client(base_url=urls[i % 3], timeout=10) as g:
+            csrf = g.get("/api/v1/auth/csrf").json()["csrf_token"]
+            body = {"username": "officer2", "password": "guess-guess-guess"}
+            codes.append(g.post("/api/v1/auth/login", json=body, headers={"X-CSRF-Token": csrf}).status_code)
+    assert codes == [401] * 5 + [429], codes
     for c in (op, on2, spare, aud, device):
         c.close()
     store.db.dispose()
