@@ -39,7 +39,8 @@ class ApiSettings(StrictModel):
     )
     shared_sessions: bool | None = Field(
         default=None,
-        description="Keep sessions and their CSRF tokens in the database, shared by every API process "
+        description="Keep sessions, their CSRF tokens and login throttling in the database, shared by every "
+        "API process "
         "(None: on PostgreSQL yes, on SQLite in this process's memory).",
     )
     alert_poll_s: float = Field(
