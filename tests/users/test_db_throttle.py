@@ -28,7 +28,7 @@ class Clock:
 def _pair(open_store: OpenStore, clock: Clock, **rules: float) -> tuple[DbLoginThrottle, DbLoginThrottle]:
     keys = MemoryKeyStore()  # one database, one key; two engines: two processes
     one, two = open_store(keys), open_store(keys)
-    return DbLoginThrottle(one, clock=clock, **rules), DbLoginThrottle(two, clock=clock, **rules)  # type: ignore[arg-type]
+    return DbLoginThrottle(store=one, clock=clock, **rules), DbLoginThrottle(store=two, clock=clock, **rules)  # type: ignore[arg-type]
 
 
 def test_two_processes_share_one_accounts_budget(open_store: OpenStore) -> None:

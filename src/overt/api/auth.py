@@ -44,7 +44,7 @@ class Authenticator:
             )
         # login throttling lives where the sessions do: shared sessions mean a shared guessing budget
         make: Callable[..., Throttle] = (
-            partial(DbLoginThrottle, store) if isinstance(self.sessions, DbSessionStore) else LoginThrottle
+            partial(DbLoginThrottle, store=store) if isinstance(self.sessions, DbSessionStore) else LoginThrottle
         )
         self.limiter = make(
             free_failures=settings.login_free_failures,

@@ -14,37 +14,23 @@ import itertools
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from overt.store.repositories.login_throttle import ANY_ADDRESS, LoginThrottleRepository
 from overt.store.store import Store
-from overt.users.throttle import address_wait_s, backoff_s
+from overt.users.throttle import ThrottleRules
 
 PRUNE_EVERY = 100
 """Housekeeping runs on one failure in this many (per process)."""
 _MAX_IDLE_COUNTERS = 100_000  # above this, counters imposing no delay now are dropped (as memory is cleared)
 
 
-class DbLoginThrottle:
-    def __init__(
-        self,
-        store: Store,
-        *,
-        free_failures: int = 5,
-        base_s: float = 2.0,
-        max_s: float = 60.0,
-        address_max_failures: int = 30,
-        address_window_s: float = 15 * 60,
-        known_for_s: float = 30 * 24 * 3600,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self.free_failures = free_failures
-        self.base_s = base_s
-        self.max_s = max_s
-        self.address_max_failures = address_max_failures
-        self.address_window_s = address_window_s
-        self.known_for_s = known_for_s
-        self._clock = clock
+@dataclass(kw_only=True, eq=False)
+class DbLoginThrottle(ThrottleRules):
+    store: Store
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
         self._failures = itertools.count(1)
 
     @staticmethod
@@ -53,19 +39,16 @@ class DbLoginThrottle:
 
     def _counter(self, repo: LoginThrottleRepository, account: str, address: str, now: float) -> str:
         """Which counter applies: the account's own, or its counter at an address it is known at."""
-        seen = repo.known_since(account, address)
-        return address if seen is not None and now - seen <= self.known_for_s else ANY_ADDRESS
+        return address if self.still_known(repo.known_since(account, address), now) else ANY_ADDRESS
 
     def retry_after_s(self, account: str, address: str) -> int:
         """Seconds until this account may be tried from this address (0: now), across all processes."""
         account, address = self._keys(account, address)
-        now = self._clock()
+        now = self.clock()
         with self.store.db.session() as s:
             repo = LoginThrottleRepository(s)
             win = repo.address_window(address, now - self.address_window_s)
-            wait = address_wait_s(
-                win.failures, win.oldest_s, now, max_failures=self.address_max_failures, window_s=self.address_window_s
-            )
+            wait = self.address_wait_s(win.failures, win.oldest_s, now)
             b = repo.backoff(account, self._counter(repo, account, address, now))
             if b is not None:
                 wait = max(wait, b.until_s - now)
@@ -73,7 +56,7 @@ class DbLoginThrottle:
 
     def failed(self, account: str, address: str) -> None:
         account, address = self._keys(account, address)
-        now = self._clock()
+        now = self.clock()
         with self.store.db.session() as s:
             repo = LoginThrottleRepository(s)
             if next(self._failures) % PRUNE_EVERY == 0:
@@ -86,12 +69,12 @@ class DbLoginThrottle:
             repo.add_address_failure(address, now)
             counter = self._counter(repo, account, address, now)
             failures = repo.count_failure(account, counter)  # atomic across processes
-            delay = backoff_s(failures, free_failures=self.free_failures, base_s=self.base_s, max_s=self.max_s)
+            delay = self.backoff_s(failures)
             repo.set_until(account, counter, now + delay if delay > 0 else 0.0)
 
     def succeeded(self, account: str, address: str) -> None:
         account, address = self._keys(account, address)
-        now = self._clock()
+        now = self.clock()
         with self.store.db.session() as s:
             repo = LoginThrottleRepository(s)
             repo.clear(account, address)

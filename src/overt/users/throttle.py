@@ -3,8 +3,7 @@
 Two independent limits. :class:`LoginThrottle` keeps them in one process's memory (a restart forgets
 them, which only helps the owner): the single box on SQLite. :class:`overt.users.db_throttle.DbLoginThrottle`
 keeps the same state in the database, so N API processes share one budget (the default wherever
-sessions are shared, i.e. on PostgreSQL); both apply the rules below through :func:`backoff_s` and
-:func:`address_wait_s`.
+sessions are shared, i.e. on PostgreSQL); both apply the rules below (:class:`ThrottleRules`).
 
 * **Per address**: at most ``address_max_failures`` failed logins per ``address_window_s`` from one
   source address, whatever the account; then that address waits. Spraying many accounts from one
@@ -32,17 +31,30 @@ from typing import Protocol
 _MAX_KEYS = 100_000  # bound memory under a spraying attack
 
 
-def backoff_s(failures: int, *, free_failures: int, base_s: float, max_s: float) -> float:
-    """The delay after ``failures`` consecutive failures: none for the free ones, then doubling, capped."""
-    over = failures - free_failures + 1
-    return min(max_s, base_s * 2 ** (over - 1)) if over > 0 else 0.0
+@dataclass(kw_only=True, eq=False)
+class ThrottleRules:
+    """The limits, and how long each makes a caller wait (shared by the memory and database backends)."""
 
+    free_failures: int = 5
+    base_s: float = 2.0
+    max_s: float = 60.0
+    address_max_failures: int = 30
+    address_window_s: float = 15 * 60
+    known_for_s: float = 30 * 24 * 3600
 
-def address_wait_s(failures: int, oldest_s: float | None, now_s: float, *, max_failures: int, window_s: float) -> float:
-    """The wait of an address with ``failures`` failed logins in the window, the oldest at ``oldest_s``."""
-    if oldest_s is None or failures < max_failures:
-        return 0.0
-    return oldest_s + window_s - now_s
+    def backoff_s(self, failures: int) -> float:
+        """The delay after ``failures`` consecutive failures: none for the free ones, then doubling, capped."""
+        over = failures - self.free_failures + 1
+        return min(self.max_s, self.base_s * 2 ** (over - 1)) if over > 0 else 0.0
+
+    def address_wait_s(self, failures: int, oldest_s: float | None, now_s: float) -> float:
+        """The wait of an address with ``failures`` failed logins in the window, the oldest at ``oldest_s``."""
+        if oldest_s is None or failures < self.address_max_failures:
+            return 0.0
+        return oldest_s + self.address_window_s - now_s
+
+    def still_known(self, seen_s: float | None, now_s: float) -> bool:
+        return seen_s is not None and now_s - seen_s <= self.known_for_s
 
 
 class Throttle(Protocol):
@@ -61,25 +73,11 @@ class _Backoff:
     until_s: float = 0.0
 
 
-class LoginThrottle:
-    def __init__(
-        self,
-        *,
-        free_failures: int = 5,
-        base_s: float = 2.0,
-        max_s: float = 60.0,
-        address_max_failures: int = 30,
-        address_window_s: float = 15 * 60,
-        known_for_s: float = 30 * 24 * 3600,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.free_failures = free_failures
-        self.base_s = base_s
-        self.max_s = max_s
-        self.address_max_failures = address_max_failures
-        self.address_window_s = address_window_s
-        self.known_for_s = known_for_s
-        self._clock = clock
+@dataclass(kw_only=True, eq=False)
+class LoginThrottle(ThrottleRules):
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._accounts: dict[str, _Backoff] = {}
         self._pairs: dict[tuple[str, str], _Backoff] = {}
@@ -87,8 +85,7 @@ class LoginThrottle:
         self._known: dict[tuple[str, str], float] = {}
 
     def _is_known(self, account: str, address: str, now: float) -> bool:
-        seen = self._known.get((account, address))
-        return seen is not None and now - seen <= self.known_for_s
+        return self.still_known(self._known.get((account, address)), now)
 
     def _address_wait(self, address: str, now: float) -> float:
         q = self._addresses.get(address)
@@ -96,13 +93,11 @@ class LoginThrottle:
             return 0.0
         while q and now - q[0] > self.address_window_s:
             q.popleft()
-        return address_wait_s(
-            len(q), q[0] if q else None, now, max_failures=self.address_max_failures, window_s=self.address_window_s
-        )
+        return self.address_wait_s(len(q), q[0] if q else None, now)
 
     def retry_after_s(self, account: str, address: str) -> int:
         """Seconds until this account may be tried from this address (0: now)."""
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             wait = self._address_wait(address, now)
             b = (
@@ -115,7 +110,7 @@ class LoginThrottle:
         return max(0, math.ceil(wait))
 
     def failed(self, account: str, address: str) -> None:
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             if len(self._addresses) > _MAX_KEYS or len(self._accounts) + len(self._pairs) > _MAX_KEYS:
                 self._addresses.clear()
@@ -127,11 +122,11 @@ class LoginThrottle:
             else:
                 b = self._accounts.setdefault(account, _Backoff())
             b.failures += 1
-            delay = backoff_s(b.failures, free_failures=self.free_failures, base_s=self.base_s, max_s=self.max_s)
+            delay = self.backoff_s(b.failures)
             b.until_s = now + delay if delay > 0 else 0.0
 
     def succeeded(self, account: str, address: str) -> None:
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             self._accounts.pop(account, None)
             self._pairs.pop((account, address), None)

@@ -38,19 +38,19 @@ class LoginThrottleRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
+    def _insert(self, table: type[LoginBackoffRow] | type[LoginKnownRow]) -> postgresql.Insert | sqlite.Insert:
+        """The dialect's INSERT (both have ``ON CONFLICT``)."""
+        return (postgresql.insert if self.s.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
     def backoff(self, account: str, address: str = ANY_ADDRESS) -> Backoff | None:
         row = self.s.get(LoginBackoffRow, (account, address))
         return None if row is None else Backoff(row.failures, row.until_s)
 
     def count_failure(self, account: str, address: str = ANY_ADDRESS) -> int:
         """One more consecutive failure on this counter (created at zero): the new count."""
-        ins = (postgresql.insert if self.s.get_bind().dialect.name == "postgresql" else sqlite.insert)(LoginBackoffRow)
         conn = self.s.connection()
-        conn.execute(
-            ins.values(account=account, address=address, failures=0, until_s=0.0).on_conflict_do_nothing(
-                index_elements=["account", "address"]
-            )
-        )
+        fresh = self._insert(LoginBackoffRow).values(account=account, address=address, failures=0, until_s=0.0)
+        conn.execute(fresh.on_conflict_do_nothing(index_elements=["account", "address"]))
         key = (LoginBackoffRow.account == account) & (LoginBackoffRow.address == address)
         conn.execute(update(LoginBackoffRow).where(key).values(failures=LoginBackoffRow.failures + 1))
         return int(conn.execute(select(LoginBackoffRow.failures).where(key)).scalar_one())
@@ -86,11 +86,10 @@ class LoginThrottleRepository:
         return None if row is None else row.seen_s
 
     def remember(self, account: str, address: str, seen_s: float) -> None:
-        ins = (postgresql.insert if self.s.get_bind().dialect.name == "postgresql" else sqlite.insert)(LoginKnownRow)
         self.s.connection().execute(
-            ins.values(account=account, address=address, seen_s=seen_s).on_conflict_do_update(
-                index_elements=["account", "address"], set_={"seen_s": seen_s}
-            )
+            self._insert(LoginKnownRow)
+            .values(account=account, address=address, seen_s=seen_s)
+            .on_conflict_do_update(index_elements=["account", "address"], set_={"seen_s": seen_s})
         )
 
     def prune(self, *, failures_before_s: float, known_before_s: float, idle_backoffs_over: int, now_s: float) -> None:
