@@ -21,7 +21,7 @@ def test_a_too_short_password_leaves_nothing_and_the_retry_works(
     monkeypatch.setenv("OVERT_PASSWORD", "short")
     rc, err = _init(monkeypatch, capsys, d)
     assert rc == 3
-    assert "at least 8 characters" in err
+    assert "at least 12 characters" in err
     assert not d.exists()
     monkeypatch.setenv("OVERT_PASSWORD", "a-long-enough-password")
     rc, err = _init(monkeypatch, capsys, d)
@@ -36,7 +36,9 @@ def test_a_failure_after_files_were_written_removes_them(
     d.mkdir()
     (d / "notes.txt").write_text("mine")
     monkeypatch.setenv("OVERT_PASSWORD", "a-long-enough-password")
-    bad_db = f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}"  # fails after the key and config were written
+    # A well-formed URL (checked before anything is written) to a server that refuses the connection:
+    # init fails after the key and config were written.
+    bad_db = "postgresql+psycopg://u:p@127.0.0.1:1/x"
     rc, err = _init(monkeypatch, capsys, d, "--database-url", bad_db)
     assert rc == 5, err
     assert [p.name for p in d.iterdir()] == ["notes.txt"]  # what was there stays, nothing else
