@@ -112,7 +112,7 @@ def test_an_inactive_deployment_refuses_before_any_check(
 ) -> None:
     dep, eid = active
 
-    op = UserService(store).authenticate("op", "op-password")
+    op = UserService(store).authenticate("op", "op-pass-phrase")
     DeploymentService(store).stop(op, dep)
     with pytest.raises(GovernanceError, match="alerts are refused"):
         validate_device_alert(store, _claim(dep, eid, clock), actor="device:x", token_id=1)

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import delete, select
 
 from overt.alerts import review
 from overt.alerts.review import AlertQuality, AlertService, IncomingAlert
 from overt.deployments import DeploymentService
+from overt.deployments.policy import PolicyService
 from overt.domain.clock import FakeClock
 from overt.domain.users import User
 from overt.errors import AuthError, GovernanceError, StorageError
 from overt.retention import purge, retain_alert
 from overt.store import Store
 from overt.store.models import AlertDetailsRow, AlertReviewRow, AlertRow
-from tests.gov_helpers import plan, publish_late, users
+from tests.gov_helpers import add_entry, plan, publish_late, users
 
 
 def test_alert_path_is_governed_and_audited(store: Store, clock: FakeClock) -> None:
@@ -56,8 +59,12 @@ def test_alert_path_is_governed_and_audited(store: Store, clock: FakeClock) -> N
 # -- ids, ingest and cascades (issue 9: alert ids were reused after a purge) ------------------------
 
 
-def _active(store: Store, clock: FakeClock, hours: float = 72) -> tuple[dict[str, User], int]:
+def _active(store: Store, clock: FakeClock, hours: float = 6) -> tuple[dict[str, User], int]:
+    """A running deployment whose snapshot holds one entry (ingest checks the alert names it)."""
     u = users(store)
+    add_entry(store, "CASE-1", 1)
+    if hours > 12:  # longer than the default policy allows: an admin's explicit, audited change
+        PolicyService(store).change(u["admin"], reason="multi-day event", max_window_h=hours)
     svc = DeploymentService(store)
     d = svc.create(u["op"], plan(clock.now(), hours=hours))
     svc.authorise(u["officer"], d.id)
@@ -66,15 +73,24 @@ def _active(store: Store, clock: FakeClock, hours: float = 72) -> tuple[dict[str
     return u, d.id
 
 
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (112, 112), (9, 9, 9)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+_JPEG = _jpeg()
+
+
 def _incoming(clock: FakeClock, remote_id: str) -> IncomingAlert:
     return IncomingAlert(
         remote_id=remote_id,
         camera_id="cam-1",
-        entry_id=None,
+        entry_id=1,  # the only entry in the snapshot (see _active)
         similarity=0.7,
         track_id="3",
         raised_at=clock.now(),
-        crop_jpeg=b"\xff\xd8 jpeg",
+        crop_jpeg=_JPEG,
         quality=AlertQuality(90.0, 0.9, 120.0, 3.0, -2.0),
         latency_ms=120.0,
         frame_index=42,
@@ -91,7 +107,7 @@ def _rows(store: Store) -> tuple[list[int], list[int], list[int]]:
 
 
 def test_purge_then_ingest_never_reuses_an_id_nor_inherits_a_proposal(store: Store, clock: FakeClock) -> None:
-    u, dep = _active(store, clock)
+    u, dep = _active(store, clock, hours=72)  # still running after the 24 h alert retention
     alerts = AlertService(store, second_person=True)
     first, dup = alerts.ingest("edge", dep, _incoming(clock, "uuid-1"))
     assert not dup
