@@ -21,8 +21,12 @@ def jpeg(color: tuple[int, int, int] = (120, 90, 60), size: int = 112) -> bytes:
     return buf.getvalue()
 
 
-def upload_entry(client: httpx.Client, ref: str, data: bytes) -> httpx.Response:
-    """POST a watch-list image with its provenance (a watch-list manager's client)."""
+def upload_entry(
+    client: httpx.Client, ref: str, data: bytes, confirm_duplicate_of: int | None = None
+) -> httpx.Response:
+    """POST a watch-list image with its provenance (a watch-list manager's client); the same face
+    as an active entry must name that entry in ``confirm_duplicate_of``."""
+    confirm = {} if confirm_duplicate_of is None else {"confirm_duplicate_of": str(confirm_duplicate_of)}
     return client.post(
         "/api/v1/watchlist/entries",
         files={"image": ("yao.jpg", data, "image/jpeg")},
@@ -34,6 +38,7 @@ def upload_entry(client: httpx.Client, ref: str, data: bytes) -> httpx.Response:
             "legal_basis": "PACE s64A",
             "taken_on": "2025-01-01",
             "review_on": (datetime.now(UTC).date() + timedelta(days=365)).isoformat(),
+            **confirm,
         },
     )
 

@@ -67,7 +67,8 @@ class Server:
     def login(self, name: str) -> httpx.Client:
         c = httpx.Client(base_url=self.url, timeout=60)
         csrf = c.get("/api/v1/auth/csrf").json()["csrf_token"]
-        r = c.post("/api/v1/auth/login", json={"username": name, "password": f"{name}-password"},
+        password = "admin-password" if name == "admin" else f"{name}-pass-phrase"  # as tests/gov_helpers.users
+        r = c.post("/api/v1/auth/login", json={"username": name, "password": password},
                    headers={"X-CSRF-Token": csrf})  # fmt: skip
         r.raise_for_status()
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]

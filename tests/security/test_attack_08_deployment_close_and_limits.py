@@ -15,7 +15,7 @@ import pytest
 
 from overt.deployments.policy import PolicyService
 from overt.users import UserService
-from tests.api.conftest import Running
+from tests.api.conftest import PASSWORDS, Running
 from tests.api.helpers import active_deployment, plan
 
 
@@ -86,7 +86,7 @@ def test_the_cli_refuses_the_same_plan_with_a_clear_error(
 ) -> None:
     from overt.cli.app import main
 
-    monkeypatch.setenv("OVERT_PASSWORD", "op-password")
+    monkeypatch.setenv("OVERT_PASSWORD", PASSWORDS["op"])
     args = [
         "deployment", "create", "--data-dir", str(running.data_dir), "--user", "op", "--purpose", "p",
         "--legal-basis", "l", "--place", "x", "--start", "2000-01-01T00:00+00:00", "--end", "9999-12-31T00:00+00:00",

@@ -123,9 +123,16 @@ def test_no_file_overt_writes_holds_a_face_a_reference_or_a_template(world: dict
         wait_http(url, serve)
         running = Running(url, world["store"], data, None)  # type: ignore[arg-type]
         wm = running.login("wm")
-        for ref, size in zip(REFS, (512 * 1024, 1536 * 1024, 9 * 1024 * 1024), strict=True):
-            r = upload_entry(wm, ref, padded_jpeg(size))
-            assert r.status_code == 201, r.text  # 9 MB is under the 10 MB limit: accepted, in memory
+        # One face three times: each enrolment confirms the one active lookalike (the first is
+        # removed before the third, so that only one entry looks like it).
+        r = upload_entry(wm, REFS[0], padded_jpeg(512 * 1024))
+        assert r.status_code == 201, r.text
+        r = upload_entry(wm, REFS[1], padded_jpeg(1536 * 1024), confirm_duplicate_of=1)
+        assert r.status_code == 201, r.text
+        r = wm.request("DELETE", "/api/v1/watchlist/entries/1", json={"reason": "enrolled twice"})
+        assert r.status_code == 204, r.text
+        r = upload_entry(wm, REFS[2], padded_jpeg(9 * 1024 * 1024), confirm_duplicate_of=2)
+        assert r.status_code == 201, r.text  # 9 MB is under the 10 MB limit: accepted, in memory
         wm.close()
         dep = active_deployment(running, start=True)
         admin = running.login("admin")
@@ -219,7 +226,7 @@ def test_uploads_are_parsed_in_memory_and_one_over_the_limit_is_refused_cleanly(
         wm = running.login("wm")
         r = upload_entry(wm, REFS[0], padded_jpeg(1536 * 1024))  # over Starlette's 1 MB spool threshold
         assert r.status_code == 201, r.text
-        r = upload_entry(wm, REFS[1], padded_jpeg(7 * 1024 * 1024))
+        r = upload_entry(wm, REFS[1], padded_jpeg(7 * 1024 * 1024), confirm_duplicate_of=1)
         assert r.status_code == 201, r.text
         r = upload_entry(wm, REFS[2], padded_jpeg(9 * 1024 * 1024))  # over the 8 MB limit
         assert r.status_code == 413
