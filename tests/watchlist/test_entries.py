@@ -73,6 +73,19 @@ def test_add_duplicate_warning_and_permissions(store: Store, img: Path) -> None:
     assert [e.id for e in svc.find(u["wm"])] == [r2.entry_id]
 
 
+def test_a_face_like_two_entries_is_enrolled_with_one_confirmation(store: Store, img: Path) -> None:
+    """Both look-alikes are named in the refusal; confirming either covers both (it used to be refused forever)."""
+    u = users(store)
+    svc = WatchlistService(store, FakeEngine([1, 1, 1, 1]))
+    svc.add(u["wm"], img, EntryDetails("MP-1", "missing since May", "family photo"), _prov())
+    svc.add(u["wm"], img, EntryDetails("MP-2", "missing", "family photo"), _prov(), confirm_duplicate_of=1)
+    with pytest.raises(DuplicateFaceError, match=r"#1 \(MP-1\).*#2 \(MP-2\)|#2 \(MP-2\).*#1 \(MP-1\)"):
+        svc.add(u["wm"], img, EntryDetails("MP-3", "missing", "family photo"), _prov())
+    r3 = svc.add(u["wm"], img, EntryDetails("MP-3", "missing", "family photo"), _prov(), confirm_duplicate_of=2)
+    assert len(r3.warnings) == 2
+    assert len(svc.find(u["wm"])) == 3
+
+
 def test_input_errors_store_nothing(store: Store, img: Path, tmp_path: Path) -> None:
     u = users(store)
     svc = WatchlistService(store, FakeEngine([1, 2, 3]))

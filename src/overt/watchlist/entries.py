@@ -123,25 +123,34 @@ class WatchlistService:
         template = face.template
         warnings: list[str] = []
         with self.store.transaction() as tx:
+            lookalikes: list[tuple[float, int]] = []
             for eid in tx.watchlist.active_ids():
                 other = tx.watchlist.template(eid)
                 if other.model_id != template.model_id or other.dim != template.dim:
                     continue
                 sim = cosine_similarity(template, other)
                 if sim >= self.duplicate_min_similarity:
-                    if confirm_duplicate_of != eid:
-                        ref = tx.watchlist.get(eid).details.subject_ref
-                        raise DuplicateFaceError(
-                            eid,
-                            f"this face looks like watch-list entry #{eid} ({ref}), similarity {sim:.2f} >= "
-                            f"{self.duplicate_min_similarity:.2f}. Nothing was saved. If they are different people, "
-                            f"enrol again confirming it (console: confirm; CLI: --confirm-duplicate-of {eid})",
-                        )
-                    warnings.append(
-                        f"possible duplicate: looks like watch-list entry {eid} (similarity {sim:.2f} >= "
-                        f"{self.duplicate_min_similarity:.2f}); if they are different people they cannot be "
-                        "told apart at this threshold"
-                    )
+                    lookalikes.append((sim, eid))
+            lookalikes.sort(reverse=True)
+            # One confirmation covers every look-alike found with it: the person enrolling saw the
+            # refusal naming them all (a face like two entries must stay enrollable).
+            if lookalikes and confirm_duplicate_of not in {eid for _, eid in lookalikes}:
+                sim, eid = lookalikes[0]
+                named = ", ".join(
+                    f"#{e} ({tx.watchlist.get(e).details.subject_ref}) at similarity {s_:.2f}" for s_, e in lookalikes
+                )
+                raise DuplicateFaceError(
+                    eid,
+                    f"this face looks like watch-list entry {named} (>= "
+                    f"{self.duplicate_min_similarity:.2f}). Nothing was saved. If they are different people, "
+                    f"enrol again confirming it (console: confirm; CLI: --confirm-duplicate-of {eid})",
+                )
+            for sim, eid in lookalikes:
+                warnings.append(
+                    f"possible duplicate: looks like watch-list entry {eid} (similarity {sim:.2f} >= "
+                    f"{self.duplicate_min_similarity:.2f}); if they are different people they cannot be "
+                    "told apart at this threshold"
+                )
             entry_id = tx.watchlist.add(
                 details, prov, image=data, template=template, added_by=actor.name, now=tx.clock.now()
             )
