@@ -6,7 +6,8 @@ PostgreSQL (a private throwaway cluster; every target is 127.0.0.1).
 Per configuration: a fresh database, N API processes, one enrolled entry, 10 active deployments
 (one per edge node, each with its device token), 70 operator sessions made beforehand; then
 ``locust --headless -f bench/load_locustfile.py`` with 50 operators polling alerts every 2 s,
-20 WebSocket consoles and 10 edge nodes ingesting 5 genuine alerts/s each. Reported: p50/p95/p99
+20 WebSocket consoles and 10 edge nodes ingesting 5 genuine alerts/s each for the first 60 % of the
+run (the rest lets the consoles drain what is queued). Reported: p50/p95/p99
 per request kind, errors, and alerts lost: an acknowledged alert UUID not stored exactly once,
 or not pushed to a console that was connected when it was acknowledged.
 """

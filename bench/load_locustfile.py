@@ -66,7 +66,7 @@ class Operator(HttpUser):
 
     def __init__(self, environment: Environment) -> None:
         self.host = _next_host()
-        super().__init__(environment)
+        super().__init__(environment)  # type: ignore[no-untyped-call]
         s = _next_session()
         self.client.cookies.set(COOKIE, s["cookie"])
 
@@ -136,7 +136,7 @@ class EdgeNode(HttpUser):
 
     def __init__(self, environment: Environment) -> None:
         self.host = _next_host()
-        super().__init__(environment)
+        super().__init__(environment)  # type: ignore[no-untyped-call]
         n = next(_edge)
         edge = CONFIG["edge_nodes"][n % len(CONFIG["edge_nodes"])]
         self.client.headers["Authorization"] = f"Bearer {edge['token']}"
@@ -178,7 +178,7 @@ class EdgeNode(HttpUser):
                 r.failure(f"{r.status_code}: {r.text[:200]}")
 
 
-@events.test_stop.add_listener
+@events.test_stop.add_listener  # type: ignore[untyped-decorator]
 def _dump(**_: Any) -> None:
     with open(os.environ["OVERT_LOAD_OUT"], "w") as f:
         json.dump({"acked": ACKED, "consoles": CONSOLES}, f)
