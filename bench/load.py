@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.api.conftest import PASSWORDS, Running, make_users  # noqa: E402
+from tests.api.conftest import Running, make_users  # noqa: E402
 from tests.api.helpers import active_deployment, enrol_yaoming  # noqa: E402
 from tests.postgres_fixture import private_cluster  # noqa: E402
 
@@ -61,15 +61,6 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _login(url: str, name: str, password: str) -> httpx.Client:
-    c = httpx.Client(base_url=url, timeout=30.0)
-    csrf = c.get("/api/v1/auth/csrf").json()["csrf_token"]
-    r = c.post("/api/v1/auth/login", json={"username": name, "password": password}, headers={"X-CSRF-Token": csrf})
-    r.raise_for_status()
-    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return c
-
-
 def run_config(cluster_url: str, n_api: int, seconds: float, work: Path) -> dict[str, Any]:
     name = "overt_load_" + uuid.uuid4().hex[:8]
     admin_info = libpq_conninfo(cluster_url)
@@ -94,7 +85,7 @@ def run_config(cluster_url: str, n_api: int, seconds: float, work: Path) -> dict
         r1 = Running(urls[0], store, data, None)  # type: ignore[arg-type]
         entry = enrol_yaoming(r1)
         deps = [active_deployment(r1) for _ in range(EDGES)]
-        admin = _login(urls[0], "admin", PASSWORDS["admin"])
+        admin = r1.login("admin")
         for op_name in EXTRA_OPERATORS:
             r = admin.post(
                 "/api/v1/users", json={"name": op_name, "role": Role.OPERATOR.value, "password": "load-pass-phrase"}
@@ -109,7 +100,7 @@ def run_config(cluster_url: str, n_api: int, seconds: float, work: Path) -> dict
         sessions = []
         for i in range(OPERATORS + CONSOLES):
             who = EXTRA_OPERATORS[i % len(EXTRA_OPERATORS)]
-            c = _login(urls[i % n_api], who, "load-pass-phrase")
+            c = Running(urls[i % n_api], store, data, None).login(who, "load-pass-phrase")  # type: ignore[arg-type]
             sessions.append({"cookie": c.cookies[SESSION_COOKIE]})
             c.close()
         ingest_s = round(seconds * INGEST_SHARE, 1)  # then the consoles drain what is queued

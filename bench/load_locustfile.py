@@ -16,20 +16,18 @@ count the alerts lost (acknowledged but not stored exactly once, or not pushed t
 
 from __future__ import annotations
 
-import base64
-import io
 import itertools
 import json
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import websocket  # websocket-client (installed with locust; gevent-friendly)
 from locust import HttpUser, User, constant, constant_pacing, events, task
 from locust.env import Environment
-from PIL import Image
+from tests.api.helpers import alert_body
 
 CONFIG: dict[str, Any] = json.loads(open(os.environ["OVERT_LOAD_CONFIG"]).read())  # noqa: SIM115
 HOSTS: list[str] = CONFIG["hosts"]
@@ -40,15 +38,6 @@ _edge = itertools.count()
 
 ACKED: dict[str, dict[str, float | int]] = {}  # remote uuid -> {"id", "t"} (wall clock of the answer)
 CONSOLES: list[dict[str, Any]] = []  # {"connected_t", "closed_t", "ids"}
-
-
-def _jpeg(color: tuple[int, int, int], size: int) -> str:
-    buf = io.BytesIO()
-    Image.new("RGB", (size, size), color).save(buf, "JPEG")
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-CROP, CONTEXT = _jpeg((120, 90, 60), 112), _jpeg((20, 20, 20), 160)
 
 
 def _next_host() -> str:
@@ -140,7 +129,7 @@ class EdgeNode(HttpUser):
         n = next(_edge)
         edge = CONFIG["edge_nodes"][n % len(CONFIG["edge_nodes"])]
         self.client.headers["Authorization"] = f"Bearer {edge['token']}"
-        self.entry = str(edge["entry"])
+        self.entry = int(edge["entry"])
         self.camera = f"cam-{n}"
         self.stop_at = time.time() + CONFIG["ingest_s"]
 
@@ -150,24 +139,8 @@ class EdgeNode(HttpUser):
             time.sleep(1.0)
             return
         remote = uuid.uuid4().hex[:12]
-        body = {
-            "alert_id": remote,
-            "subject": self.entry,
-            "similarity": 0.71,
-            "camera": self.camera,
-            "track_id": 3,
-            "frame_index": 42,
-            "pts_s": 1.4,
-            "alerted_at": datetime.now(UTC).isoformat(),
-            "latency_ms": 180.0,
-            "votes": 2,
-            "window": 3,
-            "model_id": "arcface_w600k_mbf",
-            "xyxy": [10, 10, 90, 90],
-            "quality": {"size_px": 96.0, "det_score": 0.88, "sharpness": 140.0, "yaw_deg": 4.0, "roll_deg": 1.0},
-            "probe_crop_jpeg_b64": CROP,
-            "context_jpeg_b64": CONTEXT,
-        }
+        body = alert_body(self.entry, alert_id=remote)  # a genuine device alert, as the tests build it
+        body["camera"] = self.camera
         with self.client.post(
             "/api/v1/ingest/alerts", json=body, name="POST /ingest/alerts (edge)", catch_response=True
         ) as r:
