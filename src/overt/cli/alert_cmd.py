@@ -20,7 +20,7 @@ from overt.store.repositories import StoredAlert
 app = typer.Typer(help="Alerts: review, adjudicate, retain as evidence, export.", no_args_is_help=True)
 
 
-def alert_dict(a: StoredAlert) -> dict[str, object]:
+def _common(a: StoredAlert | AlertView) -> dict[str, object]:
     return {
         "id": a.id,
         "deployment_id": a.deployment_id,
@@ -33,25 +33,16 @@ def alert_dict(a: StoredAlert) -> dict[str, object]:
         "adjudication": a.adjudication,
         "engaged": a.engaged,
         "outcome": a.outcome,
-        "retained_until": iso(a.retained_until),
     }
+
+
+def alert_dict(a: StoredAlert) -> dict[str, object]:
+    return {**_common(a), "retained_until": iso(a.retained_until)}
 
 
 def view_dict(a: AlertView) -> dict[str, object]:
-    return {
-        "id": a.id,
-        "deployment_id": a.deployment_id,
-        "camera_id": a.camera_id,
-        "entry_id": a.entry_id,
-        "similarity": round(a.similarity, 4),
-        "track_id": a.track_id,
-        "raised_at": iso(a.raised_at),
-        "has_image": a.has_crop,
-        "adjudication": a.adjudication,
-        "engaged": a.engaged,
-        "outcome": a.outcome,
-        "pending": None if a.pending is None else {"verdict": a.pending.verdict, "proposed_by": a.pending.proposed_by},
-    }
+    pending = None if a.pending is None else {"verdict": a.pending.verdict, "proposed_by": a.pending.proposed_by}
+    return {**_common(a), "pending": pending}
 
 
 @app.command("list")
