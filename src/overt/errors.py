@@ -61,6 +61,11 @@ class StorageError(OvertError):
     exit_code = 5
 
 
+class StaleLeaseError(StorageError):
+    """A write carried a fencing token older than its lease's epoch: another worker has taken the
+    lease over since, and this (paused, not dead) leader must stop its work. Nothing was written."""
+
+
 class CryptoError(OvertError):
     """Encryption keys are missing, wrong or unsafe, or a ciphertext does not authenticate.
 

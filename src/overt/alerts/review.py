@@ -25,10 +25,11 @@ from overt.alerts.ingest_evidence import check_ingest, store_ingested
 from overt.deployments.service import DeploymentService
 from overt.domain.alerts import Alert, PadResult, SignedEvidence
 from overt.domain.deployments import DeploymentState
+from overt.domain.leases import Fence
 from overt.domain.users import Permission, User
 from overt.errors import GovernanceError, InputError, NotFoundError
 from overt.store.models import AlertDetailsRow, AlertReviewRow, AlertRow, WatchlistEntryRow
-from overt.store.repositories import AlertEvent, PendingReview, StoredAlert, Verdict
+from overt.store.repositories import AlertEvent, LeaseRepository, PendingReview, StoredAlert, Verdict
 from overt.store.store import Store, Tx
 
 ENGAGED = ("engaged", "arrested")
@@ -203,7 +204,14 @@ class AlertService:
             )
 
     def ingest(
-        self, actor: str, deployment_id: int, alert: IncomingAlert, *, token_id: int | None = None, local: bool = False
+        self,
+        actor: str,
+        deployment_id: int,
+        alert: IncomingAlert,
+        *,
+        token_id: int | None = None,
+        local: bool = False,
+        fence: Fence | None = None,
     ) -> tuple[int, bool]:
         """Store an alert from a pipeline (local or edge): the alert, its sealed crop, its details and
         its audit entry commit together or not at all. Returns (alert id, was it a duplicate):
@@ -211,7 +219,9 @@ class AlertService:
         the sender says that the server can check is checked first (``alerts.ingest_checks``); the
         alert is audited as ``actor`` (the device), a reject too, with ``token_id``. Signed evidence
         is checked against the device token's registered key (``local``: this node's key); a device
-        with a registered key must sign (``alerts.ingest_evidence``)."""
+        with a registered key must sign (``alerts.ingest_evidence``). ``fence``: a leading worker's
+        fencing token, checked against the lease in the same transaction (a stale one raises
+        :class:`~overt.errors.StaleLeaseError` and nothing is stored)."""
         DeploymentService(self.store).tick()
         validate_device_alert(self.store, claim_of(deployment_id, alert), actor=actor, token_id=token_id)
         ingested = check_ingest(
@@ -233,8 +243,12 @@ class AlertService:
             if alert.pad is None
             else {"backend": alert.pad.backend, "score": alert.pad.score, "live": alert.pad.live},
         }
+        if fence is not None:
+            doc["lease_epoch"] = fence.token  # which tenure of the deployment's lease wrote it
         try:
             with self.store.transaction() as tx:
+                if fence is not None:
+                    LeaseRepository(tx.session).check_fence(fence)  # locks the lease row until commit
                 dup = _by_remote_id(tx.session, alert.remote_id)
                 if dup is not None:
                     return dup, True

@@ -4,7 +4,8 @@ Start as many as you like, on any hosts, against one PostgreSQL: for each deploy
 worker holds its lease (:mod:`overt.deployments.leases`) and runs its cameras while it is
 active; the others wait with their engine loaded and take over within the lease's time to live
 when the leader dies. Alerts go straight into the shared store; every ``overt serve`` process
-pushes them to its consoles (PostgreSQL ``NOTIFY``).
+pushes them to its consoles (PostgreSQL ``NOTIFY``). Every write is made under the lease's
+fencing token: a leader paused past its lease (not dead) is refused and stops its pipeline.
 """
 
 from __future__ import annotations
@@ -51,21 +52,26 @@ def register(app: typer.Typer) -> None:
         engine = st.engine()  # loaded before competing: a standby takes over without a cold start
         alerts = AlertService(store)
         current: list[PipelineSupervisor] = []
+        leadership: Leadership
 
         def gain() -> None:
+            fence = leadership.fence
             current.append(
                 PipelineSupervisor(
                     store,
                     deployment,
                     source,
                     engine_factory=lambda: engine,
-                    sink_factory=lambda: StoreAlertSink(alerts, deployment),
+                    sink_factory=lambda: StoreAlertSink(alerts, deployment, fence=fence, on_stale=leadership.fenced),
                     pipeline_config=cfg.pipeline,
                     source_config=cfg.sources,
                     realtime=realtime,
+                    fence=fence,
+                    on_stale=leadership.fenced,
                 ).start()
             )
-            err_console().print(f"worker: leading deployment {deployment}")
+            token = "-" if fence is None else fence.token
+            err_console().print(f"worker: leading deployment {deployment} (fencing token {token})")
 
         def lose(why: str) -> None:
             while current:

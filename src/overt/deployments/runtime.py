@@ -28,7 +28,16 @@ from overt.config import EngineConfig, PipelineConfig, SourceConfig
 from overt.deployments.gallery import LiveSnapshot, deployment_pipeline_config, load_live_snapshot
 from overt.deployments.service import DeploymentService
 from overt.deployments.sinks import LiveFrames, LivePreview
-from overt.errors import ConfigError, CryptoError, GovernanceError, InputError, ModelError, OvertError
+from overt.domain.leases import Fence
+from overt.errors import (
+    ConfigError,
+    CryptoError,
+    GovernanceError,
+    InputError,
+    ModelError,
+    OvertError,
+    StaleLeaseError,
+)
 from overt.pipeline import Pipeline
 from overt.pipeline.compose import compose_pipeline
 from overt.pipeline.workers import ProcessPipeline
@@ -103,7 +112,12 @@ class PipelineSupervisor:
         poll_s: float = 0.5,
         backoff: Backoff | None = None,
         engine_config: EngineConfig | None = None,
+        fence: Fence | None = None,
+        on_stale: Callable[[StaleLeaseError], None] | None = None,
     ) -> None:
+        """``fence``: the fencing token of a worker leading the deployment under a lease; the
+        counters and a failure are written under it, and a refused (stale) write stops the
+        pipeline for good and is reported to ``on_stale``."""
         if not sources:
             raise ConfigError("overt run needs at least one --source")
         self.store = store
@@ -118,6 +132,8 @@ class PipelineSupervisor:
         self.poll_s = poll_s
         self.backoff = backoff or Backoff()
         self.engine_config = engine_config  # what each worker process builds its engine from
+        self.fence = fence
+        self.on_stale = on_stale
         self.deployments = DeploymentService(store)
         self.status = SupervisorStatus()
         self._stop = threading.Event()
@@ -128,6 +144,7 @@ class PipelineSupervisor:
         self._faces_recorded = 0
         self._launching = False
         self._gave_up = False
+        self._fenced = False  # for good: a stale leader never runs this deployment again
         self._snapshot: LiveSnapshot | None = None
         self._health_message = ""
         self.preview: LivePreview | None = None
@@ -158,8 +175,19 @@ class PipelineSupervisor:
             except Exception as exc:  # the supervisor must survive anything and keep the server up
                 self._failed(exc)
 
+    def _stale(self, exc: StaleLeaseError) -> None:
+        """Another worker leads this deployment now: never write or retry again."""
+        self._fenced = True
+        self.status.failed = "fenced: another worker leads this deployment"
+        if self.on_stale is not None:
+            self.on_stale(exc)
+
     def _failed(self, exc: Exception) -> None:
         launching, self._launching = self._launching, False
+        if isinstance(exc, StaleLeaseError):
+            self._stale(exc)
+            self._halt("fenced: another worker leads this deployment")
+            return
         self._halt("pipeline failed")
         what = str(exc) if isinstance(exc, OvertError) else f"{exc.__class__.__name__}: {exc}"
         self.status.last_error = what
@@ -171,7 +199,9 @@ class PipelineSupervisor:
             self.status.history.append(reason)
             self._camera(False, reason)
             try:
-                self.deployments.fail(self.deployment_id, reason)
+                self.deployments.fail(self.deployment_id, reason, fence=self.fence)
+            except StaleLeaseError as stale:
+                self._stale(stale)
             except Exception:
                 log.exception("deployment %d: recording the failure failed", self.deployment_id)
             return
@@ -180,6 +210,9 @@ class PipelineSupervisor:
         self._camera(False, f"error: {what}; retrying in {delay:.0f} s")
 
     def _step(self) -> None:
+        if self._fenced:
+            self._halt("fenced: another worker leads this deployment")
+            return
         active = self.deployments.is_active(self.deployment_id)  # also applies the automatic stop
         p = self._pipeline
         if p is None:
@@ -275,7 +308,7 @@ class PipelineSupervisor:
     def _record_faces(self, p: Pipeline | ProcessPipeline) -> None:
         faces = p.counters().faces_processed
         if faces > self._faces_recorded:
-            self.deployments.record_faces_processed(self.deployment_id, faces - self._faces_recorded)
+            self.deployments.record_faces_processed(self.deployment_id, faces - self._faces_recorded, fence=self.fence)
             self.status.faces += faces - self._faces_recorded
             self._faces_recorded = faces
 
@@ -288,8 +321,13 @@ class PipelineSupervisor:
             counters = p.close()
             faces = counters.faces_processed
             if faces > self._faces_recorded:
-                self.deployments.record_faces_processed(self.deployment_id, faces - self._faces_recorded)
-                self.status.faces += faces - self._faces_recorded
+                try:
+                    self.deployments.record_faces_processed(
+                        self.deployment_id, faces - self._faces_recorded, fence=self.fence
+                    )
+                    self.status.faces += faces - self._faces_recorded
+                except StaleLeaseError as exc:
+                    self._stale(exc)
             self.status.alerts += counters.alerts
         finally:
             self._faces_recorded = 0

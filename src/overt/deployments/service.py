@@ -19,10 +19,11 @@ from pathlib import Path
 from overt.deployments.policy import PolicyService
 from overt.deployments.thresholds import live_threshold
 from overt.domain.deployments import Deployment, DeploymentPlan, DeploymentState
+from overt.domain.leases import Fence
 from overt.domain.users import Permission, Role, User
 from overt.errors import AuthError, ConfigError, GovernanceError, InputError
 from overt.evaluation.profiles import ModelProfile, load_profile
-from overt.store.repositories import SnapshotInfo
+from overt.store.repositories import LeaseRepository, SnapshotInfo
 from overt.store.store import Store, Tx
 from overt.watchlist.snapshots import LookAlike, expected_false_alerts_per_1000, freeze_snapshot
 
@@ -265,12 +266,15 @@ class DeploymentService:
             tx.audit.append(actor.name, "deployment.stopped", f"deployment:{d.id}", {"reason": reason})
             return d
 
-    def fail(self, deployment_id: int, reason: str) -> Deployment | None:
+    def fail(self, deployment_id: int, reason: str, *, fence: Fence | None = None) -> Deployment | None:
         """The runtime could not run an active deployment and will not retry: stop it with
         ``reason`` (e.g. ``failed to start: ...``), persisted and audited once. None when the
-        deployment is no longer active (someone stopped it meanwhile)."""
+        deployment is no longer active (someone stopped it meanwhile). ``fence``: a leading
+        worker's fencing token (a stale one raises :class:`~overt.errors.StaleLeaseError`)."""
         reason = reason.strip()[:500] or "failed"
         with self._tx() as (tx, _):
+            if fence is not None:
+                LeaseRepository(tx.session).check_fence(fence)
             d = tx.deployments.get(deployment_id)
             if d.state is not DeploymentState.ACTIVE:
                 return None
@@ -301,10 +305,12 @@ class DeploymentService:
         self.store.db.checkpoint()
         return d
 
-    def record_faces_processed(self, deployment_id: int, n: int) -> None:
+    def record_faces_processed(self, deployment_id: int, n: int, *, fence: Fence | None = None) -> None:
         """Faces processed (= faces searched against the watch list, ``Counters.faces_processed``),
-        for the transparency report's false alerts per 1,000 faces."""
+        for the transparency report's false alerts per 1,000 faces; under ``fence`` as :meth:`fail`."""
         with self.store.transaction() as tx:
+            if fence is not None:
+                LeaseRepository(tx.session).check_fence(fence)
             tx.deployments.add_faces_processed(deployment_id, n)
 
     def is_active(self, deployment_id: int) -> bool:

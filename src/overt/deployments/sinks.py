@@ -9,6 +9,7 @@ runtime does not depend on the web layer.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -16,6 +17,8 @@ import numpy.typing as npt
 
 from overt.alerts.review import AlertService, IncomingAlert
 from overt.domain.alerts import Alert
+from overt.domain.leases import Fence
+from overt.errors import StaleLeaseError
 from overt.pipeline.redact import thumbnail_jpeg
 
 
@@ -38,7 +41,11 @@ class AlertPublisher(Protocol):
 
 
 class StoreAlertSink:
-    """Alerts of the local pipeline into the store (sealed crop), then pushed to consoles."""
+    """Alerts of the local pipeline into the store (sealed crop), then pushed to consoles.
+
+    ``fence``: a worker leading the deployment under a lease writes under its fencing token; a
+    refused (stale) write is reported to ``on_stale`` and raised, so the pipeline stops at once.
+    """
 
     def __init__(
         self,
@@ -47,15 +54,28 @@ class StoreAlertSink:
         *,
         notifier: AlertPublisher | None = None,
         live: LiveFrames | None = None,
+        fence: Fence | None = None,
+        on_stale: Callable[[StaleLeaseError], None] | None = None,
     ) -> None:
         self.alerts = alerts
         self.deployment_id = deployment_id
         self.notifier = notifier
         self.live = live
+        self.fence = fence
+        self.on_stale = on_stale
         self.stored = 0
+        self.refused = 0
 
     def emit(self, alert: Alert) -> None:
-        alert_id, dup = self.alerts.ingest("pipeline", self.deployment_id, IncomingAlert.from_alert(alert), local=True)
+        try:
+            alert_id, dup = self.alerts.ingest(
+                "pipeline", self.deployment_id, IncomingAlert.from_alert(alert), local=True, fence=self.fence
+            )
+        except StaleLeaseError as exc:
+            self.refused += 1
+            if self.on_stale is not None:
+                self.on_stale(exc)
+            raise
         if dup:
             return
         self.stored += 1

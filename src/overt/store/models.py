@@ -302,6 +302,8 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(128))
     expires_s: Mapped[float] = mapped_column(Float)
     acquired_s: Mapped[float] = mapped_column(Float)
+    # the fencing token: +1 at each acquisition by a new holder, never reset (migration 0005_fencing)
+    epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class WebSessionRow(Base):

@@ -1,0 +1,148 @@
+"""Fencing tokens on a deployment's lease (SQLite and PostgreSQL): each new holder gets the next
+epoch, a write under an older one is refused in its own transaction (nothing stored), and the
+refused leader stops its work at once."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from overt.alerts.review import AlertService, IncomingAlert
+from overt.deployments import DeploymentService
+from overt.deployments.leases import Leadership, LeaseService, deployment_lease
+from overt.deployments.sinks import StoreAlertSink
+from overt.domain.clock import FakeClock
+from overt.domain.leases import Fence
+from overt.errors import InputError, StaleLeaseError
+from overt.store import Store
+from overt.store.models import AlertDetailsRow, AlertRow, DeploymentRow
+from tests.alerts.conftest import make_alert
+from tests.gov_helpers import add_entry, plan, publish_late, users
+
+TTL_S = 0.6
+
+
+def _active(store: Store, clock: FakeClock) -> int:
+    u = users(store)
+    add_entry(store, "CASE-1", 1)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(clock.now()))
+    svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
+    svc.start(u["op"], d.id)
+    return d.id
+
+
+def _alert(clock: FakeClock, alert_id: str) -> IncomingAlert:
+    return IncomingAlert.from_alert(replace(make_alert(alert_id, subject="1"), alerted_at=clock.now()))
+
+
+def _stored(store: Store) -> int:
+    with store.db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(AlertRow)) or 0)
+
+
+def _faces(store: Store, dep: int) -> int:
+    with store.db.session() as s:
+        return int(s.scalar(select(DeploymentRow.faces_processed).where(DeploymentRow.id == dep)) or 0)
+
+
+def _taken_over(leases: LeaseService, name: str) -> tuple[Fence, Fence]:
+    """A takes the lease, it expires (A paused), B takes it over: (A's fence, B's fence)."""
+    a = leases.acquire(name, "a")
+    assert a is not None
+    time.sleep(TTL_S + 0.2)
+    b = leases.acquire(name, "b")
+    assert b is not None
+    return a, b
+
+
+def test_each_new_holder_gets_the_next_token_and_it_never_goes_back(store: Store) -> None:
+    leases = LeaseService(store, ttl_s=TTL_S)
+    name = deployment_lease(1)
+    a, b = _taken_over(leases, name)
+    assert (a.token, b.token) == (1, 2)
+    assert leases.acquire(name, "b") == b  # a renewal keeps the token
+    assert leases.acquire(name, "a") is None
+    assert leases.release(name, "b")
+    assert leases.get(name) is None  # released ...
+    again = leases.acquire(name, "a")
+    assert again is not None
+    assert again.token == 3  # ... but its epoch is kept: a token is never issued twice
+    with pytest.raises(InputError):
+        Fence(name, 0)
+
+
+def test_a_stale_leaders_writes_are_refused_and_nothing_is_stored(store: Store, clock: FakeClock) -> None:
+    dep = _active(store, clock)
+    alerts, deployments = AlertService(store), DeploymentService(store)
+    a, b = _taken_over(LeaseService(store, ttl_s=TTL_S), deployment_lease(dep))
+
+    with pytest.raises(StaleLeaseError, match=r"fencing token 1 is stale \(the lease is at epoch 2\)"):
+        alerts.ingest("pipeline", dep, _alert(clock, "from-a"), local=True, fence=a)
+    assert _stored(store) == 0
+    with pytest.raises(StaleLeaseError):
+        deployments.record_faces_processed(dep, 5, fence=a)
+    with pytest.raises(StaleLeaseError):
+        deployments.fail(dep, "failed to start: camera", fence=a)
+    assert _faces(store, dep) == 0
+    assert deployments.is_active(dep)  # the stale leader could not stop it
+
+    stored, dup = alerts.ingest("pipeline", dep, _alert(clock, "from-b"), local=True, fence=b)
+    assert not dup
+    deployments.record_faces_processed(dep, 5, fence=b)
+    assert _stored(store) == 1
+    assert _faces(store, dep) == 5
+    with store.db.session() as s:
+        details = s.get(AlertDetailsRow, stored)
+        assert details is not None
+        assert json.loads(details.details_json)["lease_epoch"] == 2  # which tenure wrote it
+
+
+def test_a_refused_leader_stops_its_work(store: Store, clock: FakeClock) -> None:
+    """Leader A is paused past its lease (it does not tick); B takes over; A resumes and its
+    pipeline's next alert is refused before its lease thread has noticed: the sink raises (the
+    pipeline stops), nothing is stored, and A's lease thread stops the work at once."""
+    dep = _active(store, clock)
+    leases = LeaseService(store, ttl_s=TTL_S)
+    events: list[str] = []
+    a = Leadership(
+        leases,
+        deployment_lease(dep),
+        holder="a",
+        on_gain=lambda: events.append("a+"),
+        on_lose=events.append,
+        renew_s=0.1,
+    )
+    b = Leadership(
+        leases,
+        deployment_lease(dep),
+        holder="b",
+        on_gain=lambda: events.append("b+"),
+        on_lose=events.append,
+        renew_s=0.1,
+    )
+    a.tick()
+    assert a.fence == Fence(deployment_lease(dep), 1)
+    sink = StoreAlertSink(AlertService(store), dep, fence=a.fence, on_stale=a.fenced)
+    sink.emit(replace(make_alert("before", subject="1"), alerted_at=clock.now()))
+    time.sleep(TTL_S + 0.2)  # A is paused: no renewal
+    b.tick()
+    assert b.leader
+    assert b.fence == Fence(deployment_lease(dep), 2)
+    with pytest.raises(StaleLeaseError):
+        sink.emit(replace(make_alert("after", subject="1"), alerted_at=clock.now()))
+    assert (sink.stored, sink.refused, a.refused) == (1, 1, 1)
+    assert _stored(store) == 1
+    a.start()  # A's lease thread runs again: it stops the work on its first round
+    deadline = time.monotonic() + 5
+    while a.leader:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    a.stop()
+    assert events == ["a+", "b+", "fenced: another worker took the lease over"]
+    assert a.fence is None
