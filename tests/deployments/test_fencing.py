@@ -5,6 +5,7 @@ refused leader stops its work at once."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import replace
 
@@ -17,9 +18,10 @@ from overt.deployments.leases import Leadership, LeaseService, deployment_lease
 from overt.deployments.sinks import StoreAlertSink
 from overt.domain.clock import FakeClock
 from overt.domain.leases import Fence
-from overt.errors import InputError, StaleLeaseError
+from overt.errors import InputError, StaleLeaseError, StorageError
 from overt.store import Store
 from overt.store.models import AlertDetailsRow, AlertRow, DeploymentRow
+from overt.store.repositories.leases import IDLE_LOCK_MS, LeaseRepository
 from tests.alerts.conftest import make_alert
 from tests.gov_helpers import add_entry, plan, publish_late, users
 
@@ -146,3 +148,34 @@ def test_a_refused_leader_stops_its_work(store: Store, clock: FakeClock) -> None
     a.stop()
     assert events == ["a+", "b+", "fenced: another worker took the lease over"]
     assert a.fence is None
+
+
+def test_a_leader_frozen_inside_a_write_cannot_block_the_takeover(store: Store) -> None:
+    """PostgreSQL: a fenced write locks the lease row until it commits; a leader frozen mid-write
+    (SIGSTOP) would hold that lock for ever, so the server ends such an idle transaction."""
+    if store.db.is_sqlite:
+        pytest.skip("SQLite: one host, BEGIN IMMEDIATE; the frozen-client timeout is PostgreSQL's")
+    leases = LeaseService(store, ttl_s=TTL_S)
+    name = deployment_lease(9)
+    a = leases.acquire(name, "a")
+    assert a is not None
+    outcome: list[BaseException | None] = []
+
+    def frozen_write() -> None:
+        try:
+            with store.db.session() as s:
+                LeaseRepository(s).check_fence(a)
+                time.sleep(IDLE_LOCK_MS / 1000 + 1.5)  # the process is frozen with the row locked
+            outcome.append(None)
+        except Exception as exc:
+            outcome.append(exc)
+
+    t = threading.Thread(target=frozen_write)
+    t.start()
+    time.sleep(TTL_S + 0.2)
+    b = leases.acquire(name, "b")  # waits for the lock until the server ends A's transaction
+    t.join()
+    assert b is not None
+    assert b.token == 2
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], StorageError)  # the frozen writer's transaction was ended

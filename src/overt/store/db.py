@@ -44,6 +44,11 @@ def _is_corrupt(exc: BaseException) -> bool:
     return any(m in str(exc).lower() for m in _CORRUPT_MARKERS)
 
 
+def _is_idle_timeout(exc: DBAPIError) -> bool:
+    """PostgreSQL ended a transaction left idle too long (a frozen process; see leases.IDLE_LOCK_MS)."""
+    return getattr(exc.orig, "sqlstate", None) == "25P03"
+
+
 def storage_error(exc: BaseException) -> StorageError:
     """Translate a database/OS failure into a one-line :class:`StorageError`."""
     if _is_corrupt(exc):
@@ -152,7 +157,7 @@ class Database:
         except OverflowError:
             raise InputError("a number is out of range (ids are at most 2147483647)") from None
         except DBAPIError as exc:
-            if _is_disk_full(exc) or _is_corrupt(exc):
+            if _is_disk_full(exc) or _is_corrupt(exc) or _is_idle_timeout(exc):
                 raise storage_error(exc) from None
             raise
         finally:

@@ -10,6 +10,7 @@ expired). The holder writes under its :class:`~overt.domain.leases.Fence`; :meth
 called inside the write's own transaction, locks the lease row (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite transactions are ``BEGIN IMMEDIATE``, so the writer holds the database's
 write lock already) and refuses a stale token, so a takeover and a stale write cannot interleave.
+A transaction holding a lease row that goes idle for :data:`IDLE_LOCK_MS` is ended by PostgreSQL.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ _NOW_SQL = {
     "postgresql": "SELECT extract(epoch from clock_timestamp())::float8",
     "sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0",
 }
+
+IDLE_LOCK_MS = 2000
+"""PostgreSQL: a transaction that locks a lease row and then goes idle this long (its process
+was frozen mid-transaction) is ended by the server, so a frozen leader cannot block a takeover
+(at most the shortest lease time to live, ``overt worker --lease-ttl`` >= 2 s)."""
 
 RELEASED = ""
 """The holder of a released lease (the row stays: its epoch must never go back)."""
@@ -49,6 +55,13 @@ class LeaseRepository:
     def now_s(self) -> float:
         """The database's wall clock in epoch seconds."""
         return float(self.s.execute(text(_NOW_SQL[self.s.get_bind().dialect.name])).scalar_one())
+
+    def _bound_idle_lock(self) -> bool:
+        """PostgreSQL (True): this transaction is ended if it idles :data:`IDLE_LOCK_MS` holding the row."""
+        if self.s.get_bind().dialect.name != "postgresql":
+            return False
+        self.s.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_LOCK_MS}"))
+        return True
 
     def take(self, name: str, holder: str, ttl_s: float) -> Fence | None:
         """Take or renew ``name`` for ``ttl_s`` seconds: the fence ``holder`` now writes under, or
@@ -106,7 +119,7 @@ class LeaseRepository:
         lease's current epoch and the lease is held. The lease row stays locked until the
         transaction ends, so no takeover commits between this check and the write."""
         q = select(LeaseRow.epoch, LeaseRow.holder).where(LeaseRow.name == fence.name)
-        if self.s.get_bind().dialect.name == "postgresql":
+        if self._bound_idle_lock():
             q = q.with_for_update()
         row = self.s.execute(q).first()
         if row is None or row.holder == RELEASED or int(row.epoch) != fence.token:
