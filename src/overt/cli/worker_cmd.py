@@ -79,7 +79,11 @@ def register(app: typer.Typer) -> None:
             err_console().print(f"worker: deployment {deployment} released ({why})")
 
         leadership = Leadership(
-            LeaseService(store, ttl_s=lease_ttl_s), deployment_lease(deployment), on_gain=gain, on_lose=lose
+            LeaseService(store, ttl_s=lease_ttl_s),
+            deployment_lease(deployment),
+            on_gain=gain,
+            on_lose=lose,
+            renew_s=min(1.0, lease_ttl_s / 3),  # at least twice per time to live, even at the least (2 s)
         )
         stop = threading.Event()
 
