@@ -208,7 +208,8 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
 
 def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine: FaceEngine) -> None:
     """``overt run --workers 2``: the supervisor runs the deployment's two cameras in two worker
-    processes; both cameras' alerts land in the store, under the one-process camera ids."""
+    processes; both cameras' alerts land in the store, under the one-process camera ids; the
+    console's live view gets the first camera's redacted frames back from its worker process."""
     from overt.config import PipelineConfig
 
     clip = make_clip(engine, tmp_path / "clip.mp4", seconds=2.5)
@@ -221,7 +222,8 @@ def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine
         dep,
         [str(clip), str(clip)],
         engine_factory=lambda: engine,
-        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier, live=svc.live),
+        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier),  # no alert thumbnails
+        live=svc.live,
         pipeline_config=PipelineConfig(workers=2),
         engine_config=EngineConfig(),
         realtime=False,
@@ -238,6 +240,12 @@ def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine
             found = tx.alerts.find(dep)
         assert sorted({a.camera_id for a in found}) == ["cam-1", "cam-2"]
         assert sup.status.faces >= 2
+        assert sup.preview is not None
+        assert sup.preview.published >= 1  # redacted previews from the worker, not alert thumbnails
+        state = svc.live.get(dep)
+        assert state is not None
+        assert state.frame_jpeg is not None
+        assert state.frame_jpeg.startswith(b"\xff\xd8")
     finally:
         sup.stop()
         server.stop()

@@ -67,3 +67,35 @@ def test_two_workers_each_process_their_cameras(
     assert sorted(a.camera_id for a in sink.alerts) == ["cam-1", "cam-2"]
     assert {a.subject for a in sink.alerts} == {"subject-001"}
     assert counters.alerts == 2
+
+
+def test_a_workers_preview_is_throttled_and_dropped_when_the_parent_is_behind() -> None:
+    """The preview tap never waits: at most one thumbnail per interval, and a full queue drops it."""
+    import queue as q
+
+    from overt.pipeline.workers import _PreviewTap
+
+    previews: q.Queue[tuple[str, bytes]] = q.Queue(maxsize=1)
+    tap = _PreviewTap(previews, "cam-1", every_s=3600.0, longer_side_px=64)
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    for _ in range(5):
+        tap.write(frame)
+    camera_id, jpeg = previews.get_nowait()
+    assert (camera_id, tap.frames, tap.dropped) == ("cam-1", 5, 0)  # one per interval
+    assert jpeg.startswith(b"\xff\xd8")
+    fast = _PreviewTap(previews, "cam-1", every_s=1e-9, longer_side_px=64)
+    for _ in range(3):
+        fast.write(frame)
+    assert previews.qsize() == 1
+    assert fast.dropped == 2  # the parent did not keep up: dropped, never waited for
+
+
+def test_previewed_cameras_are_chosen_before_the_start() -> None:
+    from overt.matching.gallery import ExactGallery
+
+    gallery = ExactGallery(["1"], np.ones((1, 4), np.float32), model_id="m")
+    p = ProcessPipeline(["a.mp4", "b.mp4", "c.mp4"], gallery, [], workers=2)
+    p.preview(["cam-2", "cam-9"], lambda camera_id, jpeg: None)
+    assert [j.preview for j in p._jobs] == [(), ("cam-2",)]  # cam-2 runs in the second worker
+    with pytest.raises(ConfigError):
+        p.preview(["cam-1"], lambda camera_id, jpeg: None, every_s=0)

@@ -289,8 +289,14 @@ class PipelineSupervisor:
         """Feed the live view from the pipeline's redaction (its per-camera frame writer slot).
 
         The pipeline has no public frame hook yet; it writes redacted frames to a camera's
-        ``annotator`` (normally a video file). Only the first camera is previewed.
+        ``annotator`` (normally a video file). Only the first camera is previewed. Cameras in
+        worker processes send their redacted thumbnails back (``ProcessPipeline.preview``).
         """
+        if isinstance(p, ProcessPipeline):
+            if self.live is not None and p.camera_ids:
+                self.preview = LivePreview(self.live, self.deployment_id, camera_id=p.camera_ids[0])
+                p.preview([p.camera_ids[0]], self.preview.publish_jpeg, every_s=self.preview.every_s)
+            return
         cams = getattr(p, "_cams", None)
         if not cams or not hasattr(cams[0], "annotator") or cams[0].annotator is not None or self.live is None:
             return

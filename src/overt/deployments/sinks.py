@@ -121,5 +121,13 @@ class LivePreview:
         self.live.update_frame(self.deployment_id, thumbnail_jpeg(frame, self.longer_side_px))
         self.published += 1
 
+    def publish_jpeg(self, camera_id: str, jpeg: bytes) -> None:
+        """A redacted thumbnail made in a worker process (``overt run --workers N``, at most one per
+        ``every_s``): the camera's heartbeat, and the live view's frame for the previewed camera."""
+        self.live.beat(self.deployment_id, camera_id)
+        if camera_id == self.camera_id:
+            self.live.update_frame(self.deployment_id, jpeg)
+            self.published += 1
+
     def close(self) -> None:
         return None

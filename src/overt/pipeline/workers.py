@@ -8,8 +8,12 @@ gallery over its pipe (memory only, never a file). Camera ids are those of the o
 pipeline (``cam-1..cam-n`` in URI order), so alerts read the same either way.
 
 Only alerts, counters and error messages come back from a child, over a queue; the parent
-hands alerts to its sinks from one thread. The object behaves like a ``Pipeline`` for the
-deployment runtime: ``start``, ``wait``, ``counters``, ``revoke``, ``stop``, ``close``.
+hands alerts to its sinks from one thread. With :meth:`ProcessPipeline.preview`, a child also
+sends the live view's redacted frames of the previewed cameras (every face that matches nobody
+blurred, as in one process): a JPEG thumbnail at most every ``every_s`` per camera, on a small
+queue of its own; a thumbnail is dropped, never waited for, when the parent is behind. The
+object behaves like a ``Pipeline`` for the deployment runtime: ``start``, ``wait``,
+``counters``, ``revoke``, ``stop``, ``close``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import os
 import pickle
 import queue
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as MpEvent
 from typing import TYPE_CHECKING, Any
@@ -32,6 +37,7 @@ from overt.domain.alerts import Alert
 from overt.errors import ConfigError, OvertError
 from overt.matching.gallery import Gallery
 from overt.pipeline.counters import Counters
+from overt.pipeline.redact import thumbnail_jpeg
 
 if TYPE_CHECKING:
     from overt.crypto.signing import SigningKey
@@ -75,9 +81,47 @@ class _Job:
     realtime: bool
     signer: SigningKey | None = None
     snapshot_id: str | None = None
+    preview: tuple[str, ...] = ()
+    preview_every_s: float = 0.5
+    preview_px: int = 640
 
 
-def _child(job: _Job, out: Any, stop: MpEvent, control: Any) -> None:
+class _PreviewTap:
+    """A previewed camera's redacted frames (the runner's frame-writer slot): a JPEG thumbnail
+    at most every ``every_s`` onto the bounded preview queue, dropped when it is full."""
+
+    def __init__(self, previews: Any, camera_id: str, every_s: float, longer_side_px: int) -> None:
+        self.previews = previews
+        self.camera_id = camera_id
+        self.every_s = every_s
+        self.longer_side_px = longer_side_px
+        self.fps = 25.0
+        self.frames = 0
+        self.dropped = 0
+        self._last = -float("inf")
+
+    def write(self, frame: Any) -> None:
+        self.frames += 1
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        try:
+            self.previews.put_nowait((self.camera_id, thumbnail_jpeg(frame, self.longer_side_px)))
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self) -> None:
+        return None
+
+
+def _tap_previews(pipe: object, job: _Job, previews: Any) -> None:
+    for cam in getattr(pipe, "_cams", ()):
+        if cam.camera_id in job.preview and cam.annotator is None:
+            cam.annotator = _PreviewTap(previews, cam.camera_id, job.preview_every_s, job.preview_px)
+
+
+def _child(job: _Job, out: Any, stop: MpEvent, control: Any, previews: Any) -> None:
     """A worker process: its camera group's pipeline; alerts and counters go to ``out``."""
     from overt.config import build_engine
     from overt.pipeline.compose import compose_pipeline
@@ -96,6 +140,8 @@ def _child(job: _Job, out: Any, stop: MpEvent, control: Any) -> None:
             realtime=job.realtime, camera_ids=job.camera_ids, signer=job.signer, snapshot_id=job.snapshot_id,
         )  # fmt: skip
         out.put(("pid", job.worker, os.getpid()))
+        previews.cancel_join_thread()  # a thumbnail still buffered at exit is simply lost
+        _tap_previews(pipe, job, previews)
         pipe.start()
         try:
             while not pipe.wait(0.25) and not stop.is_set():
@@ -165,20 +211,63 @@ class ProcessPipeline:
         self._all_done = threading.Event()
         self._pump: threading.Thread | None = None
         self._closed = False
+        self.camera_ids = tuple(ids)
+        self._previews: Any = self._ctx.Queue(maxsize=2 * len(self._jobs))
+        self._on_preview: Callable[[str, bytes], None] | None = None
+        self._preview_pump: threading.Thread | None = None
 
     @property
     def workers(self) -> int:
         return len(self._jobs)
 
+    def preview(
+        self,
+        camera_ids: Sequence[str],
+        on_frame: Callable[[str, bytes], None],
+        *,
+        every_s: float = 0.5,
+        longer_side_px: int = 640,
+    ) -> None:
+        """Before :meth:`start`: send these cameras' redacted frames (JPEG) to ``on_frame(camera_id,
+        jpeg)``, on a thread of their own, at most one per camera every ``every_s``."""
+        if self._procs:
+            raise ConfigError("choose the previewed cameras before the pipeline starts")
+        if every_s <= 0:
+            raise ConfigError("a preview needs a positive interval")
+        wanted = tuple(c for c in camera_ids if c in self.camera_ids)
+        self._jobs = [
+            replace(j, preview=tuple(c for c in wanted if c in j.camera_ids), preview_every_s=every_s,
+                    preview_px=longer_side_px)
+            for j in self._jobs
+        ]  # fmt: skip
+        self._on_preview = on_frame
+
     def start(self) -> None:
         for job, control in zip(self._jobs, self._controls, strict=True):
             p = self._ctx.Process(
-                target=_child, args=(job, self._out, self._stop, control), name=f"overt-worker-{job.worker}"
+                target=_child,
+                args=(job, self._out, self._stop, control, self._previews),
+                name=f"overt-worker-{job.worker}",
             )
             p.start()
             self._procs.append(p)
         self._pump = threading.Thread(target=self._pump_loop, name="overt-worker-pump", daemon=True)
         self._pump.start()
+        if self._on_preview is not None:
+            self._preview_pump = threading.Thread(target=self._preview_loop, name="overt-worker-preview", daemon=True)
+            self._preview_pump.start()
+
+    def _preview_loop(self) -> None:
+        on_frame = self._on_preview
+        while on_frame is not None and not self._all_done.is_set():
+            try:
+                camera_id, jpeg = self._previews.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            try:
+                on_frame(camera_id, jpeg)
+            except Exception:
+                log.exception("live preview of camera %s failed", camera_id)
 
     def _pump_loop(self) -> None:
         while len(self._done) < len(self._jobs):
@@ -249,6 +338,8 @@ class ProcessPipeline:
                 p.join(5.0)
         if self._pump is not None:
             self._pump.join(2.0)
+        if self._preview_pump is not None:
+            self._preview_pump.join(2.0)
         counters = self.counters()
         with self._lock:
             errors = list(self._errors)
