@@ -88,3 +88,29 @@ def test_ann_agrees_with_exact_search() -> None:
     for e, a in zip(e_res, a_res, strict=True):
         if e[0].subject == a[0].subject:
             assert a[0].similarity == pytest.approx(e[0].similarity, abs=1e-4)
+
+
+def _search_in_child(g: Gallery, probes: npt.NDArray[np.float32]) -> list[tuple[str, ...]]:
+    return [tuple(c.subject for c in r) for r in g.search(probes, k=3)]
+
+
+def test_hnsw_gallery_is_handed_to_a_worker_process() -> None:
+    """``overt run --workers N`` hands the gallery to each spawned worker over a pipe (pickle):
+    the HNSW graph arrives whole (its faiss serialisation) and answers as in the parent."""
+    import multiprocessing as mp
+    import pickle
+
+    from overt.pipeline.workers import ProcessPipeline
+
+    rng = np.random.default_rng(3)
+    vecs = unit(rng, 400)
+    subs = [f"s{i % 100}" for i in range(400)]
+    g = FaissHnswGallery(subs, vecs, model_id="m", ef_search=77)
+    copy = pickle.loads(pickle.dumps(g))
+    assert copy._index.hnsw.efSearch == 77
+    probes = noisy(rng, vecs[:20], 0.05)
+    here = _search_in_child(g, probes)
+    assert _search_in_child(copy, probes) == here
+    with mp.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_search_in_child, (g, probes)) == here
+    ProcessPipeline(["a.mp4", "b.mp4"], g, [], workers=2)  # accepted (it once could be refused)

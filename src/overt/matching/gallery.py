@@ -177,6 +177,24 @@ class FaissHnswGallery:
     def subjects(self) -> tuple[str, ...]:
         return self._names
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled for worker processes (``overt run --workers N``, over a pipe, memory only): the
+        graph travels as faiss's own serialisation, so the hand-over does not depend on whether
+        this faiss version can pickle an index itself, and the child need not rebuild it."""
+        import faiss
+
+        state = dict(self.__dict__)
+        state["_index"] = faiss.serialize_index(self._index)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        import faiss
+
+        state = dict(state)
+        index = faiss.deserialize_index(np.asarray(state.pop("_index"), dtype=np.uint8))
+        self.__dict__.update(state)
+        self.__dict__["_index"] = index
+
     def __repr__(self) -> str:
         return f"FaissHnswGallery(templates={self._n}, subjects={len(self._names)}, model_id={self.model_id!r})"
 
