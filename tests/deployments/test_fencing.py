@@ -23,20 +23,9 @@ from overt.store import Store
 from overt.store.models import AlertDetailsRow, AlertRow, DeploymentRow
 from overt.store.repositories.leases import IDLE_LOCK_MS, LeaseRepository
 from tests.alerts.conftest import make_alert
-from tests.gov_helpers import add_entry, plan, publish_late, users
+from tests.deployments.test_runtime import _active
 
 TTL_S = 0.6
-
-
-def _active(store: Store, clock: FakeClock) -> int:
-    u = users(store)
-    add_entry(store, "CASE-1", 1)
-    svc = DeploymentService(store)
-    d = svc.create(u["op"], plan(clock.now()))
-    svc.authorise(u["officer"], d.id)
-    publish_late(svc, u, d.id)
-    svc.start(u["op"], d.id)
-    return d.id
 
 
 def _alert(clock: FakeClock, alert_id: str) -> IncomingAlert:
@@ -80,7 +69,7 @@ def test_each_new_holder_gets_the_next_token_and_it_never_goes_back(store: Store
 
 
 def test_a_stale_leaders_writes_are_refused_and_nothing_is_stored(store: Store, clock: FakeClock) -> None:
-    dep = _active(store, clock)
+    dep = _active(store, clock, entries=1)
     alerts, deployments = AlertService(store), DeploymentService(store)
     a, b = _taken_over(LeaseService(store, ttl_s=TTL_S), deployment_lease(dep))
 
@@ -109,24 +98,19 @@ def test_a_refused_leader_stops_its_work(store: Store, clock: FakeClock) -> None
     """Leader A is paused past its lease (it does not tick); B takes over; A resumes and its
     pipeline's next alert is refused before its lease thread has noticed: the sink raises (the
     pipeline stops), nothing is stored, and A's lease thread stops the work at once."""
-    dep = _active(store, clock)
+    dep = _active(store, clock, entries=1)
     leases = LeaseService(store, ttl_s=TTL_S)
     events: list[str] = []
-    a = Leadership(
-        leases,
-        deployment_lease(dep),
-        holder="a",
-        on_gain=lambda: events.append("a+"),
-        on_lose=events.append,
-        renew_s=0.1,
-    )
-    b = Leadership(
-        leases,
-        deployment_lease(dep),
-        holder="b",
-        on_gain=lambda: events.append("b+"),
-        on_lose=events.append,
-        renew_s=0.1,
+    a, b = (
+        Leadership(
+            leases,
+            deployment_lease(dep),
+            holder=who,
+            on_gain=lambda who=who: events.append(f"{who}+"),  # type: ignore[misc]
+            on_lose=events.append,
+            renew_s=0.1,
+        )
+        for who in "ab"
     )
     a.tick()
     assert a.fence == Fence(deployment_lease(dep), 1)

@@ -86,19 +86,19 @@ class _Job:
     preview_px: int = 640
 
 
+@dataclass(eq=False)
 class _PreviewTap:
     """A previewed camera's redacted frames (the runner's frame-writer slot): a JPEG thumbnail
     at most every ``every_s`` onto the bounded preview queue, dropped when it is full."""
 
-    def __init__(self, previews: Any, camera_id: str, every_s: float, longer_side_px: int) -> None:
-        self.previews = previews
-        self.camera_id = camera_id
-        self.every_s = every_s
-        self.longer_side_px = longer_side_px
-        self.fps = 25.0
-        self.frames = 0
-        self.dropped = 0
-        self._last = -float("inf")
+    previews: Any
+    camera_id: str
+    every_s: float
+    longer_side_px: int
+    fps: float = 25.0
+    frames: int = 0
+    dropped: int = 0
+    _last: float = -float("inf")
 
     def write(self, frame: Any) -> None:
         self.frames += 1
