@@ -163,3 +163,19 @@ def test_a_leader_frozen_inside_a_write_cannot_block_the_takeover(store: Store) 
     assert b.token == 2
     assert len(outcome) == 1
     assert isinstance(outcome[0], StorageError)  # the frozen writer's transaction was ended
+
+
+def test_a_leader_that_lost_its_lease_meanwhile_restarts_under_the_new_token(store: Store) -> None:
+    """A paused leader whose lease was taken over and given back before it ran again is not the
+    same tenure: it stops the work started under the old token and starts it again."""
+    leases = LeaseService(store, ttl_s=TTL_S)
+    name = deployment_lease(5)
+    events: list[str] = []
+    a = Leadership(leases, name, holder="a", on_gain=lambda: events.append("a+"), on_lose=events.append, renew_s=0.1)
+    a.tick()
+    time.sleep(TTL_S + 0.2)
+    assert leases.acquire(name, "b") is not None
+    assert leases.release(name, "b")
+    a.tick()
+    assert events == ["a+", "lease taken over by another worker meanwhile", "a+"]
+    assert a.fence == Fence(name, 3)
