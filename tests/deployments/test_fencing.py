@@ -179,3 +179,22 @@ def test_a_leader_that_lost_its_lease_meanwhile_restarts_under_the_new_token(sto
     a.tick()
     assert events == ["a+", "lease taken over by another worker meanwhile", "a+"]
     assert a.fence == Fence(name, 3)
+
+
+def test_a_stale_leader_cannot_fail_the_deployment_nor_retry(store: Store, clock: FakeClock) -> None:
+    """A permanent failure would stop the deployment: from a stale leader that write is refused,
+    the deployment keeps running under the new leader, and the stale one never launches again."""
+    from types import SimpleNamespace
+
+    from tests.deployments.test_runtime import _audit, _run
+
+    dep = _active(store, clock, entries=0)  # an empty watch list: a permanent failure at launch
+    a, _b = _taken_over(LeaseService(store, ttl_s=TTL_S), deployment_lease(dep))
+    refused: list[StaleLeaseError] = []
+    engine = SimpleNamespace(embedder=SimpleNamespace(model_id="arcface_w600k_mbf"))
+    sup = _run(store, dep, engine, [], fence=a, on_stale=refused.append)
+    assert sup.status.launches == 1  # not retried
+    assert len(refused) == 1
+    assert sup.status.failed == "fenced: another worker leads this deployment"
+    assert DeploymentService(store).is_active(dep)
+    assert _audit(store, "deployment.failed") == 0
