@@ -192,13 +192,14 @@ def create_app(
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    from overt.api.routes import admin, alerts, audit, deployments, public_settings, reports, watchlist
+    from overt.api.routes import admin, alerts, audit, deployments, heartbeats, public_settings, reports, watchlist
     from overt.api.routes import auth as auth_routes
     from overt.api.routes import console as console_routes
     from overt.web import public as public_pages
 
     for r in (auth_routes, admin, deployments, watchlist, alerts, reports, audit, public_settings, console_routes):
         app.include_router(r.router)
+    app.include_router(heartbeats.router)
     pages.install(app)
     public_pages.install(app)
     return app

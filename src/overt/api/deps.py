@@ -12,6 +12,7 @@ from overt.api.auth import Authenticator
 from overt.api.live import LiveHub
 from overt.api.notifier import AlertNotifier
 from overt.api.settings import ApiSettings
+from overt.deployments.liveness import Liveness
 from overt.deployments.service import DeploymentService
 from overt.store.store import Store
 
@@ -28,6 +29,11 @@ class Services:
     engine_factory: Any = None
     """Callable returning the face engine for enrolment (loaded on first use)."""
     _engine: Any = field(default=None, repr=False)
+    liveness: Liveness = field(init=False, repr=False)
+    """Camera heartbeats (in the database: every API process sees every pipeline's)."""
+
+    def __post_init__(self) -> None:
+        self.liveness = Liveness(self.store)
 
     def engine(self) -> Any:
         if self._engine is None:

@@ -2,7 +2,8 @@
 
 Frames reach the hub already redacted (every face that is not an alert blurred): from the
 local pipeline in ``overt run`` or with an edge alert's context thumbnail. Nothing here is
-written to disk; a restart forgets it.
+written to disk; a restart forgets it. Whether cameras are processing frames is not held here
+but in the database (:mod:`overt.deployments.liveness`), shared by every process.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import binascii
 import threading
 import time
 from dataclasses import dataclass
-
-from overt.pipeline.heartbeat import Heartbeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +27,6 @@ class LiveHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._state: dict[int, LiveState] = {}
-        self.heartbeats = Heartbeats()
-        """When each camera last had a frame processed (what "live" means in the console)."""
-
-    def beat(self, deployment_id: int, camera_id: str) -> None:
-        self.heartbeats.beat(deployment_id, camera_id)
 
     def set_camera(self, deployment_id: int, connected: bool, message: str = "") -> None:
         with self._lock:

@@ -17,7 +17,9 @@ class CameraBeatOut(BaseModel):
     last_frame_at_s: float = Field(description="Wall-clock time (epoch seconds) of the last processed frame.")
     age_s: float = Field(description="Seconds since that frame.")
     state: str = Field(description="live, stale or down.")
-    frames: int
+    frames: int = Field(description="Frames processed by the camera's current pipeline run.")
+    fps: float = Field(description="Frames processed per second lately.")
+    source: str = Field(description="pipeline (writing to this centre's database) or edge (an edge node's report).")
 
 
 class PipelineHealthOut(BaseModel):
@@ -38,6 +40,8 @@ def health_out(h: PipelineHealth) -> PipelineHealthOut:
                 age_s=c.age_s,
                 state=c.state,
                 frames=c.frames,
+                fps=c.fps,
+                source=c.source,
             )
             for c in h.cameras
         ],

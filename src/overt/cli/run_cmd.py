@@ -90,11 +90,15 @@ def register(app: typer.Typer) -> None:
             for url in urls:
                 if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
                     raise ConfigError("edge mode sends alerts over HTTPS only (http:// is allowed for localhost)")
+            from overt.deployments.edge_heartbeat import EdgeHeartbeat
+
+            beats = EdgeHeartbeat(server, token).start()  # the centre's console: "live", per camera
             sup = PipelineSupervisor(
                 store_,
                 deployment,
                 source,
                 engine_factory=st.engine,
+                heartbeat=beats,
                 # The central ingest keeps the probe crop (sealed): the body carries it over HTTPS.
                 sink_factory=lambda: WebhookSink(
                     urls,
@@ -130,6 +134,7 @@ def register(app: typer.Typer) -> None:
                 stop.wait()
             finally:
                 sup.stop()
+                beats.close()
                 signal.signal(signal.SIGINT, old)
             return
 

@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from overt.alerts.ingest_evidence import node_key
 from overt.alerts.sinks import AlertSink
 from overt.config import EngineConfig, PipelineConfig, SourceConfig
 from overt.deployments.gallery import LiveSnapshot, deployment_pipeline_config, load_live_snapshot
+from overt.deployments.liveness import Liveness
 from overt.deployments.service import DeploymentService
 from overt.deployments.sinks import LiveFrames, LivePreview
 from overt.domain.leases import Fence
@@ -40,6 +42,7 @@ from overt.errors import (
 )
 from overt.pipeline import Pipeline
 from overt.pipeline.compose import compose_pipeline
+from overt.pipeline.heartbeat import CameraProgress
 from overt.pipeline.workers import ProcessPipeline
 from overt.store.store import Store
 
@@ -94,6 +97,14 @@ class Backoff:
         self.next_at = 0.0
 
 
+class HeartbeatSink(Protocol):
+    """Where the running pipeline's per-camera progress goes, twice a second: the database
+    (:class:`~overt.deployments.liveness.Liveness`) or an edge node's centre
+    (:class:`~overt.deployments.edge_heartbeat.EdgeHeartbeat`). Must not block for long."""
+
+    def report(self, deployment_id: int, progress: Sequence[CameraProgress]) -> None: ...
+
+
 class PipelineSupervisor:
     """Starts/stops the pipeline of one deployment as its state changes (a daemon thread)."""
 
@@ -114,6 +125,7 @@ class PipelineSupervisor:
         engine_config: EngineConfig | None = None,
         fence: Fence | None = None,
         on_stale: Callable[[StaleLeaseError], None] | None = None,
+        heartbeat: HeartbeatSink | None = None,
     ) -> None:
         """``fence``: the fencing token of a worker leading the deployment under a lease; the
         counters and a failure are written under it, and a refused (stale) write stops the
@@ -135,6 +147,8 @@ class PipelineSupervisor:
         self.fence = fence
         self.on_stale = on_stale
         self.deployments = DeploymentService(store)
+        self.heartbeat: HeartbeatSink = heartbeat if heartbeat is not None else Liveness(store)
+        """Every camera's heartbeat (default: into this store, seen by every API process)."""
         self.status = SupervisorStatus()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="overt-supervisor", daemon=True)
@@ -224,6 +238,7 @@ class PipelineSupervisor:
                 self.backoff.reset()
             return
         self._record_faces(p)
+        self._beat(p)
         if active and self._snapshot is not None:
             self._snapshot.apply_revocations(p)  # removed watch-list entries stop matching at once
         self._health(p)
@@ -310,6 +325,15 @@ class PipelineSupervisor:
         if message != self._health_message:
             self._health_message = message
             self._camera(True, message)
+
+    def _beat(self, p: Pipeline | ProcessPipeline) -> None:
+        """Report every camera's progress; a failure to report never stops the pipeline."""
+        try:
+            self.heartbeat.report(self.deployment_id, p.camera_progress())
+        except Exception as exc:
+            if self.status.last_error != (what := f"heartbeat not recorded: {exc.__class__.__name__}"):
+                log.warning("deployment %d: %s", self.deployment_id, what)
+                self.status.last_error = what
 
     def _record_faces(self, p: Pipeline | ProcessPipeline) -> None:
         faces = p.counters().faces_processed

@@ -29,9 +29,6 @@ class LiveFrames(Protocol):
 
     def set_camera(self, deployment_id: int, connected: bool, message: str = "") -> None: ...
 
-    def beat(self, deployment_id: int, camera_id: str) -> None:
-        """A frame of this camera was processed now (``overt.pipeline.heartbeat``)."""
-
 
 class AlertPublisher(Protocol):
     """Pushes a stored alert to open consoles (``overt.api.notifier.AlertNotifier``)."""
@@ -112,8 +109,7 @@ class LivePreview:
         self._last = 0.0
 
     def write(self, frame: npt.NDArray[np.uint8]) -> None:
-        self.frames += 1
-        self.live.beat(self.deployment_id, self.camera_id)  # the heartbeat: a frame was processed now
+        self.frames += 1  # the heartbeat is the pipeline's own (``Pipeline.camera_progress``)
         now = time.monotonic()
         if now - self._last < self.every_s:
             return

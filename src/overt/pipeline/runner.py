@@ -44,6 +44,7 @@ from overt.errors import ConfigError, OvertError
 from overt.matching.decider import Decider, default_min_recognisability, default_min_similarity
 from overt.matching.gallery import Gallery
 from overt.pipeline.counters import CounterBoard, Counters
+from overt.pipeline.heartbeat import CameraProgress, ProgressBoard
 from overt.pipeline.redact import AnnotatedVideoWriter, LabelledBox, encode_jpeg, redacted_frame, thumbnail_jpeg
 from overt.sources.base import FrameSource
 from overt.sources.integrity import IntegrityMonitor, IntegrityStatus
@@ -225,6 +226,7 @@ class Pipeline:
         self.pad = pad if pad is not None else build_pad(cfg.pad)
         self.snapshot_id = snapshot_id
         self._board = CounterBoard(len(self._cams))
+        self._progress = ProgressBoard(ids)
         self._revoked: frozenset[str] = frozenset()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -243,6 +245,10 @@ class Pipeline:
 
     def counters(self) -> Counters:
         return self._board.snapshot()
+
+    def camera_progress(self) -> tuple[CameraProgress, ...]:
+        """Per camera: frames processed and when the last one was (the heartbeat)."""
+        return self._progress.snapshot()
 
     def revoke(self, subjects: frozenset[str], gallery: Gallery) -> None:
         """Stop matching ``subjects`` now: search ``gallery`` (built without them) from the next
@@ -583,6 +589,8 @@ class Pipeline:
         probes = [probes[i] for i in kept]
         templates = [templates[i] for i in kept]
         faces_seen = sum(st.recognisable(min_norm) for st in passed)
+        for cam, _ in batch:
+            self._progress.processed(cam.camera_id)
         self._board.add(
             frames=len(batch),
             faces_seen=faces_seen,

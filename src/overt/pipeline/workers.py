@@ -7,8 +7,8 @@ threads are forked). Each child builds its own engine from the engine settings a
 gallery over its pipe (memory only, never a file). Camera ids are those of the one-process
 pipeline (``cam-1..cam-n`` in URI order), so alerts read the same either way.
 
-Only alerts, counters and error messages come back from a child, over a queue; the parent
-hands alerts to its sinks from one thread. With :meth:`ProcessPipeline.preview`, a child also
+Only alerts, counters, camera heartbeats and error messages come back from a child, over a
+queue; the parent hands alerts to its sinks from one thread. With :meth:`ProcessPipeline.preview`, a child also
 sends the live view's redacted frames of the previewed cameras (every face that matches nobody
 blurred, as in one process): a JPEG thumbnail at most every ``every_s`` per camera, on a small
 queue of its own; a thumbnail is dropped, never waited for, when the parent is behind. The
@@ -37,6 +37,7 @@ from overt.domain.alerts import Alert
 from overt.errors import ConfigError, OvertError
 from overt.matching.gallery import Gallery
 from overt.pipeline.counters import Counters
+from overt.pipeline.heartbeat import CameraProgress
 from overt.pipeline.redact import thumbnail_jpeg
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ def _child(job: _Job, out: Any, stop: MpEvent, control: Any, previews: Any) -> N
             while not pipe.wait(0.25) and not stop.is_set():
                 out.put(("counters", job.worker, pipe.counters()))
                 out.put(("integrity", job.worker, pipe.integrity()))
+                out.put(("progress", job.worker, pipe.camera_progress()))
                 try:
                     subjects, gallery = control.get_nowait()
                     pipe.revoke(subjects, gallery)
@@ -204,6 +206,7 @@ class ProcessPipeline:
         self._procs: list[SpawnProcess] = []
         self._counters: dict[int, Counters] = {}
         self._integrity: dict[int, tuple[IntegrityStatus, ...]] = {}
+        self._progress: dict[int, tuple[CameraProgress, ...]] = {}
         self.pids: dict[int, int] = {}
         self._done: set[int] = set()
         self._errors: list[tuple[bool, str]] = []
@@ -290,6 +293,9 @@ class ProcessPipeline:
             elif kind == "integrity":
                 with self._lock:
                     self._integrity[worker] = payload
+            elif kind == "progress":
+                with self._lock:
+                    self._progress[worker] = payload
             elif kind == "pid":
                 self.pids[worker] = payload
             elif kind == "error":
@@ -312,6 +318,11 @@ class ProcessPipeline:
 
     def counters(self) -> Counters:
         return merge_counters(list(self.worker_counters().values()))
+
+    def camera_progress(self) -> tuple[CameraProgress, ...]:
+        """Every camera's heartbeat, as its worker last reported it (same host: same clock)."""
+        with self._lock:
+            return tuple(p for w in sorted(self._progress) for p in self._progress[w])
 
     def revoke(self, subjects: frozenset[str], gallery: Gallery) -> None:
         self.gallery = gallery

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -304,6 +305,25 @@ class LeaseRow(Base):
     acquired_s: Mapped[float] = mapped_column(Float)
     # the fencing token: +1 at each acquisition by a new holder, never reset (migration 0005_fencing)
     epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class CameraHeartbeatRow(Base):
+    """When a camera of a deployment last had a frame processed (migration ``0005_liveness``).
+
+    One row per camera (its configured id, never a person or a path), upserted at most about once
+    a second by whichever process runs or receives that camera's pipeline; every API process reads
+    it. Times are the database's clock in epoch seconds (a sender reports an age, not a time).
+    """
+
+    __tablename__ = "camera_heartbeats"
+    deployment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    first_frame_at_s: Mapped[float] = mapped_column(Float)
+    last_frame_at_s: Mapped[float] = mapped_column(Float)
+    reported_at_s: Mapped[float] = mapped_column(Float)
+    frames: Mapped[int] = mapped_column(BigInteger)
+    fps: Mapped[float] = mapped_column(Float)
 
 
 class WebSessionRow(Base):

@@ -230,7 +230,7 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
                 if not await _waiting_out_restart(_still_allowed, svc, ws):
                     await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
                     return
-                health = health_out(svc.live.heartbeats.health()).model_dump(mode="json")
+                health = health_out(await _waiting_out_restart(svc.liveness.health)).model_dump(mode="json")
                 await ws.send_json({"type": "heartbeat", "pipeline": health, "every_s": every_s})
                 next_beat = loop_now + every_s
                 continue

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["console"])
 def pipeline_health(request: Request, deployment_id: QueryId = None) -> PipelineHealthOut:
     """Per camera: when a frame was last processed, its age, and live/stale/down. ``none`` when no
     pipeline has reported (e.g. only ``overt serve`` is running)."""
-    return health_out(services(request).live.heartbeats.health(deployment_id))
+    return health_out(services(request).liveness.health(deployment_id))
 
 
 @router.get("/deployments/{deployment_id}/review", response_model=ReviewOut, **allow(Permission.AUTHORISE_DEPLOYMENT))

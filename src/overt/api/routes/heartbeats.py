@@ -1,0 +1,49 @@
+"""An edge node's camera heartbeats, posted to the centre with its device token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from overt.api.deps import services
+from overt.api.schemas import Id
+from overt.api.security import Principal, allow, current_principal
+from overt.errors import AuthError
+from overt.pipeline.heartbeat import MAX_CAMERA_ID, CameraReport
+from overt.users.tokens import check_device_camera
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+MAX_CAMERAS = 64
+
+
+class CameraBeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    camera_id: str = Field(min_length=1, max_length=MAX_CAMERA_ID, pattern=r"^[A-Za-z0-9._:-]+$")
+    frames: int = Field(ge=0, le=10**12, description="Frames processed by the camera's current pipeline run.")
+    fps: float = Field(ge=0, le=1000, description="Frames processed per second lately.")
+    age_s: float = Field(ge=0, le=10**7, description="Seconds since its last processed frame, by the edge's clock.")
+
+
+class HeartbeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cameras: list[CameraBeatIn] = Field(max_length=MAX_CAMERAS)
+
+
+class HeartbeatOut(BaseModel):
+    recorded: int = Field(description="Cameras written now (at most one write per camera a second; the rest wait).")
+
+
+@router.post(
+    "/deployments/{deployment_id}/heartbeat", response_model=HeartbeatOut, status_code=202, **allow(device=True)
+)
+def heartbeat(
+    deployment_id: Id, body: HeartbeatIn, request: Request, p: Principal = Depends(current_principal)
+) -> HeartbeatOut:
+    """An edge node's cameras are processing frames (or were, ``age_s`` ago): every ~2 s, with the
+    device token of this deployment (for its cameras only). Idempotent; only while it is active."""
+    if p.deployment_id != deployment_id:
+        raise AuthError("this device token is bound to another deployment")
+    for c in body.cameras:
+        check_device_camera(p.cameras, c.camera_id)
+    beats = [CameraReport(c.camera_id, c.frames, c.fps, c.age_s) for c in body.cameras]
+    return HeartbeatOut(recorded=services(request).liveness.record_device(deployment_id, beats))

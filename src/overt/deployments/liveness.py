@@ -1,0 +1,93 @@
+"""Liveness of a deployment's cameras, shared by every process through the database.
+
+Writers: the deployment runtime of ``overt run`` (every camera, worker processes included) and of
+``overt worker`` writes its pipeline's progress here; on an edge node
+:class:`overt.deployments.edge_heartbeat.EdgeHeartbeat` posts it to the centre, whose ingest route
+calls :meth:`Liveness.record_device`. Readers: the console's health endpoint and the alert
+WebSocket's heartbeat, in whichever API process serves them; the rules (live / stale / down) are
+:mod:`overt.pipeline.heartbeat`.
+
+Writes are at most one per camera per ``write_every_s`` (one small upsert); reads are cached for
+``read_cache_s`` so many open consoles cost one query. Heartbeats are not audited: they are
+operational telemetry several times a minute per camera, carry nothing about people, and a
+camera's first processed frame is kept in its row (``first_frame_at_s``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from overt.domain.deployments import DeploymentState
+from overt.errors import GovernanceError
+from overt.pipeline.heartbeat import BeatSource, CameraProgress, CameraReport, PipelineHealth, health, reports
+from overt.store.repositories.heartbeats import BeatIn, HeartbeatRepository
+from overt.store.store import Store
+
+
+class Liveness:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        write_every_s: float = 1.0,
+        read_cache_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.write_every_s = write_every_s
+        self.read_cache_s = read_cache_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._written: dict[tuple[int, str], float] = {}
+        self._cache: dict[int | None, tuple[float, PipelineHealth]] = {}
+
+    def _is_due(self, deployment_id: int, camera_id: str, now: float) -> bool:
+        last = self._written.get((deployment_id, camera_id))
+        return last is None or now - last >= self.write_every_s
+
+    def _due(self, deployment_id: int, beats: Sequence[CameraReport]) -> list[CameraReport]:
+        now = self._clock()
+        with self._lock:
+            due = [b for b in beats if self._is_due(deployment_id, b.camera_id, now)]
+            for b in due:
+                self._written[(deployment_id, b.camera_id)] = now
+        return due
+
+    def record(self, deployment_id: int, beats: Sequence[CameraReport], *, source: BeatSource = "pipeline") -> int:
+        """Store the cameras' beats that are due (at most one per camera per ``write_every_s``): how many."""
+        due = self._due(deployment_id, beats)
+        if due:
+            with self.store.db.session() as s:
+                HeartbeatRepository(s).record(
+                    deployment_id, source, [BeatIn(b.camera_id, b.age_s, b.frames, b.fps) for b in due]
+                )
+        return len(due)
+
+    def report(self, deployment_id: int, progress: Sequence[CameraProgress]) -> None:
+        """A pipeline on this host: its cameras' progress (this host's clock) as beats (a
+        :class:`~overt.deployments.runtime.HeartbeatSink`)."""
+        self.record(deployment_id, reports(progress, time.time()))
+
+    def record_device(self, deployment_id: int, beats: Sequence[CameraReport]) -> int:
+        """An edge node's beats (its device token already checked for this deployment and cameras):
+        only for an active deployment."""
+        with self.store.transaction() as tx:
+            if tx.deployments.get(deployment_id).state is not DeploymentState.ACTIVE:
+                raise GovernanceError(f"deployment {deployment_id} is not active: no heartbeat is recorded")
+        return self.record(deployment_id, beats, source="edge")
+
+    def health(self, deployment_id: int | None = None) -> PipelineHealth:
+        """Every camera of the active deployments (or of one), live / stale / down by the database's clock."""
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(deployment_id)
+        if hit is not None and now - hit[0] < self.read_cache_s:
+            return hit[1]
+        with self.store.db.session() as s:
+            db_now, rows = HeartbeatRepository(s).active(deployment_id)
+        h = health(rows, db_now)
+        with self._lock:
+            self._cache[deployment_id] = (now, h)
+        return h
