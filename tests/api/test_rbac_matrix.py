@@ -63,6 +63,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/public-settings"): {A},
     ("PUT", "/api/v1/public-settings"): {A},
     ("POST", "/api/v1/ingest/alerts"): {DEV},
+    ("POST", "/api/v1/deployments/{deployment_id}/heartbeat"): {DEV},
     ("GET", "/api/v1/reports/deployments/{deployment_id}"): REPORTERS,
     ("GET", "/api/v1/reports/deployments/{deployment_id}/html"): REPORTERS,
     ("GET", "/api/v1/reports/period"): REPORTERS,

@@ -21,6 +21,7 @@ from overt.api.security import SESSION_COOKIE
 from overt.api.settings import ApiSettings
 from overt.api.testing import ServerThread, free_port
 from overt.config import EngineConfig, build_engine
+from overt.deployments.liveness import Liveness
 from overt.deployments.runtime import PipelineSupervisor
 from overt.deployments.sinks import StoreAlertSink
 from overt.pipeline.synthetic import SyntheticClip, face_patches
@@ -246,7 +247,47 @@ def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine
         assert state is not None
         assert state.frame_jpeg is not None
         assert state.frame_jpeg.startswith(b"\xff\xd8")
+        # each worker process sent its camera's heartbeat back; both are in the database
+        beats = Liveness(store).health(dep).cameras
+        assert [(c.camera_id, c.source) for c in beats] == [("cam-1", "pipeline"), ("cam-2", "pipeline")]
+        assert all(c.frames > 0 for c in beats)
     finally:
+        sup.stop()
+        server.stop()
+        store.db.dispose()
+
+
+def test_every_camera_of_a_local_pipeline_beats(tmp_path: Path, engine: FaceEngine) -> None:
+    """Two cameras in one pipeline: the console's health (read from the database, as any API process
+    would) shows each of them live while its frames are processed, then not live once they end."""
+    clip = make_clip(engine, tmp_path / "clip.mp4", seconds=4.0)
+    running, app = serve_data_dir(tmp_path, engine)
+    store, server = running.store, running.server
+    dep = active_deployment(running)
+    svc = app.state.services
+    sup = PipelineSupervisor(
+        store,
+        dep,
+        [str(clip), str(clip)],
+        engine_factory=lambda: engine,
+        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier, live=svc.live),
+        realtime=True,
+        poll_s=0.1,
+    ).start()
+    op = running.login("op")
+    seen_live: set[str] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (sup.status.runs and not sup.status.running):
+            h = op.get(f"/api/v1/pipeline/health?deployment_id={dep}").json()
+            seen_live |= {c["camera_id"] for c in h["cameras"] if c["state"] == "live"}
+            time.sleep(0.2)
+        assert seen_live == {"cam-1", "cam-2"}, seen_live
+        cams = op.get(f"/api/v1/pipeline/health?deployment_id={dep}").json()["cameras"]
+        assert [c["camera_id"] for c in cams] == ["cam-1", "cam-2"]
+        assert all(c["frames"] > 0 and c["fps"] >= 0 for c in cams)
+    finally:
+        op.close()
         sup.stop()
         server.stop()
         store.db.dispose()
