@@ -206,6 +206,17 @@ def test_three_api_processes_and_two_workers_on_one_postgresql(
         leader_pid = int(holder.split(":")[1])
         leader = next(n for n, p in workers.items() if p.pid == leader_pid)
         first = next_alert(ws, lambda a: a["id"] not in device_ids, 60)
+        # the leader's camera beats into the database: another API process shows it live
+        beats = wait_for(
+            lambda: [
+                c
+                for c in on2.get(f"/api/v1/pipeline/health?deployment_id={dep}").json()["cameras"]
+                if c["state"] == "live"
+            ],
+            15,
+            "the worker's heartbeat",
+        )
+        assert [(c["camera_id"], c["source"]) for c in beats] == [("cam-1", "pipeline")]
         workers[leader].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         new_holder = wait_for(

@@ -341,6 +341,9 @@ class LiveOut(BaseModel):
     state: str
     expired: bool
     camera_connected: bool
+    processing: bool = Field(
+        description="A camera of it had a frame processed within the live window (its heartbeat, any process)."
+    )
     camera_message: str
     has_frame: bool
     frame_age_s: float | None

@@ -192,9 +192,16 @@ def live(deployment_id: Id, request: Request) -> LiveOut:
     st = svc.live.get(deployment_id)
     now = svc.store.clock.now()
     active = v.deployment.state is DeploymentState.ACTIVE
+    beats = svc.liveness.health(deployment_id) if active else None
+    processing = beats is not None and beats.state == "live"
     connected = bool(st and st.camera_connected and active)
     if not active:
         msg = f"deployment is {v.deployment.state.value}"
+    elif st is None and beats is not None and beats.cameras:  # its pipeline runs elsewhere (edge, worker)
+        connected = processing
+        where = "an edge node" if any(c.source == "edge" for c in beats.cameras) else "another process"
+        age = min(c.age_s for c in beats.cameras)
+        msg = f"frames processed by {where}" if processing else f"no frame processed for {age:.0f} s ({where})"
     elif st is None:
         msg = "no camera has reported yet"
     else:
@@ -204,6 +211,7 @@ def live(deployment_id: Id, request: Request) -> LiveOut:
         state=v.deployment.state.value,
         expired=now >= v.deployment.plan.planned_end,
         camera_connected=connected,
+        processing=processing,
         camera_message=msg,
         has_frame=bool(st and st.frame_jpeg),
         frame_age_s=None if st is None or st.frame_at_s is None else round(time.monotonic() - st.frame_at_s, 2),

@@ -501,7 +501,7 @@ function renderPipeline() {
   const parts = h.cameras.map((c) => {
     const a = c.age_s + extra;
     const s = a < h.live_within_s ? "live" : a < h.down_after_s ? "STALE" : "DOWN";
-    return { s, text: `${c.camera_id} (#${c.deployment_id}) ${s}, last frame ${age(a)} ago` };
+    return { s, text: `${c.camera_id} (#${c.deployment_id}${c.source === "edge" ? ", edge" : ""}) ${s}, last frame ${age(a)} ago` };
   });
   const best = parts.some((p) => p.s === "live") ? "on" : parts.some((p) => p.s === "STALE") ? "warn" : "bad";
   pill.textContent = "Cameras: " + parts.map((p) => p.text).join(" · ");
@@ -645,8 +645,8 @@ async function pollLive(id) {
   try {
     const l = await api("GET", `/api/v1/deployments/${id}/live`);
     const cam = $("#camera-state");
-    const fresh = l.camera_connected && l.frame_age_s != null && l.frame_age_s <= 5;
-    cam.textContent = l.expired && l.state !== "active" ? "deployment expired" : (fresh ? (l.camera_message || "camera connected") : l.camera_connected ? "no recent frame from the camera" : l.camera_message || "camera disconnected");
+    const fresh = l.processing;  /* frames processed now (the heartbeat, whichever process or edge node runs it) */
+    cam.textContent = l.expired && l.state !== "active" ? "deployment expired" : (fresh ? (l.camera_message || "camera connected") : l.camera_connected ? "no frame is being processed now" : l.camera_message || "camera disconnected");
     cam.className = "pill " + (fresh ? "on" : l.camera_connected ? "warn" : "off");
     const img = $("#live");
     const age = $("#live-age");
