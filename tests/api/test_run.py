@@ -207,29 +207,38 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
         store.db.dispose()
 
 
+def two_cameras(
+    tmp_path: Path, engine: FaceEngine, seconds: float, **kw: Any
+) -> tuple[Running, Any, int, PipelineSupervisor]:
+    """A served data dir (and its app), an active deployment and a started supervisor over two
+    cameras of one clip, with the console's live view."""
+    clip = make_clip(engine, tmp_path / "clip.mp4", seconds=seconds)
+    running, app = serve_data_dir(tmp_path, engine)
+    dep = active_deployment(running)
+    svc = app.state.services
+    sup = PipelineSupervisor(
+        running.store,
+        dep,
+        [str(clip), str(clip)],
+        engine_factory=lambda: engine,
+        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier),  # no alert thumbnails
+        live=svc.live,
+        poll_s=0.1,
+        **kw,
+    ).start()
+    return running, app, dep, sup
+
+
 def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine: FaceEngine) -> None:
     """``overt run --workers 2``: the supervisor runs the deployment's two cameras in two worker
     processes; both cameras' alerts land in the store, under the one-process camera ids; the
     console's live view gets the first camera's redacted frames back from its worker process."""
     from overt.config import PipelineConfig
 
-    clip = make_clip(engine, tmp_path / "clip.mp4", seconds=2.5)
-    running, app = serve_data_dir(tmp_path, engine)
-    store, server = running.store, running.server
-    dep = active_deployment(running)
-    svc = app.state.services
-    sup = PipelineSupervisor(
-        store,
-        dep,
-        [str(clip), str(clip)],
-        engine_factory=lambda: engine,
-        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier),  # no alert thumbnails
-        live=svc.live,
-        pipeline_config=PipelineConfig(workers=2),
-        engine_config=EngineConfig(),
-        realtime=False,
-        poll_s=0.1,
-    ).start()
+    running, app, dep, sup = two_cameras(
+        tmp_path, engine, 2.5, pipeline_config=PipelineConfig(workers=2), engine_config=EngineConfig(), realtime=False
+    )
+    store, server, svc = running.store, running.server, app.state.services
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not (sup.status.runs and not sup.status.running):
@@ -260,20 +269,8 @@ def test_two_worker_processes_run_the_deployments_cameras(tmp_path: Path, engine
 def test_every_camera_of_a_local_pipeline_beats(tmp_path: Path, engine: FaceEngine) -> None:
     """Two cameras in one pipeline: the console's health (read from the database, as any API process
     would) shows each of them live while its frames are processed, then not live once they end."""
-    clip = make_clip(engine, tmp_path / "clip.mp4", seconds=4.0)
-    running, app = serve_data_dir(tmp_path, engine)
+    running, _, dep, sup = two_cameras(tmp_path, engine, 4.0, realtime=True)
     store, server = running.store, running.server
-    dep = active_deployment(running)
-    svc = app.state.services
-    sup = PipelineSupervisor(
-        store,
-        dep,
-        [str(clip), str(clip)],
-        engine_factory=lambda: engine,
-        sink_factory=lambda: StoreAlertSink(svc.alerts, dep, notifier=svc.notifier, live=svc.live),
-        realtime=True,
-        poll_s=0.1,
-    ).start()
     op = running.login("op")
     seen_live: set[str] = set()
     try:

@@ -3,8 +3,6 @@ Each camera counts its own frames; a report carries the age of the last one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from overt.errors import InputError
@@ -17,16 +15,7 @@ from overt.pipeline.heartbeat import (
     health,
     reports,
 )
-
-
-@dataclass(frozen=True)
-class _Row:
-    deployment_id: int
-    camera_id: str
-    last_frame_at_s: float
-    frames: int
-    fps: float
-    source: str
+from overt.store.repositories.heartbeats import StoredBeat
 
 
 def test_classify_by_age() -> None:
@@ -55,13 +44,16 @@ def test_every_camera_counts_its_own_frames_and_reports_their_age() -> None:
 
 def test_per_camera_and_overall_health() -> None:
     assert health([], 1000.0).state == "none"
-    rows = [_Row(1, "cam-2", 999.0, 50, 25.0, "edge"), _Row(1, "cam-1", 1000.0 - LIVE_WITHIN_S - 1, 9, 0.0, "pipeline")]
+    rows = [
+        StoredBeat(1, "cam-2", 999.0, 50, 25.0, "edge"),
+        StoredBeat(1, "cam-1", 1000.0 - LIVE_WITHIN_S - 1, 9, 0.0, "pipeline"),
+    ]
     h = health(rows, 1000.0)
     got = [(c.camera_id, c.state, c.source) for c in h.cameras]
     assert got == [("cam-1", "stale", "pipeline"), ("cam-2", "live", "edge")]
     assert h.state == "live"
     assert health(rows, 1000.0 + DOWN_AFTER_S + 1).state == "down"
-    assert health([_Row(1, "cam-1", 1005.0, 1, 0.0, "edge")], 1000.0).cameras[0].age_s == 0.0  # never negative
+    assert health([StoredBeat(1, "cam-1", 1005.0, 1, 0.0, "edge")], 1000.0).cameras[0].age_s == 0.0  # never negative
 
 
 def test_a_report_is_validated() -> None:
