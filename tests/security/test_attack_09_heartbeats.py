@@ -1,17 +1,20 @@
 """Camera heartbeats from edge nodes (issue 11): a device token may only say that *its*
 deployment's (and its cameras') frames are being processed. A token for deployment A cannot make
 deployment B look live, a camera-bound token cannot beat for another camera, a person's session
-cannot beat at all, a stopped deployment takes none, and the body is a small validated schema.
+cannot beat at all, a stopped deployment takes none, the body is a small validated schema, and a
+flood is refused (429) before any database work.
 A refused beat leaves nothing in the database: the console never says live on a forged word."""
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
 from typing import Any
 
 import httpx
 import pytest
 
+from overt.deployments.liveness import DEVICE_EVERY_S
 from tests.api.conftest import Running
 from tests.api.helpers import active_deployment, device_client
 from tests.security.conftest import bearer
@@ -41,7 +44,8 @@ def test_a_token_for_one_deployment_cannot_beat_for_another(running: Running, de
         assert _cameras(running, b) == []
         ok = dev.post(f"/api/v1/deployments/{a}/heartbeat", json=_beat())
         assert ok.status_code == 202, ok.text
-        again = dev.post(f"/api/v1/deployments/{a}/heartbeat", json=_beat())  # idempotent; throttled
+        time.sleep(DEVICE_EVERY_S + 0.1)
+        again = dev.post(f"/api/v1/deployments/{a}/heartbeat", json=_beat())  # idempotent
         assert again.status_code == 202, again.text
     cams = _cameras(running, a)
     assert [(c["camera_id"], c["state"], c["source"], c["frames"]) for c in cams] == [("cam-1", "live", "edge", 100)]
@@ -102,3 +106,11 @@ def test_a_stopped_deployment_takes_no_beat(running: Running) -> None:
         r = dev.post(f"/api/v1/deployments/{dep}/heartbeat", json=_beat())
     assert r.status_code in (403, 409), r.text
     assert _cameras(running, dep) == []
+
+
+def test_a_flood_of_beats_is_refused(running: Running) -> None:
+    dep = active_deployment(running)
+    with closing(device_client(running, dep)) as dev:
+        codes = [dev.post(f"/api/v1/deployments/{dep}/heartbeat", json=_beat()) for _ in range(5)]
+    assert [r.status_code for r in codes] == [202, 429, 429, 429, 429], [r.text for r in codes]
+    assert codes[1].headers["Retry-After"] == "1"

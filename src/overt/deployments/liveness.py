@@ -25,6 +25,9 @@ from overt.pipeline.heartbeat import BeatSource, CameraProgress, CameraReport, P
 from overt.store.repositories.heartbeats import BeatIn, HeartbeatRepository
 from overt.store.store import Store
 
+DEVICE_EVERY_S = 0.5
+"""A device token's heartbeats are accepted at most this often (per API process)."""
+
 
 class Liveness:
     def __init__(
@@ -42,6 +45,8 @@ class Liveness:
         self._lock = threading.Lock()
         self._written: dict[tuple[int, str], float] = {}
         self._cache: dict[int | None, tuple[float, PipelineHealth]] = {}
+        self._device_posts: dict[int, float] = {}
+        self.device_every_s = DEVICE_EVERY_S
 
     def _is_due(self, deployment_id: int, camera_id: str, now: float) -> bool:
         last = self._written.get((deployment_id, camera_id))
@@ -69,6 +74,20 @@ class Liveness:
         """A pipeline on this host: its cameras' progress (this host's clock) as beats (a
         :class:`~overt.deployments.runtime.HeartbeatSink`)."""
         self.record(deployment_id, reports(progress, time.time()))
+
+    def device_wait_s(self, token_id: int) -> float:
+        """Seconds a device token must still wait before its next heartbeat (0: accepted now, and
+        counted). An edge sends one every 2 s; anything much faster is refused before any database work."""
+        now = self._clock()
+        with self._lock:
+            last = self._device_posts.get(token_id)
+            if last is not None and now - last < self.device_every_s:
+                return self.device_every_s - (now - last)
+            self._device_posts[token_id] = now
+            if len(self._device_posts) > 10_000:  # forget the oldest: memory stays bounded
+                for k in sorted(self._device_posts, key=self._device_posts.__getitem__)[:5_000]:
+                    del self._device_posts[k]
+            return 0.0
 
     def record_device(self, deployment_id: int, beats: Sequence[CameraReport]) -> int:
         """An edge node's beats (its device token already checked for this deployment and cameras):

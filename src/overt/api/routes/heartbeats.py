@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+import math
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from overt.api.deps import services
@@ -40,10 +42,17 @@ def heartbeat(
     deployment_id: Id, body: HeartbeatIn, request: Request, p: Principal = Depends(current_principal)
 ) -> HeartbeatOut:
     """An edge node's cameras are processing frames (or were, ``age_s`` ago): every ~2 s, with the
-    device token of this deployment (for its cameras only). Idempotent; only while it is active."""
+    device token of this deployment (for its cameras only). Idempotent; only while it is active;
+    at most one post per token every half second (429 otherwise)."""
     if p.deployment_id != deployment_id:
         raise AuthError("this device token is bound to another deployment")
     for c in body.cameras:
         check_device_camera(p.cameras, c.camera_id)
+    liveness = services(request).liveness
+    wait_s = liveness.device_wait_s(p.token_id or 0)
+    if wait_s > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, "heartbeats too frequent", {"Retry-After": str(math.ceil(wait_s))}
+        )
     beats = [CameraReport(c.camera_id, c.frames, c.fps, c.age_s) for c in body.cameras]
-    return HeartbeatOut(recorded=services(request).liveness.record_device(deployment_id, beats))
+    return HeartbeatOut(recorded=liveness.record_device(deployment_id, beats))
