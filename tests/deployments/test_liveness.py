@@ -55,6 +55,9 @@ def test_a_beat_written_by_one_store_is_seen_by_another(open_store: OpenStore, c
     assert cam1.frames == 12
     assert cam1.last_frame_at_s >= before
     assert reader.health(dep + 1).cameras == ()
+    ticks[0] += 1.0  # one camera twice in a report: the last one counts (one row per statement)
+    assert writer.record(dep, [CameraReport("cam-2", 6, 1.0, 0.0), CameraReport("cam-2", 7, 1.0, 0.0)]) == 1
+    assert reader.health(dep).cameras[1].frames == 7
 
 
 def test_an_old_frame_is_stale_and_a_stopped_deployment_shows_nothing(store: Store, clock: FakeClock) -> None:

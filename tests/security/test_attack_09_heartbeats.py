@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from overt.deployments.liveness import DEVICE_EVERY_S
+from overt.deployments.liveness import DEVICE_EVERY_S, READ_CACHE_S
 from tests.api.conftest import Running
 from tests.api.helpers import active_deployment, device_client
 from tests.security.conftest import bearer
@@ -25,6 +25,7 @@ def _beat(camera: str = "cam-1", **extra: Any) -> dict[str, Any]:
 
 
 def _cameras(running: Running, dep: int) -> list[dict[str, Any]]:
+    time.sleep(READ_CACHE_S + 0.05)  # past the server's read cache
     with closing(running.login("op")) as op:
         r = op.get(f"/api/v1/pipeline/health?deployment_id={dep}")
     assert r.status_code == 200, r.text
@@ -89,6 +90,7 @@ def test_people_cannot_beat_and_anonymous_cannot(running: Running, deps: tuple[i
         _beat(extra="x"),
         {"cameras": [_beat(f"cam-{i}")["cameras"][0] for i in range(65)]},  # too many cameras
         {"cameras": [], "deployment_id": 2},
+        {"cameras": [*_beat("cam-1")["cameras"], *_beat("cam-1")["cameras"]]},  # one camera twice
     ],
 )
 def test_a_malformed_beat_is_refused(running: Running, deps: tuple[int, int], body: dict[str, Any]) -> None:

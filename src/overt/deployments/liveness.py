@@ -25,6 +25,8 @@ from overt.pipeline.heartbeat import BeatSource, CameraProgress, CameraReport, P
 from overt.store.repositories.heartbeats import BeatIn, HeartbeatRepository
 from overt.store.store import Store
 
+READ_CACHE_S = 0.5
+"""An API process answers health from a read at most this old (many consoles: one query)."""
 DEVICE_EVERY_S = 0.5
 """A device token's heartbeats are accepted at most this often (per API process)."""
 
@@ -35,7 +37,7 @@ class Liveness:
         store: Store,
         *,
         write_every_s: float = 1.0,
-        read_cache_s: float = 0.5,
+        read_cache_s: float = READ_CACHE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -55,7 +57,8 @@ class Liveness:
     def _due(self, deployment_id: int, beats: Sequence[CameraReport]) -> list[CameraReport]:
         now = self._clock()
         with self._lock:
-            due = [b for b in beats if self._is_due(deployment_id, b.camera_id, now)]
+            latest = {b.camera_id: b for b in beats}  # one row per camera per statement
+            due = [b for b in latest.values() if self._is_due(deployment_id, b.camera_id, now)]
             for b in due:
                 self._written[(deployment_id, b.camera_id)] = now
         return due

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from overt.api.deps import services
 from overt.api.schemas import Id
@@ -29,6 +29,13 @@ class CameraBeatIn(BaseModel):
 class HeartbeatIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     cameras: list[CameraBeatIn] = Field(max_length=MAX_CAMERAS)
+
+    @field_validator("cameras")
+    @classmethod
+    def _once_each(cls, value: list[CameraBeatIn]) -> list[CameraBeatIn]:
+        if len({c.camera_id for c in value}) != len(value):
+            raise ValueError("each camera at most once")
+        return value
 
 
 class HeartbeatOut(BaseModel):

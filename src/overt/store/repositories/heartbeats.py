@@ -51,34 +51,37 @@ class HeartbeatRepository:
         now = self.now_s()
         dialect = self.s.get_bind().dialect.name
         t = CameraHeartbeatRow
-        conn = self.s.connection()
+        rows = []
         for b in beats:
             last = now - max(0.0, b.age_s)
-            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t).values(
-                deployment_id=deployment_id,
-                camera_id=b.camera_id,
-                source=source,
-                first_frame_at_s=last,
-                last_frame_at_s=last,
-                reported_at_s=now,
-                frames=b.frames,
-                fps=b.fps,
+            rows.append(
+                {
+                    "deployment_id": deployment_id,
+                    "camera_id": b.camera_id,
+                    "source": source,
+                    "first_frame_at_s": last,
+                    "last_frame_at_s": last,
+                    "reported_at_s": now,
+                    "frames": b.frames,
+                    "fps": b.fps,
+                }
             )
-            new = ins.excluded
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["deployment_id", "camera_id"],
-                    set_={
-                        "last_frame_at_s": case(
-                            (new.last_frame_at_s > t.last_frame_at_s, new.last_frame_at_s), else_=t.last_frame_at_s
-                        ),
-                        "reported_at_s": new.reported_at_s,
-                        "frames": new.frames,
-                        "fps": new.fps,
-                        "source": new.source,
-                    },
-                )
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t).values(rows)  # one statement
+        new = ins.excluded
+        self.s.connection().execute(
+            ins.on_conflict_do_update(
+                index_elements=["deployment_id", "camera_id"],
+                set_={
+                    "last_frame_at_s": case(
+                        (new.last_frame_at_s > t.last_frame_at_s, new.last_frame_at_s), else_=t.last_frame_at_s
+                    ),
+                    "reported_at_s": new.reported_at_s,
+                    "frames": new.frames,
+                    "fps": new.fps,
+                    "source": new.source,
+                },
             )
+        )
 
     def active(self, deployment_id: int | None = None) -> tuple[float, list[StoredBeat]]:
         """The database's clock now and the beats of every active deployment (or of one)."""
