@@ -119,8 +119,8 @@ class LivePreview:
 
     def publish_jpeg(self, camera_id: str, jpeg: bytes) -> None:
         """A redacted thumbnail made in a worker process (``overt run --workers N``, at most one per
-        ``every_s``): the camera's heartbeat, and the live view's frame for the previewed camera."""
-        self.live.beat(self.deployment_id, camera_id)
+        ``every_s``): the live view's frame for the previewed camera (its heartbeat comes with the
+        worker's ``camera_progress``)."""
         if camera_id == self.camera_id:
             self.live.update_frame(self.deployment_id, jpeg)
             self.published += 1

@@ -1,7 +1,7 @@
 """Camera heartbeats in the database: every API process sees which cameras are processing frames.
 
 Revision ID: 0005_liveness
-Revises: 0004_db_throttle
+Revises: 0005_fencing
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_liveness"
-down_revision = "0004_db_throttle"
+down_revision = "0005_fencing"
 branch_labels = None
 depends_on = None
 
