@@ -348,6 +348,13 @@ class PipelineConfig(StrictModel):
     read_timeout_s: float = Field(default=1.0, gt=0, description="Longest wait for one frame from a source.")
     join_timeout_s: float = Field(default=5.0, gt=0, description="Longest wait for a thread when stopping.")
     context_thumbnail_px: int = Field(default=480, ge=64, description="Longer side of an alert's context image.")
+    scene_frame_px: int = Field(
+        default=960,
+        ge=64,
+        le=1920,
+        description="Longer side of the redacted scene frame stored with each alert (bystanders blurred, the"
+        " alerted face boxed) for the console's card.",
+    )
     integrity: IntegrityConfig = Field(default_factory=IntegrityConfig)
     pad: PadConfig = Field(default_factory=PadConfig)
     workers: int = Field(

@@ -46,7 +46,7 @@ BUNDLE_FILES: Final = ("record.json", "signature.bin", "public_key.bin", "finger
 def evidence_record(alert: Alert, *, node_fingerprint: str) -> dict[str, object]:
     """The canonical record of ``alert`` (what gets signed)."""
     q = alert.quality
-    return {
+    record: dict[str, object] = {
         "version": RECORD_VERSION,
         "alert_id": alert.alert_id,
         "camera_id": alert.camera_id,
@@ -78,6 +78,9 @@ def evidence_record(alert: Alert, *, node_fingerprint: str) -> dict[str, object]
         "context_sha256": sha256_hex(alert.context_jpeg),
         "node_key_fingerprint": node_fingerprint,
     }
+    if alert.scene_jpeg is not None:
+        record["scene_sha256"] = sha256_hex(alert.scene_jpeg)
+    return record
 
 
 def sign_alert(alert: Alert, key: SigningKey) -> Alert:
@@ -104,8 +107,11 @@ def check_evidence(
     *,
     trusted_public_key: bytes | None = None,
     expected_fingerprint: str | None = None,
+    scene_jpeg: bytes | None = None,
 ) -> EvidenceCheck:
-    """Verify signed evidence against its images (and a trusted key or fingerprint, if given)."""
+    """Verify signed evidence against its images (and a trusted key or fingerprint, if given).
+
+    A ``scene_jpeg`` must be the one the record names (a record without ``scene_sha256`` signs none)."""
     reasons: list[str] = []
     pub = evidence.public_key
     fp = key_fingerprint(pub) if len(pub) == PUBLIC_KEY_BYTES else None
@@ -132,6 +138,8 @@ def check_evidence(
             reasons.append("crop image differs from the signed record (SHA-256 mismatch)")
         if context_jpeg is not None and record.get("context_sha256") != sha256_hex(context_jpeg):
             reasons.append("context image differs from the signed record (SHA-256 mismatch)")
+        if scene_jpeg is not None and record.get("scene_sha256") != sha256_hex(scene_jpeg):
+            reasons.append("scene frame differs from the signed record (SHA-256 mismatch)")
     return EvidenceCheck(ok=not reasons, reasons=tuple(reasons), fingerprint=fp, record=record)
 
 

@@ -4,9 +4,9 @@ A device token proves only which deployment the device serves. Everything else i
 the server can check, it checks: the entry is in that deployment's frozen snapshot and not
 removed since; the similarity lies in [the authorised threshold, 1]; the alert time lies inside
 the planned window and not in the future, allowing :data:`CLOCK_SKEW` (120 s) for an edge
-clock that runs a little fast or slow; the probe crop and the context thumbnail decode as
-JPEGs within byte and pixel limits (the pipeline sends a 112-150 px aligned crop and a 480 px
-thumbnail; the limits leave room for other models and settings). A reject is refused with its
+clock that runs a little fast or slow; the probe crop, the context thumbnail and the scene frame
+decode as JPEGs within byte and pixel limits (the pipeline sends a 112-150 px aligned crop, a 480 px
+thumbnail and a 960 px scene frame; the limits leave room for other models and settings). A reject is refused with its
 reason, counted (:data:`REJECTS`) and audited as ``alert.rejected`` with the device and token id;
 nothing of the rejected alert is kept.
 """
@@ -31,6 +31,8 @@ MAX_CROP_BYTES = 256 * 1024
 MAX_CROP_PX = 512
 MAX_CONTEXT_BYTES = 1024 * 1024
 MAX_CONTEXT_PX = 1920
+MAX_SCENE_BYTES = 2 * 1024 * 1024
+MAX_SCENE_PX = 1920
 
 
 class IngestRejectedError(InputError):
@@ -52,6 +54,7 @@ class DeviceAlertClaim:
     raised_at: datetime
     crop_jpeg: bytes | None = None
     context_jpeg: bytes | None = None
+    scene_jpeg: bytes | None = None
 
 
 class _Rejects:
@@ -154,6 +157,8 @@ def check_claim(tx: Tx, claim: DeviceAlertClaim, now: datetime) -> int:
         check_jpeg(claim.crop_jpeg, what="probe crop", max_bytes=MAX_CROP_BYTES, max_px=MAX_CROP_PX)
     if claim.context_jpeg is not None:
         check_jpeg(claim.context_jpeg, what="context image", max_bytes=MAX_CONTEXT_BYTES, max_px=MAX_CONTEXT_PX)
+    if claim.scene_jpeg is not None:
+        check_jpeg(claim.scene_jpeg, what="scene frame", max_bytes=MAX_SCENE_BYTES, max_px=MAX_SCENE_PX)
     return entry_id
 
 

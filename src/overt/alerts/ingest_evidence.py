@@ -41,6 +41,7 @@ def check_ingest(
     crop_jpeg: bytes | None,
     context_jpeg: bytes | None,
     token_id: int | None,
+    scene_jpeg: bytes | None = None,
     local: bool,
 ) -> IngestedEvidence | None:
     """Verify an ingested alert's evidence; ``None`` when unsigned and no key requires it."""
@@ -54,7 +55,7 @@ def check_ingest(
         return None
     if crop_jpeg is None or context_jpeg is None:
         raise InputError("signed evidence needs the probe crop and the context image")
-    check = check_evidence(evidence, crop_jpeg, context_jpeg, trusted_public_key=trusted)
+    check = check_evidence(evidence, crop_jpeg, context_jpeg, trusted_public_key=trusted, scene_jpeg=scene_jpeg)
     if not check.ok:
         raise AuthError(f"alert refused: {check.reasons[0]}")
     if check.record is not None and check.record.get("alert_id") != remote_alert_id:

@@ -73,6 +73,12 @@ class AlertView:
     """Alerts of this deployment naming the same entry (repeat sightings)."""
     events: tuple[AlertEvent, ...] = ()
     """Later outcomes, corrections and retention (``alerts.followups``), oldest first."""
+    has_scene: bool = False
+    """A redacted scene frame is stored (``AlertService.scene``)."""
+    integrity_flags: tuple[str, ...] = ()
+    """The camera stream's integrity flags when the alert was raised (``frozen``, ``loop``...)."""
+    pad: PadResult | None = None
+    """The presentation-attack (liveness) verdict on the face, when PAD ran."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,8 @@ class IncomingAlert:
     crop_jpeg: bytes | None = None
     context_jpeg: bytes | None = None
     """The redacted frame thumbnail the live view shows (checked like the crop, kept in memory only)."""
+    scene_jpeg: bytes | None = None
+    """The redacted scene frame for the card (checked like the crop, sealed with the alert)."""
     quality: AlertQuality | None = None
     latency_ms: float | None = None
     frame_index: int | None = None
@@ -121,6 +129,7 @@ class IncomingAlert:
             latency_ms=round(alert.latency_ms, 1),
             frame_index=alert.frame_index,
             context_jpeg=alert.context_jpeg,
+            scene_jpeg=alert.scene_jpeg,
             integrity_flags=alert.integrity_flags,
             pad=alert.pad,
             evidence=alert.evidence,
@@ -157,6 +166,7 @@ class AlertService:
         crop_jpeg: bytes | None,
         track_id: str | None,
         actor: str = "system",
+        scene_jpeg: bytes | None = None,
     ) -> StoredAlert:
         d = tx.deployments.get(deployment_id)
         if d.state is not DeploymentState.ACTIVE:
@@ -169,6 +179,7 @@ class AlertService:
             raised_at=raised_at,
             crop=crop_jpeg,
             track_id=track_id,
+            scene=scene_jpeg,
         )
         tx.audit.append(
             actor,
@@ -230,6 +241,7 @@ class AlertService:
             evidence=alert.evidence,
             crop_jpeg=alert.crop_jpeg,
             context_jpeg=alert.context_jpeg,
+            scene_jpeg=alert.scene_jpeg,
             token_id=token_id,
             local=local,
         )
@@ -262,6 +274,7 @@ class AlertService:
                     crop_jpeg=alert.crop_jpeg,
                     track_id=alert.track_id,
                     actor=actor,
+                    scene_jpeg=alert.scene_jpeg,
                 )
                 tx.session.add(
                     AlertDetailsRow(alert_id=stored.id, remote_id=alert.remote_id, details_json=json.dumps(doc))
@@ -280,7 +293,7 @@ class AlertService:
 
     # -- views -------------------------------------------------------------------------------------
 
-    def _view(self, tx: Tx, a: StoredAlert, *, has_pending: bool = True) -> AlertView:
+    def _view(self, tx: Tx, a: StoredAlert, *, has_pending: bool = True, has_scene: bool | None = None) -> AlertView:
         s = tx.session
         det = s.get(AlertDetailsRow, a.id)
         doc: dict[str, Any] = json.loads(det.details_json) if det is not None else {}
@@ -308,6 +321,9 @@ class AlertService:
             adjudicated_by=row_.adjudicated_by if (row_ := s.get(AlertRow, a.id)) is not None else None,
             adjudicated_at=row_.adjudicated_at if row_ is not None else None,
             retained_until=a.retained_until,
+            has_scene=a.id in tx.alerts.with_scene([a.id]) if has_scene is None else has_scene,
+            integrity_flags=tuple(str(f) for f in doc.get("integrity_flags") or ()),
+            pad=_pad_of(doc.get("pad")),
         )
 
     def list(
@@ -333,7 +349,8 @@ class AlertService:
             list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
             list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
-            views = [self._view(tx, a, has_pending=a.id in pending) for a in found]
+            scenes = tx.alerts.with_scene(ids)
+            views = [self._view(tx, a, has_pending=a.id in pending, has_scene=a.id in scenes) for a in found]
         return [*self._with_followups(views)]
 
     def find(self, user: User, deployment_id: int | None = None) -> builtins.list[StoredAlert]:
@@ -372,6 +389,15 @@ class AlertService:
             crop = tx.alerts.crop(alert_id)
             tx.audit.append(user.name, "alert.viewed", f"alert:{alert_id}", {})
             return crop
+
+    def scene(self, user: User, alert_id: int) -> bytes:
+        """The redacted scene frame (bystanders blurred, the alerted face boxed), decrypted; audited
+        like the crop. NotFoundError when the alert has none."""
+        user.require(Permission.ADJUDICATE)
+        with self.store.transaction() as tx:
+            scene = tx.alerts.scene(alert_id)
+            tx.audit.append(user.name, "alert.viewed", f"alert:{alert_id}", {"scene": True})
+            return scene
 
     def exported(self, user: User, alert_id: int, n_bytes: int) -> None:
         """Record that the decrypted crop left the system as a file."""
@@ -452,8 +478,24 @@ class AlertService:
 def claim_of(deployment_id: int, alert: IncomingAlert) -> DeviceAlertClaim:
     """What the sender claims, for the ingest checks."""
     return DeviceAlertClaim(
-        deployment_id, alert.entry_id, alert.similarity, alert.raised_at, alert.crop_jpeg, alert.context_jpeg
+        deployment_id,
+        alert.entry_id,
+        alert.similarity,
+        alert.raised_at,
+        alert.crop_jpeg,
+        alert.context_jpeg,
+        alert.scene_jpeg,
     )
+
+
+def _pad_of(doc: object) -> PadResult | None:
+    """The stored PAD verdict (``details_json``), or None when PAD did not run or the record is odd."""
+    if not isinstance(doc, dict):
+        return None
+    try:
+        return PadResult(str(doc["backend"]), float(doc["score"]), bool(doc["live"]))
+    except (KeyError, TypeError, ValueError, InputError):
+        return None
 
 
 def _quality_dict(q: AlertQuality) -> dict[str, float | None]:

@@ -65,6 +65,8 @@ def alert_to_json(alert: Alert, *, include_images: bool = True) -> dict[str, Any
     if include_images:
         out["probe_crop_jpeg_b64"] = base64.b64encode(alert.probe_crop_jpeg).decode("ascii")
         out["context_jpeg_b64"] = base64.b64encode(alert.context_jpeg).decode("ascii")
+        if alert.scene_jpeg is not None:
+            out["scene_jpeg_b64"] = base64.b64encode(alert.scene_jpeg).decode("ascii")
     return out
 
 

@@ -192,6 +192,14 @@ class AlertEventOut(BaseModel):
     at: datetime
 
 
+class PadOut(BaseModel):
+    """The presentation-attack detector's verdict on an alert's face."""
+
+    backend: str
+    score: float = Field(description="P(live).")
+    live: bool
+
+
 class AlertOut(BaseModel):
     id: int
     deployment_id: int
@@ -213,6 +221,11 @@ class AlertOut(BaseModel):
     retained_until: datetime | None = Field(default=None, description="Held as evidence until then.")
     sightings: int = Field(default=1, description="Alerts of this deployment naming the same entry.")
     events: list[AlertEventOut] = Field(default_factory=list, description="Later outcomes, corrections, retention.")
+    has_scene: bool = Field(default=False, description="A redacted scene frame is stored (GET .../scene).")
+    integrity_flags: list[str] = Field(
+        default_factory=list, description="Camera stream integrity flags when the alert was raised."
+    )
+    pad: PadOut | None = Field(default=None, description="Presentation-attack (liveness) verdict, when PAD ran.")
 
 
 Outcome = Literal["engaged", "arrested", "no_action"]
@@ -318,6 +331,11 @@ class IngestAlertIn(BaseModel):
     probe_crop_jpeg_b64: str | None = Field(default=None, max_length=4_000_000)
     context_jpeg_b64: str | None = Field(
         default=None, max_length=4_000_000, description="Redacted frame thumbnail (bystanders blurred); kept in memory."
+    )
+    scene_jpeg_b64: str | None = Field(
+        default=None,
+        max_length=4_000_000,
+        description="Redacted scene frame (bystanders blurred, the alerted face boxed); sealed with the alert.",
     )
     integrity_flags: list[str] = Field(default_factory=list, max_length=16, description="Camera integrity flags.")
     pad: IngestPad | None = Field(default=None, description="Presentation-attack verdict, when PAD is configured.")

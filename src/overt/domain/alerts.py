@@ -88,9 +88,10 @@ class Alert:
     """A match decided by the decider: the only thing about a face that leaves the pipeline.
 
     ``probe_crop_jpeg`` is the aligned crop of the matching face, ``context_jpeg`` a small
-    thumbnail of the frame in which every other face is blurred. ``latency_ms`` runs from the
-    capture of the first frame in which the face was visible (``first_seen_pts_s``, stream time)
-    to the decision.
+    thumbnail of the frame in which every other face is blurred, ``scene_jpeg`` the same redacted
+    frame at a size an operator can adjudicate from (the alerted face boxed; stored with the alert).
+    ``latency_ms`` runs from the capture of the first frame in which the face was visible
+    (``first_seen_pts_s``, stream time) to the decision.
     """
 
     alert_id: str
@@ -110,6 +111,8 @@ class Alert:
     model_id: str
     probe_crop_jpeg: bytes = field(repr=False)
     context_jpeg: bytes = field(repr=False)
+    scene_jpeg: bytes | None = field(default=None, repr=False)
+    """The redacted scene frame (``PipelineConfig.scene_frame_px``); None from senders without one."""
     integrity_flags: tuple[str, ...] = ()
     """Stream-integrity flags of the camera when the alert was raised (``frozen``, ``loop``...)."""
     pad: PadResult | None = None
@@ -135,8 +138,10 @@ class Alert:
             raise InputError("alerted_at must be timezone-aware (UTC)")
         if not 0 < self.votes <= self.window:
             raise InputError("votes must lie in [1, window]")
-        for name in ("probe_crop_jpeg", "context_jpeg"):
+        for name in ("probe_crop_jpeg", "context_jpeg", "scene_jpeg"):
             data = getattr(self, name)
+            if name == "scene_jpeg" and data is None:
+                continue
             if not isinstance(data, bytes) or not data.startswith(b"\xff\xd8"):
                 raise InputError(f"{name} must be JPEG bytes")
         object.__setattr__(self, "xyxy", as_float32("xyxy", self.xyxy, (4,)))

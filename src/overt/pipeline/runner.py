@@ -665,7 +665,10 @@ class Pipeline:
         pin = getattr(cam.source, "pinned_cert_sha256", None)
         cam.labels[tf.track_id] = f"{subject} {similarity:.2f}"
         blur, labelled = self._redaction(cam, probe.dets, probe.update, only=tf)
-        context = thumbnail_jpeg(redacted_frame(probe.frame.image, blur, labelled), self.config.context_thumbnail_px)
+        redacted = redacted_frame(probe.frame.image, blur, labelled)
+        context = thumbnail_jpeg(redacted, self.config.context_thumbnail_px)
+        scene = thumbnail_jpeg(redacted, self.config.scene_frame_px)
+        del redacted
         latency_ms = (time.monotonic() - tf.first_seen_monotonic_s) * 1000.0
         alert = Alert(
             alert_id=uuid.uuid4().hex,
@@ -685,6 +688,7 @@ class Pipeline:
             model_id=self.engine.embedder.model_id,
             probe_crop_jpeg=encode_jpeg(probe.crop),
             context_jpeg=context,
+            scene_jpeg=scene,
             integrity_flags=flags,
             pad=pad,
             camera_cert_sha256=pin if isinstance(pin, str) else None,

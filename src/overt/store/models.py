@@ -281,6 +281,16 @@ class AlertEvidenceRow(Base):
     blob: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
+class AlertSceneRow(Base):
+    """An alert's redacted scene frame (bystanders blurred, the alerted face boxed), sealed under the
+    alert's own data key with the alert id as associated data (migration ``0005_scene``); purging the
+    alert shreds it with the crop, retaining the alert keeps it."""
+
+    __tablename__ = "alert_scenes"
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class DeviceKeyRow(Base):
     """The Ed25519 public key registered with a device token (migration ``0003_integrity``)."""
 

@@ -72,6 +72,7 @@ def incoming(body: IngestAlertIn) -> IncomingAlert:
         raised_at=body.alerted_at,
         crop_jpeg=_b64(body.probe_crop_jpeg_b64, "probe_crop_jpeg_b64"),
         context_jpeg=_b64(body.context_jpeg_b64, "context_jpeg_b64"),
+        scene_jpeg=_b64(body.scene_jpeg_b64, "scene_jpeg_b64"),
         quality=None if q is None else AlertQuality(q.size_px, q.det_score, q.sharpness, q.yaw_deg, q.roll_deg),
         latency_ms=body.latency_ms,
         frame_index=body.frame_index,
@@ -107,6 +108,18 @@ def get_alert(alert_id: Id, request: Request, p: Principal = Depends(current_pri
 def alert_crop(alert_id: Id, request: Request, user: User = Depends(current_user)) -> Response:
     """The probe crop (decrypted for this view; the view is audited)."""
     return Response(services(request).alerts.crop(user, alert_id), media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get(
+    "/alerts/{alert_id}/scene",
+    response_class=Response,
+    responses={200: JPEG, 404: {"description": "No scene frame"}},
+    **IMAGES,
+)
+def alert_scene(alert_id: Id, request: Request, user: User = Depends(current_user)) -> Response:
+    """The redacted scene frame: every other face blurred, the alerted face boxed (decrypted for this
+    view; the view is audited like the crop). 404 when the alert has none."""
+    return Response(services(request).alerts.scene(user, alert_id), media_type="image/jpeg", headers=NO_STORE)
 
 
 @router.get("/alerts/{alert_id}/watchlist.jpg", response_class=Response, responses={200: JPEG}, **IMAGES)

@@ -1,4 +1,4 @@
-"""Alerts (crop sealed under a per-alert key), their details and pending second-person reviews."""
+"""Alerts (crop and scene frame sealed under a per-alert key), their details and pending second-person reviews."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from overt.crypto.envelope import Aad
 from overt.errors import DecryptionError, InputError, NotFoundError
-from overt.store.models import AlertDetailsRow, AlertEventRow, AlertEvidenceRow, AlertReviewRow, AlertRow
+from overt.store.models import (
+    AlertDetailsRow,
+    AlertEventRow,
+    AlertEvidenceRow,
+    AlertReviewRow,
+    AlertRow,
+    AlertSceneRow,
+)
 from overt.store.repositories.deployments import DeploymentRepository
 from overt.store.vault import Vault
 
@@ -69,7 +76,9 @@ class AlertRepository:
         raised_at: datetime,
         crop: bytes | None = None,
         track_id: str | None = None,
+        scene: bytes | None = None,
     ) -> StoredAlert:
+        """``crop`` and ``scene`` (the redacted scene frame) are sealed under a new per-alert key."""
         self._d.get(deployment_id)
         row = AlertRow(
             deployment_id=deployment_id,
@@ -81,10 +90,13 @@ class AlertRepository:
         )
         self._s.add(row)
         self._s.flush()
-        if crop is not None:
+        if crop is not None or scene is not None:
             row.key_id = self._v.create_key("alert")
             self._s.flush()
+        if crop is not None and row.key_id is not None:
             row.crop_blob = self._v.seal(row.key_id, crop, Aad("alerts", str(row.id)))
+        if scene is not None and row.key_id is not None:
+            self._s.add(AlertSceneRow(alert_id=row.id, blob=self._v.seal(row.key_id, scene, _scene_aad(row.id))))
         self._d.count_alert(deployment_id)
         self._s.flush()
         return _alert(row)
@@ -103,6 +115,22 @@ class AlertRepository:
         if row.crop_blob is None or row.key_id is None:
             raise DecryptionError(f"alert {alert_id} has no stored image")
         return self._v.open(row.key_id, row.crop_blob, Aad("alerts", str(alert_id)))
+
+    def scene(self, alert_id: int) -> bytes:
+        """The redacted scene frame, decrypted; NotFoundError when the alert has none."""
+        row = self._row(alert_id)
+        scene = self._s.get(AlertSceneRow, alert_id)
+        if scene is None:
+            raise NotFoundError(f"alert {alert_id} has no scene frame")
+        if row.key_id is None:
+            raise DecryptionError(f"alert {alert_id}'s scene frame key is gone")
+        return self._v.open(row.key_id, scene.blob, _scene_aad(alert_id))
+
+    def with_scene(self, alert_ids: list[int]) -> set[int]:
+        """Which of ``alert_ids`` have a stored scene frame (one query; nothing decrypted)."""
+        if not alert_ids:
+            return set()
+        return set(self._s.scalars(select(AlertSceneRow.alert_id).where(AlertSceneRow.alert_id.in_(alert_ids))))
 
     def adjudicate(
         self,
@@ -152,12 +180,16 @@ class AlertRepository:
         key_id = row.key_id
         # Rows keyed by the alert id go with it: SQLite reuses the highest freed id, and a stale
         # details row would then refuse the next alert (found by tests/api/test_signed_ingest.py).
-        for table in (AlertEventRow, AlertEvidenceRow, AlertDetailsRow, AlertReviewRow):
+        for table in (AlertEventRow, AlertEvidenceRow, AlertSceneRow, AlertDetailsRow, AlertReviewRow):
             self._s.execute(delete(table).where(table.alert_id == alert_id))
         self._s.delete(row)
         self._s.flush()
         if key_id is not None:
             self._v.destroy(key_id)
+
+
+def _scene_aad(alert_id: int) -> Aad:
+    return Aad("alert_scenes", str(alert_id))
 
 
 @dataclass(frozen=True, slots=True)
