@@ -59,14 +59,14 @@ def test_alert_path_is_governed_and_audited(store: Store, clock: FakeClock) -> N
 # -- ids, ingest and cascades (issue 9: alert ids were reused after a purge) ------------------------
 
 
-def _active(store: Store, clock: FakeClock, hours: float = 6) -> tuple[dict[str, User], int]:
+def _active(store: Store, clock: FakeClock, hours: float = 6, threshold: float = 0.45) -> tuple[dict[str, User], int]:
     """A running deployment whose snapshot holds one entry (ingest checks the alert names it)."""
     u = users(store)
     add_entry(store, "CASE-1", 1)
     if hours > 12:  # longer than the default policy allows: an admin's explicit, audited change
         PolicyService(store).change(u["admin"], reason="multi-day event", max_window_h=hours)
     svc = DeploymentService(store)
-    d = svc.create(u["op"], plan(clock.now(), hours=hours))
+    d = svc.create(u["op"], plan(clock.now(), hours=hours, threshold=threshold))
     svc.authorise(u["officer"], d.id)
     publish_late(svc, u, d.id)
     svc.start(u["op"], d.id)

@@ -35,6 +35,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/alerts/{alert_id}/adjudication"): {OP},
     ("GET", "/api/v1/alerts/{alert_id}/crop.jpg"): {OP},
     ("GET", "/api/v1/alerts/{alert_id}/watchlist.jpg"): {OP},
+    ("GET", "/api/v1/alerts/{alert_id}/scene"): {OP},
     ("GET", "/api/v1/alerts/{alert_id}/case"): {OP},
     ("POST", "/api/v1/alerts/{alert_id}/followups"): {OP},
     ("GET", "/api/v1/pipeline/health"): DEPLOY_VIEW,

@@ -117,6 +117,8 @@ def test_starting_the_deployment_runs_the_pipeline_and_pushes_its_alert(
     assert alert["similarity"] >= 0.45
     assert alert["quality"]["size_px"] > 0
     assert op.get(f"/api/v1/alerts/{alert['id']}/crop.jpg").content.startswith(b"\xff\xd8")
+    assert alert["has_scene"] is True
+    assert op.get(f"/api/v1/alerts/{alert['id']}/scene").content.startswith(b"\xff\xd8")
     assert op.get(f"/api/v1/deployments/{dep}/live.jpg").content.startswith(b"\xff\xd8")
     assert sup.preview is not None
     assert sup.preview.published >= 1  # redacted frames reach the live view, not only alert thumbnails
@@ -201,6 +203,8 @@ def test_edge_spools_while_the_server_is_down_then_delivers(tmp_path: Path, engi
             found = tx.alerts.find(dep)
         assert found, "the spooled alert never arrived"
         assert found[0].has_crop
+        with store.transaction() as tx:  # the edge sent its redacted scene frame; sealed with the alert
+            assert tx.alerts.scene(found[0].id).startswith(b"\xff\xd8")
     finally:
         sup.stop()
         server2.stop()

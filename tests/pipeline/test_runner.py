@@ -75,6 +75,11 @@ def test_alerts_once_on_the_enrolled_face_among_bystanders(
     assert max(context.shape[:2]) <= 480
     ctx_faces = engine.detector.detect(np.asarray(cv2.resize(context, (960, 540)), np.uint8))
     assert len(ctx_faces) == 1
+    # The scene frame for the console's card: the same redaction at 960 px (the whole 960x540 frame).
+    assert alert.scene_jpeg is not None
+    scene = np.asarray(cv2.imdecode(np.frombuffer(alert.scene_jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
+    assert scene.shape == (540, 960, 3)
+    assert len(engine.detector.detect(scene)) == 1
     row = json.loads(jsonl.read_text().splitlines()[0])
     assert row["subject"] == "subject-001"
     assert row["camera"] == "cam-1"
