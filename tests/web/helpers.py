@@ -52,8 +52,9 @@ class World:
         self.server = self._serve(port)
         self.running.server = self.server
 
-    def raise_alert(self, similarity: float = 0.71) -> int:
-        r = self.device.post("/api/v1/ingest/alerts", json=alert_body(self.entry, similarity=similarity))
+    def raise_alert(self, similarity: float = 0.71, **extra: Any) -> int:
+        """``extra``: more fields of the device's alert (``scene_jpeg_b64``, ``pad``...)."""
+        r = self.device.post("/api/v1/ingest/alerts", json=alert_body(self.entry, similarity=similarity) | extra)
         assert r.status_code == 201, r.text
         return int(r.json()["alert_id"])
 

@@ -156,8 +156,7 @@ def test_adjudicate_by_keyboard_undo_outcome_later_retain_and_the_audit_log_show
     page.keyboard.press("j")  # select the newest card
     assert page.evaluate("document.activeElement.id") == f"alert-{alert}"
     page.keyboard.press("z")
-    page.wait_for_selector(f"{card}.zoomed")
-    page.screenshot(path=str(SHOTS / "alert-zoomed.png"))
+    page.wait_for_selector(f"{card}.zoomed")  # the README's zoomed card: tests/web/test_console_scene.py
     page.keyboard.press("Escape")
     page.wait_for_selector(f"{card}:not(.zoomed)")
     # a verdict, then undo within the window: nothing is recorded

@@ -113,6 +113,26 @@ function qualityText(q) {
   if (!q || q.size_px == null) return "—";
   return `${Math.round(q.size_px)} px · det ${q.det_score.toFixed(2)} · sharp ${Math.round(q.sharpness)} · yaw ${Math.round(q.yaw_deg)}°`;
 }
+/* stream integrity flags (overt.sources.integrity) and the liveness (PAD) verdict, in an operator's words */
+const INTEGRITY_WORDS = {
+  frozen: "frozen frames detected (a still picture may have replaced the camera)",
+  loop: "repeating footage detected (a recording may be replayed)",
+  timestamp: "the stream's clock jumped or ran at the wrong speed",
+  stream_change: "the stream's resolution or format changed",
+  covered: "the view was covered or blank",
+  moved: "the camera's view has moved",
+};
+function integrityText(flags) {
+  if (!flags || !flags.length) return { text: "no problem detected", warn: false };
+  return { text: flags.map((f) => INTEGRITY_WORDS[f] || human(f)).join("; ") + " — check the scene before acting", warn: true };
+}
+function padText(pad) {
+  if (!pad) return { text: "not run for this camera", warn: false };
+  const score = `score ${pad.score.toFixed(2)}`;
+  if (pad.live) return { text: `passed: a live face (${score})`, warn: false };
+  return { text: `possible photo or screen, not a live face (${score}) — check before acting`, warn: true };
+}
+function showCheck(dd, r) { dd.textContent = r.text; dd.classList.toggle("warn", r.warn); }
 const verdictText = (v) => (v === "true_match" ? "Confirmed match" : "False alert");
 const human = (s) => (s || "").replaceAll("_", " ");
 
@@ -129,8 +149,13 @@ function renderAlert(a, isNew) {
     else $(".probe", card).replaceWith(el("div", { class: "noimg", text: "no image" }));
     if (a.entry_id != null) $(".ref", card).src = `/api/v1/alerts/${a.id}/watchlist.jpg`;
     else $(".ref", card).replaceWith(el("div", { class: "noimg", text: "no entry" }));
+    if (a.has_scene) {
+      $(".scene", card).src = `/api/v1/alerts/${a.id}/scene`;
+      $(".scene", card).alt = `the scene on camera ${a.camera_id} at ${fmtTime(a.raised_at)}: the alerted face boxed in red, every other face blurred`;
+    } else $(".fig-scene", card).remove();
+    card.classList.toggle("has-scene", !!a.has_scene);
     for (const b of $$(".verdict button", card)) b.addEventListener("click", () => queueVerdict(a.id, b.dataset.verdict));
-    for (const b of $$("button.zoom", card)) b.addEventListener("click", () => toggleZoom(card));
+    for (const b of $$("button.zoom", card)) b.addEventListener("click", () => toggleZoom(card, null, b.classList.contains("zoom-scene")));
     $(".undo-btn", card).addEventListener("click", () => undoVerdict(a.id));
     $(".add-outcome", card).addEventListener("click", () => addOutcome(a.id));
     $(".retain", card).addEventListener("click", () => retainAlert(a.id));
@@ -153,6 +178,8 @@ function renderAlert(a, isNew) {
   $(".cam", card).textContent = a.camera_id;
   $(".time", card).textContent = fmtTime(a.raised_at);
   $(".quality", card).textContent = qualityText(a.quality);
+  showCheck($(".integrity", card), integrityText(a.integrity_flags));
+  showCheck($(".pad", card), padText(a.pad));
   $(".cat", card).textContent = human(a.category) || "—";
   $(".dep", card).textContent = `#${a.deployment_id}`;
   if (a.entry_id == null) $(".case", card).textContent = "—";
@@ -255,10 +282,12 @@ function move(step) {
   const i = cards.indexOf(Q.selected);
   select(cards[i < 0 ? 0 : Math.max(0, Math.min(cards.length - 1, i + step))]);
 }
-function toggleZoom(card, force) {
+/* zoom: the card's images side by side, large; ``scene``: the scene frame largest (S, or a click on it) */
+function toggleZoom(card, force, scene) {
   const on = force == null ? !card.classList.contains("zoomed") : force;
-  for (const c of $$(".alert-card.zoomed")) c.classList.remove("zoomed");
+  for (const c of $$(".alert-card.zoomed")) c.classList.remove("zoomed", "zoom-scene");
   card.classList.toggle("zoomed", on);
+  card.classList.toggle("zoom-scene", on && !!scene && card.classList.contains("has-scene"));
   document.body.classList.toggle("zooming", on);
   select(card);
 }
@@ -273,11 +302,12 @@ function onKey(ev) {
   if (k === "j" || ev.key === "ArrowDown") { move(1); handled(); }
   else if (k === "k" || ev.key === "ArrowUp") { move(-1); handled(); }
   else if (ev.key === "Escape") { for (const c of $$(".alert-card.zoomed")) toggleZoom(c, false); handled(); }
-  else if (!card) { if ("cfz123uro".includes(k)) { move(0); handled(); } }
+  else if (!card) { if ("cfzs123uro".includes(k)) { move(0); handled(); } }
   else if (k === "c" && !card.classList.contains("done")) { queueVerdict(id, "true_match"); handled(); }
   else if (k === "f" && !card.classList.contains("done")) { queueVerdict(id, "false_match"); handled(); }
   else if (k === "u") { undoVerdict(id); handled(); }
   else if (k === "z") { toggleZoom(card); handled(); }
+  else if (k === "s") { toggleZoom(card, !card.classList.contains("zoom-scene"), true); handled(); }
   else if (k === "r" && card.classList.contains("done")) { retainAlert(id); handled(); }
   else if (k === "o" && card.classList.contains("done")) { addOutcome(id); handled(); }
   else if (/^[1-3]$/.test(k)) {
