@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 from datetime import timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from overt.alerts.evidence import check_evidence, sign_alert
 from overt.alerts.ingest_checks import MAX_SCENE_PX, IngestRejectedError
 from overt.alerts.review import AlertService
+from overt.crypto.signing import SigningKey
 from overt.domain.alerts import PadResult
 from overt.domain.clock import FakeClock
 from overt.errors import AuthError, DecryptionError, NotFoundError
 from overt.retention import purge, retain_alert
 from overt.store import Store
 from overt.store.models import AlertRow, AlertSceneRow, DataKeyRow
+from tests.alerts.conftest import make_alert
 from tests.alerts.test_review import _active, _incoming
 
 
@@ -51,7 +55,7 @@ def test_scene_is_sealed_bound_to_its_row_served_audited_and_shredded(store: Sto
     with store.db.session() as s:
         blobs = {r.alert_id: bytes(r.blob) for r in s.scalars(select(AlertSceneRow))}
     assert set(blobs) == {a, b}
-    assert all(b"\xff\xd8" not in blob[:64] and SCENE[200:264] not in blob for blob in blobs.values())
+    assert all(not blob.startswith(b"\xff\xd8") and SCENE[200:264] not in blob for blob in blobs.values())
     with store.transaction() as tx:
         tx.session.get(AlertSceneRow, b).blob = blobs[a]  # type: ignore[union-attr]
     with pytest.raises(DecryptionError):
@@ -102,3 +106,17 @@ def test_ingest_checks_the_scene_frame_like_the_crop(store: Store, clock: FakeCl
         alerts.ingest("edge", dep, dataclasses.replace(_incoming(clock, "bad"), scene_jpeg=data))
     assert exc.value.code == code
     assert alerts.list() == []  # nothing of a rejected alert is kept
+
+
+def test_the_signed_record_covers_the_scene_frame() -> None:
+    key = SigningKey(os.urandom(32))
+    alert = sign_alert(dataclasses.replace(make_alert(), scene_jpeg=SCENE), key)
+    assert alert.evidence is not None
+    crop, context = alert.probe_crop_jpeg, alert.context_jpeg
+    assert check_evidence(alert.evidence, crop, context, trusted_public_key=key.public_key, scene_jpeg=SCENE).ok
+    swapped = check_evidence(alert.evidence, crop, context, scene_jpeg=scene_jpeg(640, 360))
+    assert swapped.reasons == ("scene frame differs from the signed record (SHA-256 mismatch)",)
+    # a scene frame attached to a record that signs none is refused too
+    unsigned_scene = sign_alert(make_alert(), key)
+    assert unsigned_scene.evidence is not None
+    assert not check_evidence(unsigned_scene.evidence, crop, context, scene_jpeg=SCENE).ok
