@@ -35,7 +35,7 @@ class ApiSettings(StrictModel):
     )
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest request body of ordinary routes.")
     max_ingest_bytes: int = Field(
-        default=12 * 1024 * 1024, gt=0, description="Largest device ingest body (base64 crop and context frame)."
+        default=12 * 1024 * 1024, gt=0, description="Largest device ingest body (base64 crop, context, scene)."
     )
     shared_sessions: bool | None = Field(
         default=None,
