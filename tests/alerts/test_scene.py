@@ -7,12 +7,13 @@ import dataclasses
 import io
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from overt.alerts.evidence import check_evidence, sign_alert
+from overt.alerts.evidence import check_evidence, sign_alert, verify_bundle, write_bundle
 from overt.alerts.ingest_checks import MAX_SCENE_PX, IngestRejectedError
 from overt.alerts.review import AlertService
 from overt.crypto.signing import SigningKey
@@ -120,3 +121,22 @@ def test_the_signed_record_covers_the_scene_frame() -> None:
     unsigned_scene = sign_alert(make_alert(), key)
     assert unsigned_scene.evidence is not None
     assert not check_evidence(unsigned_scene.evidence, crop, context, scene_jpeg=SCENE).ok
+
+
+def test_an_evidence_bundle_carries_the_signed_scene_frame(tmp_path: Path) -> None:
+    key = SigningKey(os.urandom(32))
+    alert = sign_alert(dataclasses.replace(make_alert(), scene_jpeg=SCENE), key)
+    assert alert.evidence is not None
+    crop, context = alert.probe_crop_jpeg, alert.context_jpeg
+    bundle = write_bundle(tmp_path / "b", alert.evidence, crop, context, SCENE)
+    assert (bundle / "scene.jpg").read_bytes() == SCENE
+    assert verify_bundle(bundle).ok
+    (bundle / "scene.jpg").write_bytes(scene_jpeg(640, 360))  # a changed scene fails
+    assert verify_bundle(bundle).reasons == ("scene frame differs from the signed record (SHA-256 mismatch)",)
+    (bundle / "scene.jpg").unlink()  # so does one left out when the record signs it
+    assert verify_bundle(bundle).reasons == ("missing file scene.jpg (the record signs a scene frame)",)
+    # an alert without a scene frame: six files, as before
+    plain = sign_alert(make_alert(), key)
+    assert plain.evidence is not None
+    assert verify_bundle(write_bundle(tmp_path / "p", plain.evidence, crop, context)).ok
+    assert not (tmp_path / "p" / "scene.jpg").exists()

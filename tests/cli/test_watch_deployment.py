@@ -123,6 +123,8 @@ def test_local_pipeline_alerts_are_signed_by_the_node_key_and_export_as_a_bundle
     assert check.record is not None
     assert check.record["snapshot_id"] == f"deployment:{dep}"
     assert check.record["integrity_flags"] == []
+    assert (tmp_path / "b" / "scene.jpg").is_file()  # the scene frame travels with the evidence, signed
+    assert "scene_sha256" in check.record
     # The same through the CLI: export (audited), then verify offline against the audited fingerprint.
     from tests.api.conftest import PASSWORDS
 

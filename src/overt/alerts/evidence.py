@@ -1,11 +1,12 @@
 """Signed evidence: every alert is signed at creation; a bundle of it verifies offline.
 
 The canonical record (:func:`evidence_record`) holds the alert's fields, the SHA-256 of its
-probe crop and context images, the camera id and pinned certificate fingerprint, the model and
-snapshot ids, the stream-integrity flags, the PAD verdict, the time, and the fingerprint of the
-signing node's public key. The node signs exactly the record's canonical JSON bytes.
+probe crop and context images (and of its scene frame, when it has one), the camera id and
+pinned certificate fingerprint, the model and snapshot ids, the stream-integrity flags, the PAD
+verdict, the time, and the fingerprint of the signing node's public key. The node signs exactly
+the record's canonical JSON bytes.
 
-An evidence bundle is a directory of six files, nothing else::
+An evidence bundle is a directory of six files (seven with the scene frame), nothing else::
 
     record.json      the signed bytes, exactly
     signature.bin    64-byte Ed25519 signature of record.json
@@ -13,6 +14,7 @@ An evidence bundle is a directory of six files, nothing else::
     fingerprint.txt  SHA-256 hex of public_key.bin and a newline (as in the audit log)
     crop.jpg         probe crop; its SHA-256 is in the record
     context.jpg      context thumbnail (bystanders blurred); its SHA-256 is in the record
+    scene.jpg        the scene frame (bystanders blurred, the face boxed), when the record signs one
 
 :func:`verify_bundle` needs nothing but the directory (and, to tie it to a node, the
 fingerprint from that node's audit log): any changed byte in any file fails, with the reason.
@@ -41,6 +43,8 @@ from overt.errors import InputError, StorageError
 
 RECORD_VERSION: Final = "overt-evidence/1"
 BUNDLE_FILES: Final = ("record.json", "signature.bin", "public_key.bin", "fingerprint.txt", "crop.jpg", "context.jpg")
+SCENE_FILE: Final = "scene.jpg"
+"""In a bundle exactly when its record signs a scene frame (``scene_sha256``)."""
 
 
 def evidence_record(alert: Alert, *, node_fingerprint: str) -> dict[str, object]:
@@ -149,7 +153,13 @@ def _write_new(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def write_bundle(directory: Path, evidence: SignedEvidence, crop_jpeg: bytes, context_jpeg: bytes) -> Path:
+def write_bundle(
+    directory: Path,
+    evidence: SignedEvidence,
+    crop_jpeg: bytes,
+    context_jpeg: bytes,
+    scene_jpeg: bytes | None = None,
+) -> Path:
     """Write an evidence bundle into a new (or empty) ``directory``; files are 0600."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -163,8 +173,11 @@ def write_bundle(directory: Path, evidence: SignedEvidence, crop_jpeg: bytes, co
             "crop.jpg": crop_jpeg,
             "context.jpg": context_jpeg,
         }
-        for name in BUNDLE_FILES:
-            _write_new(directory / name, files[name])
+        if scene_jpeg is not None:
+            files[SCENE_FILE] = scene_jpeg
+        for name in (*BUNDLE_FILES, SCENE_FILE):
+            if name in files:
+                _write_new(directory / name, files[name])
     except OSError as exc:
         raise StorageError(f"cannot write the evidence bundle: {exc.strerror or exc}") from exc
     return directory
@@ -187,7 +200,7 @@ def verify_bundle_files(files: dict[str, bytes], *, expected_fingerprint: str | 
     missing = [n for n in BUNDLE_FILES if n not in files]
     if missing:
         return EvidenceCheck(False, tuple(f"missing file {n}" for n in missing))
-    reasons = [f"unexpected file {n}" for n in sorted(set(files) - set(BUNDLE_FILES))]
+    reasons = [f"unexpected file {n}" for n in sorted(set(files) - {*BUNDLE_FILES, SCENE_FILE})]
     pub = files["public_key.bin"]
     if len(pub) != PUBLIC_KEY_BYTES:
         reasons.append(f"public_key.bin holds {len(pub)} bytes, expected {PUBLIC_KEY_BYTES}")
@@ -199,6 +212,11 @@ def verify_bundle_files(files: dict[str, bytes], *, expected_fingerprint: str | 
     except InputError:
         reasons.append("record.json or signature.bin is malformed")
         return EvidenceCheck(False, tuple(reasons))
-    check = check_evidence(evidence, files["crop.jpg"], files["context.jpg"], expected_fingerprint=expected_fingerprint)
+    scene = files.get(SCENE_FILE)
+    check = check_evidence(
+        evidence, files["crop.jpg"], files["context.jpg"], expected_fingerprint=expected_fingerprint, scene_jpeg=scene
+    )
+    if scene is None and check.record is not None and "scene_sha256" in check.record:
+        reasons.append(f"missing file {SCENE_FILE} (the record signs a scene frame)")
     all_reasons = tuple(reasons) + check.reasons
     return EvidenceCheck(not all_reasons, all_reasons, check.fingerprint, check.record)

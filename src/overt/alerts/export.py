@@ -28,11 +28,18 @@ def export_bundle(store: Store, actor: User, alert_id: int, directory: Path, *, 
         stored = load_evidence(s, Vault(s, store.kek, store.clock.now()), alert_id)
     if stored is None:
         raise InputError(f"alert {alert_id} has no signed evidence (raised before signing); export --out FILE.jpg")
-    write_bundle(directory, stored.evidence, crop_jpeg, stored.context_jpeg)
+    with store.transaction() as tx:
+        scene = tx.alerts.scene(alert_id) if alert_id in tx.alerts.with_scene([alert_id]) else None
+    write_bundle(directory, stored.evidence, crop_jpeg, stored.context_jpeg, scene)
     check = verify_bundle(directory)
     if not check.ok:
         raise InputError(f"the exported bundle does not verify: {'; '.join(check.reasons)}")
     fp = key_fingerprint(stored.evidence.public_key)
     with store.transaction() as tx:
-        tx.audit.append(actor.name, "alert.exported", f"alert:{alert_id}", {"bundle": True, "fingerprint": fp})
+        tx.audit.append(
+            actor.name,
+            "alert.exported",
+            f"alert:{alert_id}",
+            {"bundle": True, "fingerprint": fp, "scene": scene is not None},
+        )
     return ExportedBundle(directory, fp, stored.verified)
