@@ -1,7 +1,7 @@
 """The redacted scene frame of each alert, sealed under the alert's data key (the console's card).
 
 Revision ID: 0005_scene
-Revises: 0005_fencing (on main when this branch was rebased)
+Revises: 0005_liveness (the head of main when this branch was rebased)
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_scene"
-down_revision = "0005_fencing"
+down_revision = "0005_liveness"
 branch_labels = None
 depends_on = None
 
