@@ -73,10 +73,13 @@ class Row:
     variant: str
     fps_per_camera: float
     drop_pct: float
+    discarded_pct: float
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     alerted: int
-    cpu_pct_per_camera: float
+    cpu_ms_per_camera_s: float
+    cpu_ms_per_camera_s_at_25fps: float
+    embeds_per_camera_s: float
     rss_mb_per_camera: float
 
 
@@ -129,37 +132,69 @@ def make_gallery(root: Path, engine: FaceEngine) -> Gallery:
     return report.watchlist.gallery()
 
 
-def configs(levers: set[str], workers: int) -> dict[str, tuple[PipelineConfig, SourceConfig]]:
+@dataclass(frozen=True)
+class Variant:
+    pipeline: PipelineConfig
+    source: SourceConfig
+    workers: int = 1
+    threads: int | None = None
+    """ONNX Runtime / OpenCV threads per worker process; None: cores / workers (the default)."""
+
+
+TODAY = {"batch_detection": False, "adaptive_detection": False, "lazy_quality": False}
+"""The pipeline before the levers (the baseline stays this when the defaults change)."""
+
+
+def configs(levers: set[str], workers: int, names: Sequence[str]) -> dict[str, Variant]:
     src = dict(rtsp_transport="udp", open_timeout_s=5.0, read_timeout_s=3.0, backoff_initial_s=0.2)
-    base = (PipelineConfig(), SourceConfig(**src))
-    new = (
+    base = Variant(PipelineConfig(**TODAY), SourceConfig(**src, decoder_threads=0))
+    new = Variant(
         PipelineConfig(
             batch_detection="batch" in levers, adaptive_detection="adaptive" in levers, lazy_quality="lazy" in levers
         ),
         SourceConfig(**src, decoder_threads=1 if "threads1" in levers else 0),
     )
-    out = {"baseline": base, "levers": new}
-    if workers > 1:
-        out[f"levers, {workers} workers"] = (new[0].model_copy(update={"workers": workers}), new[1])
-    return out
+    known = {
+        "baseline": base,
+        "levers": new,
+        f"levers, {workers} workers": Variant(new.pipeline, new.source, workers),
+        f"levers, {workers} workers, ORT threads per core": Variant(new.pipeline, new.source, workers, threads=0),
+    }
+    short = {"baseline": "baseline", "levers": "levers", "workers": f"levers, {workers} workers"}
+    short["workers-ort-default"] = f"levers, {workers} workers, ORT threads per core"
+    return {short[n]: known[short[n]] for n in names}
+
+
+@dataclass
+class Sample:
+    fps: float
+    drop_pct: float
+    discarded_pct: float
+    latencies_ms: list[float]
+    alerted: int
+    cpu_ms_per_cam_s: float
+    cpu_ms_per_frame: float
+    embeds_per_cam_s: float
+    rss_mb: float
 
 
 def run_once(
     urls: list[str],
     engine: FaceEngine,
     gallery: Gallery,
-    cfg: PipelineConfig,
-    src_cfg: SourceConfig,
+    variant: Variant,
     *,
     seconds: float,
     warmup_s: float,
-) -> tuple[float, float, list[float], int, float, float]:
-    """(fps per camera, drop %, alert latencies ms, cameras alerted, CPU % per camera, RSS MB)."""
+) -> Sample:
     n = len(urls)
     sink = MemorySink()
+    cfg, src_cfg = variant.pipeline, variant.source
     pipe: Pipeline | ProcessPipeline
-    if cfg.workers > 1 and n > 1:
-        pipe = ProcessPipeline(urls, gallery, [sink], workers=cfg.workers, config=cfg, source_config=src_cfg)
+    if variant.workers > 1 and n > 1:
+        pipe = ProcessPipeline(
+            urls, gallery, [sink], workers=variant.workers, config=cfg, source_config=src_cfg, threads=variant.threads
+        )
     else:
         sources = [LiveSource(u, camera_id=f"cam-{i + 1}", config=src_cfg) for i, u in enumerate(urls)]
         pipe = Pipeline(sources, engine, gallery, [sink], config=cfg)
@@ -178,13 +213,20 @@ def run_once(
     finally:
         pipe.close()
     dt = t1 - t0
+    sent = FPS * dt * n
     processed = c1.frames - c0.frames
-    fps = processed / dt / n
-    drop = max(0.0, 100.0 * (1.0 - processed / (FPS * dt * n)))
-    cpu = 100.0 * (k1 - k0) / dt / n
-    latencies = [a.latency_ms for a in alerts]
-    alerted = len({a.camera_id for a in alerts})
-    return fps, drop, latencies, alerted, cpu, rss
+    cpu = k1 - k0
+    return Sample(
+        fps=processed / dt / n,
+        drop_pct=max(0.0, 100.0 * (1.0 - processed / sent)),
+        discarded_pct=100.0 * (c1.frames_dropped - c0.frames_dropped) / sent,
+        latencies_ms=[a.latency_ms for a in alerts],
+        alerted=len({a.camera_id for a in alerts}),
+        cpu_ms_per_cam_s=1000.0 * cpu / dt / n,
+        cpu_ms_per_frame=1000.0 * cpu / max(1, processed),
+        embeds_per_cam_s=(c1.probes_embedded - c0.probes_embedded) / dt / n,
+        rss_mb=rss,
+    )
 
 
 def profile(clip: Path, engine: FaceEngine, frames: int = 40) -> str:
@@ -254,15 +296,16 @@ def table(rows: list[Row]) -> str:
         return "-" if v is None else f"{v:.0f}"
 
     out = [
-        "| cameras | pipeline | fps/cam | drop % | alert p50 ms | alert p95 ms | alerted | CPU %/cam | frames/CPU-s "
-        "| RSS MB/cam |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| cameras | pipeline | fps/cam | drop % | discarded % | alert p50 ms | alert p95 ms | alerted "
+        "| CPU ms per cam-s | CPU ms per cam-s at 25 fps | embeds/cam-s | RSS MB/cam |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
-            f"| {r.cameras} | {r.variant} | {r.fps_per_camera:.1f} | {r.drop_pct:.1f} | {ms(r.latency_p50_ms)} | "
-            f"{ms(r.latency_p95_ms)} | {r.alerted}/{r.cameras} | {r.cpu_pct_per_camera:.0f} | "
-            f"{100 * r.fps_per_camera / max(r.cpu_pct_per_camera, 1e-9):.0f} | {r.rss_mb_per_camera:.0f} |"
+            f"| {r.cameras} | {r.variant} | {r.fps_per_camera:.1f} | {r.drop_pct:.1f} | {r.discarded_pct:.1f} | "
+            f"{ms(r.latency_p50_ms)} | {ms(r.latency_p95_ms)} | {r.alerted}/{r.cameras} | "
+            f"{r.cpu_ms_per_camera_s:.0f} | {r.cpu_ms_per_camera_s_at_25fps:.0f} | {r.embeds_per_camera_s:.1f} | "
+            f"{r.rss_mb_per_camera:.0f} |"
         )
     return "\n".join(out)
 
@@ -274,7 +317,13 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds after the first frames before measuring")
     ap.add_argument("--reps", type=int, default=1, help="repetitions (baseline and levers alternate)")
     ap.add_argument("--levers", default="batch,adaptive,lazy,threads1", help=f"comma-separated of {LEVERS}")
-    ap.add_argument("--workers", type=int, default=2, help="also run the levers in this many processes (1: not)")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes of the 'workers' variants")
+    ap.add_argument(
+        "--variants",
+        default="baseline,levers,workers",
+        help="comma-separated of baseline, levers, workers (levers in --workers processes, cores/workers threads "
+        "each), workers-ort-default (the same with ONNX Runtime's default threads per process)",
+    )
     ap.add_argument("--size", default="1920x1080", help="clip size WxH")
     ap.add_argument("--clip-seconds", type=float, default=8.0)
     ap.add_argument("--json", type=Path, help="also write the rows here")
@@ -287,7 +336,7 @@ def main() -> None:
         sys.exit(why)
     width, height = (int(v) for v in args.size.split("x"))
     engine = build_engine()
-    variants = configs(levers, args.workers)
+    variants = configs(levers, args.workers, [v for v in args.variants.split(",") if v])
     with tempfile.TemporaryDirectory(prefix="overt-multicam-") as tmp:
         root = Path(tmp)
         clip = make_clip(root, engine, args.clip_seconds, width, height)
@@ -295,33 +344,38 @@ def main() -> None:
             print(profile(clip, engine))
             return
         gallery = make_gallery(root, engine)
-        samples: dict[tuple[int, str], list[tuple[float, float, list[float], int, float, float]]] = {}
+        samples: dict[tuple[int, str], list[Sample]] = {}
         with RtspCameras(root, [clip] * max(args.cameras)) as cams:
             urls = cams.urls()
             for n in args.cameras:
                 for rep in range(args.reps):
-                    order = [v for v in variants if n > 1 or "workers" not in v]
+                    order = [v for v in variants if n > 1 or variants[v].workers == 1]
                     for name in order if rep % 2 == 0 else order[::-1]:
-                        cfg, src_cfg = variants[name]
-                        res = run_once(
-                            urls[:n], engine, gallery, cfg, src_cfg, seconds=args.seconds, warmup_s=args.warmup
-                        )
+                        res = run_once(urls[:n], engine, gallery, variants[name], seconds=args.seconds,
+                                       warmup_s=args.warmup)  # fmt: skip
                         samples.setdefault((n, name), []).append(res)
-                        print(f"# {n} camera(s), {name}: {res[0]:.1f} fps/cam, {res[1]:.1f} % dropped", flush=True)
+                        print(
+                            f"# {n} camera(s), {name}: {res.fps:.1f} fps/cam, {res.drop_pct:.1f} % dropped, "
+                            f"{res.cpu_ms_per_frame * FPS:.0f} CPU ms per cam-s at 25 fps",
+                            flush=True,
+                        )
     rows = []
     for (n, name), runs in samples.items():
-        lat = [v for r in runs for v in r[2]]
+        lat = [v for r in runs for v in r.latencies_ms]
         rows.append(
             Row(
                 cameras=n,
                 variant=name,
-                fps_per_camera=float(np.mean([r[0] for r in runs])),
-                drop_pct=float(np.mean([r[1] for r in runs])),
+                fps_per_camera=float(np.mean([r.fps for r in runs])),
+                drop_pct=float(np.mean([r.drop_pct for r in runs])),
+                discarded_pct=float(np.mean([r.discarded_pct for r in runs])),
                 latency_p50_ms=pct(lat, 50),
                 latency_p95_ms=pct(lat, 95),
-                alerted=min(r[3] for r in runs),
-                cpu_pct_per_camera=float(np.mean([r[4] for r in runs])),
-                rss_mb_per_camera=max(r[5] for r in runs) / n,
+                alerted=min(r.alerted for r in runs),
+                cpu_ms_per_camera_s=float(np.mean([r.cpu_ms_per_cam_s for r in runs])),
+                cpu_ms_per_camera_s_at_25fps=float(np.mean([r.cpu_ms_per_frame for r in runs])) * FPS,
+                embeds_per_camera_s=float(np.mean([r.embeds_per_cam_s for r in runs])),
+                rss_mb_per_camera=max(r.rss_mb for r in runs) / n,
             )
         )
     print(f"\nlevers: {','.join(sorted(levers))}; {args.seconds:g} s measured per run, {args.reps} repetition(s)\n")

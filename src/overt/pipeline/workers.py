@@ -85,6 +85,16 @@ class _Job:
     preview: tuple[str, ...] = ()
     preview_every_s: float = 0.5
     preview_px: int = 640
+    threads: int = 0
+
+
+def worker_threads(workers: int, cpus: int | None = None) -> int:
+    """Threads for each worker process's ONNX Runtime sessions and OpenCV: its share of the
+    machine's cores (at least 1). Each session otherwise starts one thread per core in every
+    process: ``workers`` x cores threads contending for the same cores (measured: BENCHMARKS.md,
+    Multi-camera)."""
+    n = cpus if cpus is not None else (os.cpu_count() or 1)
+    return max(1, n // max(1, workers))
 
 
 @dataclass(eq=False)
@@ -135,7 +145,13 @@ def _child(job: _Job, out: Any, stop: MpEvent, control: Any, previews: Any) -> N
             return None
 
     try:
-        engine = build_engine(job.engine) if job.engine is not None else build_engine()
+        engine_cfg = job.engine if job.engine is not None else EngineConfig()
+        if job.threads and engine_cfg.threads == 0:
+            import cv2
+
+            engine_cfg = engine_cfg.model_copy(update={"threads": job.threads})
+            cv2.setNumThreads(job.threads)
+        engine = build_engine(engine_cfg)
         pipe = compose_pipeline(
             job.uris, engine, job.gallery, [_QueueSink()], config=job.config, source_config=job.sources,
             realtime=job.realtime, camera_ids=job.camera_ids, signer=job.signer, snapshot_id=job.snapshot_id,
@@ -180,7 +196,10 @@ class ProcessPipeline:
         realtime: bool = False,
         signer: SigningKey | None = None,
         snapshot_id: str | None = None,
+        threads: int | None = None,
     ) -> None:
+        """``threads``: ONNX Runtime and OpenCV threads per worker when the engine config leaves
+        them to the default (0); ``None``: :func:`worker_threads` (cores / workers)."""
         from overt.pipeline.compose import camera_ids
 
         if not uris:
@@ -197,10 +216,12 @@ class ProcessPipeline:
         self._ctx = mp.get_context("spawn")
         self._out: Any = self._ctx.Queue()
         self._stop = self._ctx.Event()
+        groups = camera_groups(len(uris), workers)
+        per_worker = worker_threads(len(groups)) if threads is None else threads
         self._jobs = [
             _Job(w, [uris[i] for i in g], [ids[i] for i in g], gallery, engine_config, config or PipelineConfig(),
-                 source_config, realtime, signer, snapshot_id)
-            for w, g in enumerate(camera_groups(len(uris), workers))
+                 source_config, realtime, signer, snapshot_id, threads=per_worker)
+            for w, g in enumerate(groups)
         ]  # fmt: skip
         self._controls: list[Any] = [self._ctx.Queue() for _ in self._jobs]
         self._procs: list[SpawnProcess] = []

@@ -32,9 +32,10 @@ def _thumbnail(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     whole 1080p frame reads every pixel (3.2 CPU ms a frame, every frame of every camera); this
     reads ~1 % of them (0.2 ms) and averages 16 samples per thumbnail pixel."""
     w, h = THUMB_WH
+    src = image
     if image.shape[1] > 8 * w and image.shape[0] > 8 * h:
-        image = cv2.resize(image, (4 * w, 4 * h), interpolation=cv2.INTER_LINEAR)
-    return cv2.resize(image, THUMB_WH, interpolation=cv2.INTER_AREA)
+        src = np.asarray(cv2.resize(image, (4 * w, 4 * h), interpolation=cv2.INTER_LINEAR), np.uint8)
+    return np.asarray(cv2.resize(src, THUMB_WH, interpolation=cv2.INTER_AREA), np.uint8)
 
 
 class ShotCutDetector:
@@ -55,7 +56,7 @@ class ShotCutDetector:
         """(histogram distance, mean grey difference) to the previous frame; (0, 0) for the first."""
         thumb = _thumbnail(image)
         if thumb.ndim == 2:
-            thumb = cv2.cvtColor(thumb, cv2.COLOR_GRAY2BGR)
+            thumb = np.asarray(cv2.cvtColor(thumb, cv2.COLOR_GRAY2BGR), np.uint8)
         hsv = cv2.cvtColor(thumb, cv2.COLOR_BGR2HSV)
         hist = np.asarray(cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256]), np.float32)
         cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1)
