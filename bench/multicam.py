@@ -37,27 +37,33 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.sources.servers import FFMPEG_BIN, RtspCameras, missing_rtsp_binaries
 
 from overt.alerts import MemorySink
-from overt.config import PipelineConfig, SourceConfig, build_engine
+from overt.config import EngineConfig, PipelineConfig, SourceConfig, build_engine
+from overt.domain.frames import Frame
 from overt.matching.gallery import Gallery
 from overt.pipeline import Pipeline
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.pipeline.workers import ProcessPipeline
 from overt.samples import sample_image
 from overt.sources import LiveSource
+from overt.sources.file import FileSource
+from overt.sources.integrity import IntegrityMonitor
+from overt.tracking import shots
 from overt.vision.align import align_face
-from overt.vision.embedders.base import embed_with_norms
+from overt.vision.detectors.scrfd import ScrfdDetector
+from overt.vision.embedders.base import Embedder, embed_with_norms
 from overt.vision.engine import FaceEngine
 from overt.vision.imageio import read_image
 from overt.vision.quality import measure_quality
@@ -93,6 +99,29 @@ def cpu_s(pids: Sequence[int] = ()) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+STAGES = (("decode", "overt-live-"), ("integrity", "overt-reader-"), ("worker", "overt-worker"))
+
+
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of this process's threads by stage (thread name): camera readers (decode and
+    colour conversion), pipeline readers (integrity checks), the inference worker (detection,
+    tracking, quality, embedding with ONNX Runtime on the calling thread), and the rest (ONNX
+    Runtime's pool threads, the main thread). Exited threads are lost: sample while running."""
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    by_name = {t.native_id: t.name for t in threading.enumerate()}
+    out = {name: 0.0 for name, _ in STAGES} | {"other": 0.0}
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            name = by_name.get(int(task.name), "")
+            stage = next((s for s, prefix in STAGES if name.startswith(prefix)), "other")
+            out[stage] += cpu
+    return out
 
 
 def rss_mb(pids: Sequence[int] = ()) -> float:
@@ -176,6 +205,7 @@ class Sample:
     cpu_ms_per_frame: float
     embeds_per_cam_s: float
     rss_mb: float
+    stage_ms_per_cam_s: dict[str, float]
 
 
 def run_once(
@@ -206,8 +236,10 @@ def run_once(
         time.sleep(warmup_s)
         pids = list(pipe.pids.values()) if isinstance(pipe, ProcessPipeline) else []
         c0, k0, t0, a0 = pipe.counters(), cpu_s(pids), time.monotonic(), len(sink.alerts)
+        s0 = thread_cpu_s()
         time.sleep(seconds)
         c1, k1, t1 = pipe.counters(), cpu_s(pids), time.monotonic()
+        s1 = thread_cpu_s()
         rss = rss_mb(pids)
         alerts = list(sink.alerts)[a0:]
     finally:
@@ -226,64 +258,161 @@ def run_once(
         cpu_ms_per_frame=1000.0 * cpu / max(1, processed),
         embeds_per_cam_s=(c1.probes_embedded - c0.probes_embedded) / dt / n,
         rss_mb=rss,
+        stage_ms_per_cam_s={} if pids else {k: 1000.0 * (s1[k] - s0[k]) / dt / n for k in s1},
     )
 
 
-def profile(clip: Path, engine: FaceEngine, frames: int = 40) -> str:
-    """CPU time per stage (process CPU seconds: steadier than wall time on a loaded machine) and
-    the cores one camera of this clip needs at 25 fps with the default cadence."""
-    cap = cv2.VideoCapture(str(clip))
-    images = []
+def _cpu_ms(fn: Callable[[int], object], n: int) -> float:
+    """CPU ms (all threads of the process) per call of ``fn(i)``, i in range(n)."""
     k0 = cpu_s()
-    for _ in range(frames):
-        ok, img = cap.read()
-        if not ok:
-            break
-        images.append(np.ascontiguousarray(img, np.uint8))
-    cap.release()
-    decode = (cpu_s() - k0) / len(images)
-    det = engine.detector
-    k0 = cpu_s()
-    found = [det.detect(img, score_threshold=0.3) for img in images]
-    detect = (cpu_s() - k0) / len(images)
-    batch_fn = getattr(det, "detect_batch", None)
-    batched = float("nan")
-    if batch_fn is not None:
+    for i in range(n):
+        fn(i)
+    return 1000.0 * (cpu_s() - k0) / n
+
+
+class _SquareScrfd(ScrfdDetector):
+    """SCRFD letterboxed into the full square, as on main before the rectangular input."""
+
+    def canvas_hw(self, height: int, width: int) -> tuple[int, int, float]:
+        _, _, scale = super().canvas_hw(height, width)
+        return self.input_size_px, self.input_size_px, scale
+
+
+def _area_thumbnail(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    return np.asarray(cv2.resize(image, shots.THUMB_WH, interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def replay(clip: Path, gallery: Gallery, cfg: PipelineConfig, *, threads: int, as_on_main: bool) -> tuple[float, float]:
+    """(CPU ms per camera-second at 25 fps, embeddings per camera-second): the clip through the
+    pipeline as a file (every frame processed, so no contention-dependent drops), one process.
+    ``as_on_main``: the square detector input and full-frame area thumbnail of main."""
+    engine = build_engine(EngineConfig(threads=threads))
+    if as_on_main:
+        engine = FaceEngine(_SquareScrfd(threads=threads), engine.embedder)
+    thumb = shots._thumbnail
+    if as_on_main:
+        shots._thumbnail = _area_thumbnail
+    try:
+        engine.detect(np.zeros((64, 64, 3), np.uint8))
+        src = FileSource(str(clip), camera_id="cam-1")
+        pipe = Pipeline([src], engine, gallery, [MemorySink()], config=cfg)
         k0 = cpu_s()
-        for i in range(0, len(images) - 3, 4):
-            batch_fn(images[i : i + 4], score_threshold=0.3)
-        batched = (cpu_s() - k0) / (len(images) // 4 * 4)
+        counters = pipe.run()
+        cpu = cpu_s() - k0
+    finally:
+        shots._thumbnail = thumb
+    seconds = counters.frames / FPS
+    return 1000.0 * cpu / seconds, counters.probes_embedded / seconds
+
+
+def profile(clip: Path, engine: FaceEngine, gallery: Gallery, frames: int = 40) -> str:
+    """CPU time per stage, main's way and this branch's way in the same run (process CPU
+    seconds: steadier than wall time on a loaded machine), and the whole pipeline per
+    camera-second replayed from the file."""
+    images: list[npt.NDArray[np.uint8]] = []
+    decode: dict[str, float] = {}
+    for name, params, mode in (
+        ("decode + BGR, OpenCV default threads (main)", [], "read"),
+        ("decode + BGR, 1 decoder thread", [cv2.CAP_PROP_N_THREADS, 1], "read"),
+        ("decode only (grab, no BGR conversion), 1 thread", [cv2.CAP_PROP_N_THREADS, 1], "grab"),
+    ):
+        cap = cv2.VideoCapture(str(clip), cv2.CAP_FFMPEG, params)
+        got: list[npt.NDArray[np.uint8]] = []
+
+        def step(_: int, cap: cv2.VideoCapture = cap, mode: str = mode, got: list[npt.NDArray[np.uint8]] = got) -> None:
+            if mode == "grab":
+                cap.grab()
+            else:
+                got.append(np.asarray(cap.read()[1], np.uint8))
+
+        decode[name] = _cpu_ms(step, frames)
+        cap.release()
+        if got:
+            images = [np.ascontiguousarray(img, np.uint8) for img in got]
+    n = len(images)
+    dets = {}
+    for name, det in (
+        ("detect 640x640 square, ORT threads per core (main)", _SquareScrfd()),
+        ("detect 640x384, ORT threads per core", ScrfdDetector()),
+        ("detect 640x384, 1 ORT thread", ScrfdDetector(threads=1)),
+        ("detect 480x288, 1 ORT thread (far field: see recall)", ScrfdDetector(input_size_px=480, threads=1)),
+    ):
+        det.detect(images[0])
+
+        def run_det(i: int, det: ScrfdDetector = det) -> object:
+            return det.detect(images[i], score_threshold=0.3)
+
+        dets[name] = _cpu_ms(run_det, n)
+    batcher = ScrfdDetector(threads=1)
+
+    def run_batch(i: int) -> object:
+        return batcher.detect_batch(images[4 * i : 4 * i + 4], score_threshold=0.3)
+
+    dets["detect 640x384 in batches of 4 cameras, 1 ORT thread"] = _cpu_ms(run_batch, n // 4) / 4
+    found = [engine.detector.detect(img, score_threshold=0.3) for img in images]
     faces = [(img, d, i) for img, d in zip(images, found, strict=True) for i in range(len(d))]
-    k0 = cpu_s()
-    for img, d, i in faces:
-        measure_quality(d.xyxy[i], d.landmarks5[i], float(d.scores[i]), align_face(img, d.landmarks5[i], 112))
-    quality = (cpu_s() - k0) / max(1, len(faces))
-    emb = engine.embedder
-    crops = [emb.align(img, d.xyxy[i], d.landmarks5[i]) for img, d, i in faces[:64]]
-    k0 = cpu_s()
-    for i in range(0, len(crops), 8):
-        embed_with_norms(emb, crops[i : i + 8])
-    embed = (cpu_s() - k0) / max(1, len(crops))
-    per_frame = len(faces) / len(images)
-    # Default cadence: detect every 2nd frame; the quality crop for each tracked face on those
-    # frames; at most 5 embeddings per track per second (25 fps: 1 frame in 5).
-    ms = 1000.0 * (decode + detect / 2 + per_frame / 2 * quality + per_frame / 5 * embed)
+    cuts = shots.ShotCutDetector()
+    monitor = IntegrityMonitor("cam-1", PipelineConfig().integrity, live=True)
+    frame_costs = {
+        "shot-cut thumbnail, area from the full frame (main)": _cpu_ms(lambda i: _area_thumbnail(images[i]), n),
+        "shot-cut thumbnail, bilinear then area": _cpu_ms(lambda i: shots._thumbnail(images[i]), n),
+        "shot-cut check, whole": _cpu_ms(lambda i: cuts.observe(images[i]), n),
+        "integrity checks": _cpu_ms(
+            lambda i: monitor.observe_frame(
+                Frame(camera_id="cam-1", index=i, pts_s=i / FPS, captured_monotonic_s=i / FPS, image=images[i])
+            ),
+            n,
+        ),
+    }
+    face_costs = {
+        "quality crop + measure": _cpu_ms(
+            lambda j: measure_quality(
+                faces[j][1].xyxy[faces[j][2]],
+                faces[j][1].landmarks5[faces[j][2]],
+                float(faces[j][1].scores[faces[j][2]]),
+                align_face(faces[j][0], faces[j][1].landmarks5[faces[j][2]], 112),
+            ),
+            len(faces),
+        )
+    }
+    for threads in (0, 1):
+        emb = build_engine(EngineConfig(threads=threads)).embedder
+        crops = [emb.align(img, d.xyxy[i], d.landmarks5[i]) for img, d, i in faces[:64]]
+        embed_with_norms(emb, crops[:2])
+        label = "ORT threads per core (main)" if threads == 0 else "1 ORT thread"
+
+        def run_emb(j: int, emb: Embedder = emb, crops: list[npt.NDArray[np.uint8]] = crops) -> object:
+            return embed_with_norms(emb, crops[8 * j : 8 * j + 8])
+
+        face_costs[f"align + embed, batches of 8, {label}"] = _cpu_ms(run_emb, len(crops) // 8) / 8
     lines = [
-        f"Profile of {clip.name} ({images[0].shape[1]}x{images[0].shape[0]}, {per_frame:.1f} faces/frame), "
-        "CPU ms (all threads of the process):",
+        f"Profile of {clip.name} ({images[0].shape[1]}x{images[0].shape[0]}, {len(faces) / n:.1f} faces/frame), "
+        "CPU ms (all threads of the process), main's way and this branch's in the same run:",
         "",
         "| stage | CPU ms |",
         "|---|---|",
-        f"| decode, per frame | {1000 * decode:.1f} |",
-        f"| detect, per frame (one image per run) | {1000 * detect:.1f} |",
-        f"| detect, per frame (batches of 4 cameras) | {1000 * batched:.1f} |",
-        f"| quality crop + measure, per face | {1000 * quality:.2f} |",
-        f"| align + embed, per face (batches of 8) | {1000 * embed:.1f} |",
-        f"| **one camera at 25 fps, default cadence, per frame** | **{ms:.1f}** |",
-        "",
-        f"Sizing: {ms * 25 / 1000:.2f} cores per 1080p25 camera of this scene "
-        f"(25 x {ms:.1f} ms); add ~15 % for tracking, decisions and thread hand-offs.",
     ]
+    lines += [f"| {k}, per frame | {v:.1f} |" for k, v in decode.items()]
+    lines += [f"| {k}, per frame | {v:.1f} |" for k, v in dets.items()]
+    lines += [f"| {k}, per frame | {v:.2f} |" for k, v in frame_costs.items()]
+    lines += [f"| {k}, per face | {v:.2f} |" for k, v in face_costs.items()]
+    today = PipelineConfig(**TODAY)
+    runs = [("main: square input, area thumbnail, ORT threads per core, detect every 2nd frame", today, 0, True)]
+    for k in (2, 3, 4, 6):
+        cfg = PipelineConfig(detect_every_n_frames=k, lazy_quality=True)
+        runs.append((f"this branch, 1 ORT thread, lazy quality, detect every {k}", cfg, 1, False))
+    lines += [
+        "",
+        "Whole pipeline, the clip replayed as a file in one process (every frame processed), decode"
+        " with OpenCV's default threads:",
+        "",
+        "| pipeline | CPU ms per camera-second | embeddings per camera-second |",
+        "|---|---|---|",
+    ]
+    for name, cfg, threads, main_way in runs:
+        ms, emb_s = replay(clip, gallery, cfg, threads=threads, as_on_main=main_way)
+        lines.append(f"| {name} | {ms:.0f} | {emb_s:.1f} |")
+        print(lines[-1], flush=True)
     return "\n".join(lines)
 
 
@@ -340,10 +469,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="overt-multicam-") as tmp:
         root = Path(tmp)
         clip = make_clip(root, engine, args.clip_seconds, width, height)
-        if args.profile:
-            print(profile(clip, engine))
-            return
         gallery = make_gallery(root, engine)
+        if args.profile:
+            print(profile(clip, engine, gallery))
+            return
         samples: dict[tuple[int, str], list[Sample]] = {}
         with RtspCameras(root, [clip] * max(args.cameras)) as cams:
             urls = cams.urls()
@@ -356,7 +485,8 @@ def main() -> None:
                         samples.setdefault((n, name), []).append(res)
                         print(
                             f"# {n} camera(s), {name}: {res.fps:.1f} fps/cam, {res.drop_pct:.1f} % dropped, "
-                            f"{res.cpu_ms_per_frame * FPS:.0f} CPU ms per cam-s at 25 fps",
+                            f"{res.cpu_ms_per_frame * FPS:.0f} CPU ms per cam-s at 25 fps; CPU ms per cam-s: "
+                            + ", ".join(f"{k} {v:.0f}" for k, v in res.stage_ms_per_cam_s.items()),
                             flush=True,
                         )
     rows = []

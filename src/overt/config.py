@@ -369,7 +369,7 @@ class PipelineConfig(StrictModel):
         description="Detect every camera of a round in one detector batch (when the detector has detect_batch).",
     )
     adaptive_detection: bool = Field(
-        default=False,
+        default=True,
         description="Under load (frames waiting for a camera) detect that camera less often, up to every"
         " max_detect_interval_frames-th frame; tracks coast between detections (BENCHMARKS.md, multi-camera).",
     )
@@ -377,7 +377,7 @@ class PipelineConfig(StrictModel):
         default=6, ge=1, le=10, description="Adaptive detection: every track is still detected at least this often."
     )
     lazy_quality: bool = Field(
-        default=False,
+        default=True,
         description="Skip the quality crop of a face whose track may not be embedded yet (embedding rate limit);"
         " it counts as it was last judged.",
     )
@@ -431,11 +431,12 @@ class SourceConfig(StrictModel):
         " (DER); a camera presenting another certificate is refused.",
     )
     decoder_threads: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=16,
-        description="FFmpeg decoder threads per live camera (0: OpenCV's default, one per core); with many"
-        " cameras on few cores, 1 avoids oversubscription (BENCHMARKS.md, multi-camera).",
+        description="FFmpeg decoder threads per live camera (0: OpenCV's default, one per core, which adds a"
+        " frame of delay per thread; for 4K). 1: 1080p decodes in ~5 CPU ms a frame instead of ~10 and many"
+        " cameras do not oversubscribe the cores (BENCHMARKS.md, multi-camera).",
     )
     max_bad_frames: int = Field(
         default=5,

@@ -79,6 +79,13 @@ def test_adaptive_cap_must_keep_tracks_alive() -> None:
         _pipeline(PipelineConfig(adaptive_detection=True, max_detect_interval_frames=8, track_max_missed_frames=5))
 
 
+def test_default_adaptive_cap_follows_a_shorter_track_life() -> None:
+    """Adaptive detection is on by default: a short track life lowers the default cap, never fails."""
+    pipe = _pipeline(PipelineConfig(track_max_missed_frames=2))
+    assert pipe.config.adaptive_detection
+    assert pipe.config.max_detect_interval_frames == 3
+
+
 def test_lazy_quality_skips_crops_but_counts_and_searches_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     crops = {"n": 0}
     real = align_face
@@ -88,7 +95,7 @@ def test_lazy_quality_skips_crops_but_counts_and_searches_the_same(monkeypatch: 
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runner_module, "align_face", counting)
-    eager = _pipeline(PipelineConfig(detect_every_n_frames=1)).run()
+    eager = _pipeline(PipelineConfig(detect_every_n_frames=1, lazy_quality=False)).run()
     eager_crops, crops["n"] = crops["n"], 0
     lazy = _pipeline(PipelineConfig(detect_every_n_frames=1, lazy_quality=True)).run()
     assert crops["n"] < eager_crops * 0.75

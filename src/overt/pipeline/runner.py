@@ -170,7 +170,10 @@ class Pipeline:
         if cfg.min_votes > cfg.vote_window:
             raise ConfigError("min_votes must not exceed vote_window")
         if cfg.adaptive_detection and cfg.max_detect_interval_frames > cfg.track_max_missed_frames + 1:
-            raise ConfigError("max_detect_interval_frames must not exceed track_max_missed_frames + 1")
+            if "max_detect_interval_frames" in cfg.model_fields_set:
+                raise ConfigError("max_detect_interval_frames must not exceed track_max_missed_frames + 1")
+            # The default cap (adaptive detection is on by default) follows a shorter track life.
+            cfg = cfg.model_copy(update={"max_detect_interval_frames": cfg.track_max_missed_frames + 1})
         unknown = set(annotate or {}) - set(ids)
         if unknown:
             raise ConfigError("annotate names a camera that is not a source")
