@@ -1,30 +1,36 @@
-"""Multi-camera benchmark: N live 1080p25 cameras over a real RTSP server, today's pipeline vs
-the multi-camera levers, alternating in the same process (issue 14).
+"""Multi-camera benchmark: N live 1080p25 cameras over a real RTSP server, the pipeline before
+the multi-camera levers vs the defaults, alternating in the same process (issue 14).
 
 One rtsp-server-perl carries ``max(--cameras)`` mounts, each fed by its own ffmpeg publisher
-looping the same H.264 clip at its native rate (``-re -c copy``): a synthetic 1080p25 crowd
-(five bystander faces from gdp.jpg, the enrolled face from yaoming.jpg visible part of each
-loop). For each camera count the pipeline reads the first N mounts as live cameras for
-``--seconds`` (after ``--warmup``), once as the baseline and once with the levers, the order
-swapped every repetition. Reported per run:
+looping the same H.264 clip at its native rate (``-re -c copy``: no re-encoding): a synthetic
+1080p25 crowd (five bystander faces from gdp.jpg, the enrolled face from yaoming.jpg visible part
+of each loop). For each camera count the pipeline reads the first N mounts as live cameras for
+``--seconds`` (after ``--warmup``), once per variant, the order swapped every repetition:
 
-- fps/cam: frames the worker processed per second per camera (the camera sends 25);
-- drop %: frames a camera sent that the pipeline never processed (1 - processed / 25 fps);
-- alert p50/p95: wall time from the first frame of the enrolled face's track to its alert;
-- alerted: cameras on which the enrolled face alerted (recall check of the levers);
-- CPU %/cam: this process's CPU time (decode + inference; not the publishers) per camera,
-  100 % = one core; frames/CPU-s: frames processed per CPU second (steadier than fps on a
-  loaded machine); RSS/cam: the process's resident memory divided by N.
+- ``baseline``: the pipeline before the levers (fixed cadence, eager quality crop, OpenCV's
+  decoder threads), one process;
+- ``levers``: the levers of ``--levers`` (default: today's defaults), one process;
+- ``workers``: the same in ``--workers`` processes with cores / workers ONNX Runtime and OpenCV
+  threads each (``overt run --workers 2``), from 2 cameras on;
+- ``workers-ort-default``: the same with ONNX Runtime's default threads (one per core) per process.
 
-Levers (``--levers``, comma-separated): ``batch`` (one detector batch across cameras),
-``adaptive`` (detection cadence per camera adapted to load), ``lazy`` (no quality crop for
-faces the rate limit will not embed), ``threads1`` (one FFmpeg decoder thread per camera).
-``--workers 2`` (default) adds a third variant from 2 cameras on: the levers with the cameras
-in 2 worker processes (``overt run --workers 2``); CPU and RSS then include the workers.
-Prints a Markdown table; ``--json`` also writes the rows.
+Reported per run: fps/cam (frames the pipeline processed per second per camera; the camera
+sends 25); drop % (frames sent but never processed: 1 - processed / 25 fps); discarded % (of
+those, frames the readers received and threw away by drop-oldest; the rest never arrived:
+late UDP, decoder); alert p50/p95 (first frame of the enrolled face's track to its alert);
+alerted (cameras on which it alerted: the recall check); CPU ms per cam-s (process CPU, workers
+included, per camera per wall second); CPU ms per cam-s at 25 fps (CPU per processed frame x 25:
+what a camera costs in real time, steadier on a loaded machine); embeds/cam-s; RSS per camera.
+One-process runs also print CPU by stage (camera readers = decode, pipeline readers = integrity
+checks, inference worker, other = ONNX Runtime pools).
 
-    python bench/multicam.py                       # cameras 1 2 4 8, 10 s each, 1 repetition
-    python bench/multicam.py --cameras 1 2 4 --seconds 6 --levers batch,lazy --workers 1
+``--profile`` (no RTSP): CPU ms per stage, main's way and this way in the same run, and the whole
+pipeline per camera-second with the clip replayed as a file (every frame processed: no
+contention-dependent drops), for the sizing rule. Prints Markdown; ``--json`` writes the rows.
+
+    python bench/multicam.py                       # quiet machine: cameras 1 2 4 8, 10 s each (~4 min)
+    python bench/multicam.py --profile             # CPU per stage (~30 s)
+    python bench/multicam.py --cameras 4 --variants workers,workers-ort-default
 """
 
 from __future__ import annotations
@@ -445,7 +451,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="measured seconds per run")
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds after the first frames before measuring")
     ap.add_argument("--reps", type=int, default=1, help="repetitions (baseline and levers alternate)")
-    ap.add_argument("--levers", default="batch,adaptive,lazy,threads1", help=f"comma-separated of {LEVERS}")
+    ap.add_argument("--levers", default="adaptive,lazy,threads1", help=f"comma-separated of {LEVERS}")
     ap.add_argument("--workers", type=int, default=2, help="worker processes of the 'workers' variants")
     ap.add_argument(
         "--variants",
