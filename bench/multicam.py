@@ -323,6 +323,8 @@ def profile(clip: Path, engine: FaceEngine, gallery: Gallery, frames: int = 40) 
         ("decode only (grab, no BGR conversion), 1 thread", [cv2.CAP_PROP_N_THREADS, 1], "grab"),
     ):
         cap = cv2.VideoCapture(str(clip), cv2.CAP_FFMPEG, params)
+        for _ in range(5):  # warm: decoder threads started, first keyframe decoded
+            cap.read()
         got: list[npt.NDArray[np.uint8]] = []
 
         def step(_: int, cap: cv2.VideoCapture = cap, mode: str = mode, got: list[npt.NDArray[np.uint8]] = got) -> None:

@@ -1,7 +1,8 @@
 """SCRFD (InsightFace) ONNX face detector with five landmarks.
 
-Letterbox into an input of at most 640 x 640 (the resized image rounded up to a multiple of 32), decode strides 8/16/32 with two anchors per cell,
-non-maximum suppression, and map boxes and landmarks back to the original image.
+Letterbox into an input of at most 640 x 640 (the resized image rounded up to a multiple of 32),
+decode strides 8/16/32 with two anchors per cell, non-maximum suppression, and map boxes and
+landmarks back to the original image.
 """
 
 from __future__ import annotations
