@@ -311,7 +311,7 @@ def replay(clip: Path, gallery: Gallery, cfg: PipelineConfig, *, threads: int, a
     return 1000.0 * cpu / seconds, counters.probes_embedded / seconds
 
 
-def profile(clip: Path, engine: FaceEngine, gallery: Gallery, frames: int = 40) -> str:
+def profile(clip: Path, engine: FaceEngine, gallery: Gallery, frames: int = 40, decode_frames: int = 150) -> str:
     """CPU time per stage, main's way and this branch's way in the same run (process CPU
     seconds: steadier than wall time on a loaded machine), and the whole pipeline per
     camera-second replayed from the file."""
@@ -330,10 +330,12 @@ def profile(clip: Path, engine: FaceEngine, gallery: Gallery, frames: int = 40) 
         def step(_: int, cap: cv2.VideoCapture = cap, mode: str = mode, got: list[npt.NDArray[np.uint8]] = got) -> None:
             if mode == "grab":
                 cap.grab()
-            else:
-                got.append(np.asarray(cap.read()[1], np.uint8))
+                return
+            img = cap.read()[1]
+            if len(got) < frames:  # keep a few for the later stages (150 1080p frames are 0.9 GB)
+                got.append(np.asarray(img, np.uint8))
 
-        decode[name] = _cpu_ms(step, frames)
+        decode[name] = _cpu_ms(step, decode_frames)
         cap.release()
         if got:
             images = [np.ascontiguousarray(img, np.uint8) for img in got]
