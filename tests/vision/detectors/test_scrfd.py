@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -76,3 +77,24 @@ def test_detect_batch_equals_one_by_one(yaoming_bgr: np.ndarray, gdp_bgr: np.nda
         np.testing.assert_allclose(got.scores, one.scores, atol=1e-4)
         np.testing.assert_allclose(got.landmarks5, one.landmarks5, atol=1e-3)
     assert _DETECTOR.detect_batch([]) == []
+
+
+def test_a_1080p_frame_runs_as_640x384_and_finds_what_the_square_finds(gdp_bgr: np.ndarray) -> None:
+    """The input is the resized frame rounded up to 32 px (the model's axes are dynamic), not a
+    640 x 640 square of mostly padding: ~40 % less detector compute, the same faces."""
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    big = cv2.resize(gdp_bgr, None, fx=1.5, fy=1.5)
+    frame[40 : 40 + big.shape[0], 500 : 500 + big.shape[1]] = big
+    assert _DETECTOR.canvas_hw(1080, 1920) == (384, 640, 1 / 3)
+    blob, _ = _DETECTOR.letterbox(frame)
+    assert blob.shape == (1, 3, 384, 640)
+
+    class Square(ScrfdDetector):
+        def canvas_hw(self, height: int, width: int) -> tuple[int, int, float]:
+            return self.input_size_px, self.input_size_px, super().canvas_hw(height, width)[2]
+
+    # The pipeline's track_low_score (0.3): the far-field faces too.
+    rect, square = _DETECTOR.detect(frame, score_threshold=0.3), Square().detect(frame, score_threshold=0.3)
+    assert len(rect) == len(square) == 6
+    np.testing.assert_allclose(rect.xyxy, square.xyxy, atol=0.5)
+    np.testing.assert_allclose(rect.scores, square.scores, atol=0.005)
