@@ -14,13 +14,14 @@ of each loop). For each camera count the pipeline reads the first N mounts as li
   threads each (``overt run --workers 2``), from 2 cameras on;
 - ``workers-ort-default``: the same with ONNX Runtime's default threads (one per core) per process.
 
-Reported per run: fps/cam (frames the pipeline processed per second per camera; the camera
-sends 25); drop % (frames sent but never processed: 1 - processed / 25 fps); discarded % (of
-those, frames the readers received and threw away by drop-oldest; the rest never arrived:
-late UDP, decoder); alert p50/p95 (first frame of the enrolled face's track to its alert);
-alerted (cameras on which it alerted: the recall check); CPU ms per cam-s (process CPU, workers
-included, per camera per wall second); CPU ms per cam-s at 25 fps (CPU per processed frame x 25:
-what a camera costs in real time, steadier on a loaded machine); embeds/cam-s; RSS per camera.
+Reported per run: fps/cam (frames the pipeline processed per second per camera; the camera sends
+25); drop % (frames sent but never processed: 1 - processed / 25 fps); discarded % (of those,
+frames the readers received and threw away by drop-oldest; the rest never arrived: late UDP,
+decoder; approximate: the counters are sampled, workers' every 0.25 s); alert p50/p95 (first
+frame of the enrolled face's track to its alert); alerted (cameras on which it alerted: the
+recall check); CPU ms per cam-s (process CPU, workers included, per camera per wall second); CPU
+ms per cam-s at 25 fps (CPU per processed frame x 25: what a camera costs in real time, steadier
+on a loaded machine); embeds/cam-s; RSS per camera.
 One-process runs also print CPU by stage (camera readers = decode, pipeline readers = integrity
 checks, inference worker, other = ONNX Runtime pools).
 
