@@ -1,8 +1,8 @@
 """The multi-camera levers (issue 14): each keeps what the pipeline finds.
 
-Batched detection across cameras, detection cadence adapted to load (live cameras only), and
-skipping the quality crop of faces the rate limit will not embed are off by default; turned on,
-the enrolled face still alerts on every camera, every track is still detected at least every
+Batched detection across cameras (off by default), detection cadence adapted to load (live
+cameras only) and skipping the quality crop of faces the rate limit will not embed (both on by
+default): the enrolled face still alerts on every camera, every track is still detected at least every
 ``max_detect_interval_frames`` frames, and the faces counted and searched stay the same.
 """
 
@@ -16,6 +16,8 @@ import pytest
 
 from overt.alerts import MemorySink
 from overt.config import PipelineConfig
+from overt.domain.detections import FaceDetections
+from overt.domain.frames import Frame
 from overt.errors import ConfigError
 from overt.matching import build_gallery
 from overt.pipeline import Pipeline
@@ -102,3 +104,45 @@ def test_lazy_quality_skips_crops_but_counts_and_searches_the_same(monkeypatch: 
     assert lazy.faces_seen == eager.faces_seen == 60
     assert lazy.faces_searched == eager.faces_searched > 0
     assert lazy.probes_rejected == eager.probes_rejected
+
+
+class _SamplingWriter:
+    """A live-view-like frame writer that keeps one frame in five (``due``)."""
+
+    def __init__(self) -> None:
+        self.fps = 25.0
+        self.frames = 0
+        self.calls = 0
+        self.kept: list[int] = []
+
+    def due(self) -> bool:
+        self.calls += 1
+        return self.calls % 5 == 1
+
+    def write(self, frame: npt.NDArray[np.uint8]) -> None:
+        self.frames += 1
+        self.kept.append(self.calls)
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_live_view_is_detected_and_rendered_only_on_the_frames_it_keeps() -> None:
+    """A sampling writer (the console's live view, ~2 of 25 frames a second) gets only the frames
+    it keeps, each detected on that very frame; the others follow the cadence (every 2nd)."""
+    pipe = _pipeline(PipelineConfig(detect_every_n_frames=2))
+    writer = _SamplingWriter()
+    pipe._cams[0].annotator = writer  # type: ignore[assignment]
+    calls = {"n": 0}
+    real = pipe._detect_all
+
+    def counting(frames: list[Frame]) -> list[FaceDetections]:
+        calls["n"] += len(frames)
+        return real(frames)
+
+    pipe._detect_all = counting  # type: ignore[method-assign]
+    pipe.run()
+    assert writer.kept == [1, 6, 11, 16, 21, 26]  # only the due frames were rendered
+    assert writer.frames == 6
+    # 15 frames of the cadence (0, 2, .., 28) + the due frames that fall on odd indexes (5, 15, 25).
+    assert calls["n"] == 18

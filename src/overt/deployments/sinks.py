@@ -108,6 +108,11 @@ class LivePreview:
         self.published = 0
         self._last = 0.0
 
+    def due(self) -> bool:
+        """Whether a frame written now would be kept: the pipeline detects and redacts only those
+        (a frame in ``every_s``), not every frame of the camera."""
+        return time.monotonic() - self._last >= self.every_s
+
     def write(self, frame: npt.NDArray[np.uint8]) -> None:
         self.frames += 1  # the heartbeat is the pipeline's own (``Pipeline.camera_progress``)
         now = time.monotonic()

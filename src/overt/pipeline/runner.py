@@ -109,6 +109,9 @@ class _Camera:
     undetected: int = 0
     detect_interval: int = 1
     backlog: int = 0
+    # This round's frame goes to the annotator (every frame of an annotated video; only the frames
+    # a sampling writer such as the live view keeps: its ``due()``).
+    write_now: bool = False
     # Index of the first frame after the source's latest reconnect (written by the reader) and
     # the last such index the worker acted on: tracks never span an outage.
     resume_index: int = -1
@@ -480,9 +483,11 @@ class Pipeline:
         ``max_detect_interval_frames``, and shrinks back to the fixed cadence when none wait.
         """
         cfg = self.config
-        # An annotated camera is detected on every frame: a face that appears on a skipped frame
-        # would otherwise be written unblurred for that frame.
-        if cam.annotator is not None:
+        # A frame that is written is detected: a face that appears on a skipped frame would
+        # otherwise be written unblurred. A live view keeps ~2 frames a second: only those are
+        # detected out of cadence and rendered (not all 25, as when it was fed every frame).
+        if cam.write_now:
+            cam.undetected = 0
             return True
         if not (cfg.adaptive_detection and cam.source.live):
             return cam.seen % cfg.detect_every_n_frames == 0
@@ -533,6 +538,8 @@ class Pipeline:
                 # A new shot: whoever is in view is not known to be who was in view before.
                 for tid in cam.tracker.end_all():
                     self._end_track(cam, tid)
+            due = getattr(cam.annotator, "due", None)
+            cam.write_now = cam.annotator is not None and (due is None or bool(due()))
             detect.append(self._detect_now(cam))
             cam.seen += 1
         found = iter(self._detect_all([frame for (_, frame), d in zip(batch, detect, strict=True) if d]))
@@ -616,7 +623,7 @@ class Pipeline:
                     self._alert(probe, decision.subject, decision.similarity, decision.votes, decision.window)
             del templates, vectors, results
         for cam, frame, dets, update in rounds:
-            if cam.annotator is not None:
+            if cam.annotator is not None and cam.write_now:
                 if cam.annotator.frames == 0:
                     fps = getattr(cam.source, "fps", None)
                     if isinstance(fps, float) and fps > 0:

@@ -111,6 +111,11 @@ class _PreviewTap:
     dropped: int = 0
     _last: float = -float("inf")
 
+    def due(self) -> bool:
+        """Whether a frame written now would be kept: the pipeline detects and redacts only those
+        (a frame in ``every_s``), not every frame of the camera."""
+        return time.monotonic() - self._last >= self.every_s
+
     def write(self, frame: Any) -> None:
         self.frames += 1
         now = time.monotonic()
