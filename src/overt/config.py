@@ -355,6 +355,22 @@ class PipelineConfig(StrictModel):
         description="Longer side of the redacted scene frame stored with each alert (bystanders blurred, the"
         " alerted face boxed) for the console's card.",
     )
+    redaction_min_score: float | None = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="Redaction is more inclusive than recognition: every frame that is stored or shown (an alert's"
+        " scene and context images, annotated video, live preview) also blurs the detector's faces scored down to"
+        " this (not tracked, never embedded; the alerted face is kept); none: blur tracked faces only"
+        " (BENCHMARKS.md, inclusive redaction).",
+    )
+    redaction_keep_iou: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="A low-score box overlapping an alerted face this much (IoU), or centred inside it, is taken"
+        " for that face and not blurred.",
+    )
     integrity: IntegrityConfig = Field(default_factory=IntegrityConfig)
     pad: PadConfig = Field(default_factory=PadConfig)
     workers: int = Field(

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overt.errors import StorageError
+from overt.tracking.tracker import iou_matrix
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -44,6 +45,34 @@ def blur_boxes(image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32], *, 
         big = cv2.resize(small, (c - a, d - b), interpolation=cv2.INTER_LINEAR)
         k = max(3, ((min(c - a, d - b) // 2) | 1))
         image[b:d, a:c] = cv2.GaussianBlur(big, (k, k), 0)
+
+
+def inclusive_blur(
+    tracked: npt.NDArray[np.float32],
+    faint: npt.NDArray[np.float32],
+    keep: npt.NDArray[np.float32],
+    *,
+    keep_iou: float,
+) -> npt.NDArray[np.float32]:
+    """The tracked faces to blur plus every faint (low-score) box that is not an alerted face.
+
+    A faint box is taken for a kept (alerted) face, and left unblurred, when its IoU with that face's
+    box is at least ``keep_iou`` or its centre lies inside it; every other faint box is blurred, so
+    redaction covers faces the tracker never saw (small, turned, occluded bystanders).
+    """
+    faint = faint.reshape(-1, 4).astype(np.float32)
+    if len(faint) and len(keep):
+        keep = keep.reshape(-1, 4).astype(np.float32)
+        cx, cy = (faint[:, 0] + faint[:, 2]) / 2, (faint[:, 1] + faint[:, 3]) / 2
+        inside = (
+            (cx[:, None] >= keep[None, :, 0])
+            & (cx[:, None] <= keep[None, :, 2])
+            & (cy[:, None] >= keep[None, :, 1])
+            & (cy[:, None] <= keep[None, :, 3])
+        )
+        kept = (iou_matrix(faint, keep) >= keep_iou) | inside
+        faint = faint[~kept.any(axis=1)]
+    return np.concatenate([tracked.reshape(-1, 4).astype(np.float32), faint])
 
 
 def draw_alerts(image: npt.NDArray[np.uint8], alerts: Sequence[LabelledBox]) -> None:

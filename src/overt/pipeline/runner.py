@@ -45,7 +45,14 @@ from overt.matching.decider import Decider, default_min_recognisability, default
 from overt.matching.gallery import Gallery
 from overt.pipeline.counters import CounterBoard, Counters
 from overt.pipeline.heartbeat import CameraProgress, ProgressBoard
-from overt.pipeline.redact import AnnotatedVideoWriter, LabelledBox, encode_jpeg, redacted_frame, thumbnail_jpeg
+from overt.pipeline.redact import (
+    AnnotatedVideoWriter,
+    LabelledBox,
+    encode_jpeg,
+    inclusive_blur,
+    redacted_frame,
+    thumbnail_jpeg,
+)
 from overt.sources.base import FrameSource
 from overt.sources.integrity import IntegrityMonitor, IntegrityStatus
 from overt.tracking.shots import ShotCutDetector
@@ -62,6 +69,8 @@ log = logging.getLogger(__name__)
 
 
 _RECENT_TEMPLATES = 3
+_NO_BOXES: npt.NDArray[np.float32] = np.zeros((0, 4), np.float32)
+_NO_BOXES.flags.writeable = False
 """Templates of a track's latest probes that a new probe is compared with (track split)."""
 
 
@@ -134,6 +143,7 @@ class _Probe:
     quality: FaceQuality
     crop: npt.NDArray[np.uint8]
     state: _ProbeState
+    faint: npt.NDArray[np.float32]  # boxes below the tracking threshold: blurred, never tracked
 
 
 class Pipeline:
@@ -508,9 +518,24 @@ class Pipeline:
         detector = self.engine.detector
         batch_fn = getattr(detector, "detect_batch", None) if cfg.batch_detection else None
         if batch_fn is not None and len(frames) > 1:
-            found: list[FaceDetections] = batch_fn([f.image for f in frames], score_threshold=cfg.track_low_score)
+            found: list[FaceDetections] = batch_fn([f.image for f in frames], score_threshold=self._detect_score)
             return found
-        return [detector.detect(f.image, score_threshold=cfg.track_low_score) for f in frames]
+        return [detector.detect(f.image, score_threshold=self._detect_score) for f in frames]
+
+    @property
+    def _detect_score(self) -> float:
+        """One detector pass serves both: faces from ``track_low_score`` are tracked, those from
+        ``redaction_min_score`` up are blurred too (greedy NMS keeps the higher boxes unchanged)."""
+        cfg = self.config
+        low = cfg.redaction_min_score
+        return cfg.track_low_score if low is None else min(low, cfg.track_low_score)
+
+    def _split_faint(self, found: FaceDetections) -> tuple[FaceDetections, npt.NDArray[np.float32]]:
+        """The detections to track, and the faint boxes (below ``track_low_score``) only to blur."""
+        faint = found.scores < self.config.track_low_score
+        if not faint.any():
+            return found, _NO_BOXES
+        return found[~faint], found.xyxy[faint]
 
     def _throttled(self, st: _ProbeState, pts_s: float) -> bool:
         """The embedding rate limit keeps this track from being embedded at ``pts_s`` whatever its quality."""
@@ -520,7 +545,7 @@ class Pipeline:
         cfg = self.config
         embedder = self.engine.embedder
         probes: list[_Probe] = []
-        rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate]] = []
+        rounds: list[tuple[_Camera, Frame, FaceDetections, TrackUpdate, npt.NDArray[np.float32]]] = []
         rejected = 0
         passed: list[_ProbeState] = []  # one per face that passed the quality gate this round
         detect: list[bool] = []
@@ -545,12 +570,12 @@ class Pipeline:
         found = iter(self._detect_all([frame for (_, frame), d in zip(batch, detect, strict=True) if d]))
         for (cam, frame), detect_now in zip(batch, detect, strict=True):
             if detect_now:
-                dets = next(found)
+                dets, faint = self._split_faint(next(found))
                 update = cam.tracker.update(
                     dets, frame_index=frame.index, pts_s=frame.pts_s, captured_monotonic_s=frame.captured_monotonic_s
                 )
             else:
-                dets = FaceDetections.empty()
+                dets, faint = FaceDetections.empty(), _NO_BOXES
                 update = cam.tracker.coast(frame.index)
             for tid in update.ended:
                 self._end_track(cam, tid)
@@ -581,8 +606,8 @@ class Pipeline:
                 st.best_score = max(st.best_score, score)
                 st.embedded += 1
                 crop = embedder.align(frame.image, dets.xyxy[i], lms)
-                probes.append(_Probe(cam, frame, dets, update, tf, quality, crop, st))
-            rounds.append((cam, frame, dets, update))
+                probes.append(_Probe(cam, frame, dets, update, tf, quality, crop, st, faint))
+            rounds.append((cam, frame, dets, update, faint))
         # A track's first face past the quality gate is always embedded, so every face in
         # ``passed`` is judged by its track's mean norm, including this round's probe.
         templates: list[Template] = []
@@ -622,19 +647,28 @@ class Pipeline:
                 if decision.alert and decision.subject is not None and decision.similarity is not None:
                     self._alert(probe, decision.subject, decision.similarity, decision.votes, decision.window)
             del templates, vectors, results
-        for cam, frame, dets, update in rounds:
+        for cam, frame, dets, update, faint in rounds:
             if cam.annotator is not None and cam.write_now:
                 if cam.annotator.frames == 0:
                     fps = getattr(cam.source, "fps", None)
                     if isinstance(fps, float) and fps > 0:
                         cam.annotator.fps = fps
-                cam.annotator.write(self._annotated(cam, frame, dets, update))
+                cam.annotator.write(self._annotated(cam, frame, dets, update, faint))
         del probes, rounds
 
     def _redaction(
-        self, cam: _Camera, dets: FaceDetections, update: TrackUpdate, *, only: TrackedFace | None = None
+        self,
+        cam: _Camera,
+        dets: FaceDetections,
+        update: TrackUpdate,
+        faint: npt.NDArray[np.float32],
+        *,
+        only: TrackedFace | None = None,
     ) -> tuple[npt.NDArray[np.float32], list[LabelledBox]]:
-        """Boxes to blur and alerts to label in a frame. ``only``: label just that face (alert context)."""
+        """Boxes to blur and alerts to label in a frame. ``only``: label just that face (alert context).
+
+        ``faint``: the detector's boxes below the tracking threshold, blurred unless one is the alerted face.
+        """
         keep_idx: set[int] = set()
         labelled: list[LabelledBox] = []
         for tf in update.faces:
@@ -651,13 +685,14 @@ class Pipeline:
                 blur.append(box)
             else:
                 labelled.append(LabelledBox(box, label))
-        boxes = np.stack(blur).astype(np.float32) if blur else np.zeros((0, 4), np.float32)
-        return boxes, labelled
+        boxes = np.stack(blur).astype(np.float32) if blur else _NO_BOXES
+        keep = np.stack([lb.xyxy for lb in labelled]).astype(np.float32) if labelled else _NO_BOXES
+        return inclusive_blur(boxes, faint, keep, keep_iou=self.config.redaction_keep_iou), labelled
 
     def _annotated(
-        self, cam: _Camera, frame: Frame, dets: FaceDetections, update: TrackUpdate
+        self, cam: _Camera, frame: Frame, dets: FaceDetections, update: TrackUpdate, faint: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.uint8]:
-        blur, labelled = self._redaction(cam, dets, update)
+        blur, labelled = self._redaction(cam, dets, update, faint)
         return redacted_frame(frame.image, blur, labelled)
 
     def _alert(self, probe: _Probe, subject: str, similarity: float, votes: int, window: int) -> None:
@@ -674,7 +709,7 @@ class Pipeline:
         flags = cam.monitor.status().active if cam.monitor is not None else ()
         pin = getattr(cam.source, "pinned_cert_sha256", None)
         cam.labels[tf.track_id] = f"{subject} {similarity:.2f}"
-        blur, labelled = self._redaction(cam, probe.dets, probe.update, only=tf)
+        blur, labelled = self._redaction(cam, probe.dets, probe.update, probe.faint, only=tf)
         redacted = redacted_frame(probe.frame.image, blur, labelled)
         context = thumbnail_jpeg(redacted, self.config.context_thumbnail_px)
         scene = thumbnail_jpeg(redacted, self.config.scene_frame_px)
