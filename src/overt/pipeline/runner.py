@@ -58,6 +58,7 @@ from overt.sources.integrity import IntegrityMonitor, IntegrityStatus
 from overt.tracking.shots import ShotCutDetector
 from overt.tracking.tracker import IouTracker, TrackedFace, TrackUpdate
 from overt.vision.align import align_face
+from overt.vision.detectors.base import Detector, ResizableDetector
 from overt.vision.embedders.base import embed_with_norms
 from overt.vision.pad import PresentationAttackDetector, judge
 from overt.vision.quality import measure_quality
@@ -146,6 +147,15 @@ class _Probe:
     faint: npt.NDArray[np.float32]  # boxes below the tracking threshold: blurred, never tracked
 
 
+def _redaction_detector(detector: Detector, cfg: PipelineConfig) -> Detector | None:
+    """The engine's detector at ``redaction_input_size_px`` for alert frames, when that is larger than its own
+    (a detector with a fixed input, such as dlib HOG or a test's fake, gets the one pass only)."""
+    size = cfg.redaction_input_size_px
+    if cfg.redaction_min_score is None or size is None or not isinstance(detector, ResizableDetector):
+        return None
+    return detector.at_input_size(size) if size > detector.input_size_px else None
+
+
 class Pipeline:
     """Runs sources through the engine against a gallery; alerts go to ``sinks``.
 
@@ -192,6 +202,7 @@ class Pipeline:
             raise ConfigError("annotate names a camera that is not a source")
         self.config = cfg
         self.engine = engine
+        self._redaction_detector = _redaction_detector(engine.detector, cfg)
         self.gallery = gallery
         self.sinks = tuple(sinks)
         pq = cfg.probe_quality
@@ -709,7 +720,12 @@ class Pipeline:
         flags = cam.monitor.status().active if cam.monitor is not None else ()
         pin = getattr(cam.source, "pinned_cert_sha256", None)
         cam.labels[tf.track_id] = f"{subject} {similarity:.2f}"
-        blur, labelled = self._redaction(cam, probe.dets, probe.update, probe.faint, only=tf)
+        faint = probe.faint
+        if self._redaction_detector is not None and self.config.redaction_min_score is not None:
+            # The stored frame is detected again at a larger input: small bystanders are blurred too.
+            again = self._redaction_detector.detect(probe.frame.image, score_threshold=self.config.redaction_min_score)
+            faint = np.concatenate([faint, again.xyxy])
+        blur, labelled = self._redaction(cam, probe.dets, probe.update, faint, only=tf)
         redacted = redacted_frame(probe.frame.image, blur, labelled)
         context = thumbnail_jpeg(redacted, self.config.context_thumbnail_px)
         scene = thumbnail_jpeg(redacted, self.config.scene_frame_px)

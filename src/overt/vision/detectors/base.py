@@ -21,3 +21,13 @@ class Detector(Protocol):
     model_id: str
 
     def detect(self, image: npt.NDArray[np.uint8], *, score_threshold: float | None = None) -> FaceDetections: ...
+
+
+@runtime_checkable
+class ResizableDetector(Detector, Protocol):
+    """A detector that can run at another input size: the same model and settings, ``input_size_px`` changed
+    (a larger input finds smaller faces; used to redact stored frames more inclusively)."""
+
+    input_size_px: int
+
+    def at_input_size(self, input_size_px: int) -> Detector: ...

@@ -92,6 +92,19 @@ class ScrfdDetector:
                     self._sess = self._registry.onnx_session(self.model_id, threads=self._threads)
         return self._sess
 
+    def at_input_size(self, input_size_px: int) -> ScrfdDetector:
+        """This detector at another input size (the ONNX session is shared: its input is dynamic)."""
+        return ScrfdDetector(
+            self._registry,
+            model_id=self.model_id,
+            input_size_px=input_size_px,
+            score_threshold=self.score_threshold,
+            nms_iou=self.nms_iou,
+            max_faces=self.max_faces,
+            max_upscale=self.max_upscale,
+            threads=self._threads,
+        )
+
     def warm_up(self) -> None:
         """Load the model now (sessions are otherwise created on first use)."""
         self._session()

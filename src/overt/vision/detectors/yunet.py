@@ -54,6 +54,18 @@ class YuNetDetector:
         self._lock = threading.Lock()
         self._net_obj: Any = None
 
+    def at_input_size(self, input_size_px: int) -> YuNetDetector:
+        """This detector at another input size (its own OpenCV network)."""
+        return YuNetDetector(
+            self._registry,
+            model_id=self.model_id,
+            input_size_px=input_size_px,
+            score_threshold=self.score_threshold,
+            nms_iou=self.nms_iou,
+            max_faces=self.max_faces,
+            max_upscale=self.max_upscale,
+        )
+
     def warm_up(self) -> None:
         """Verify and load the model now."""
         with self._lock:
