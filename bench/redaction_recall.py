@@ -180,7 +180,8 @@ def main() -> None:
             f" {r.ms_per_frame / base.ms_per_frame:.2f} | {r.non_face_boxes_per_image:.2f} |"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"faces": len(sizes), "by_size_counts": counts, "rows": [asdict(r) for r in rows]}, indent=2))
+    result = {"faces": len(sizes), "by_size_counts": counts, "rows": [asdict(r) for r in rows]}
+    args.out.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
