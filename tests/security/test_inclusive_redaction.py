@@ -28,7 +28,7 @@ from overt.vision.engine import FaceEngine
 from overt.vision.imageio import read_image
 from tests.alerts.test_review import _active
 from tests.fakes import FakeDetector, FakeEmbedder, detections
-from tests.pipeline.fakes import ListSource
+from tests.pipeline.fakes import ListSource, video_frames
 from tests.security.test_scene_frame_redaction import (
     ClockedStoreSink,
     _three_faces,
@@ -146,6 +146,27 @@ def test_the_alert_frame_is_detected_again_at_a_larger_input_for_small_bystander
     assert detail(_region(scene, three.xyxy[2])) < 0.1 * detail(_region(img, three.xyxy[2]))
     assert similarity(FaceEngine(FakeDetector(), embedder), img, scene, three, 1) >= FakeEmbedder.MIN_SIMILARITY
     assert box_is_drawn(scene, three.xyxy[1])
+
+
+def test_the_annotated_video_blurs_a_low_score_face_of_someone_who_matches_nobody(tmp_path: Path) -> None:
+    img, three = _three_faces()
+    dets = _with_scores(three, [0.9, 0.9, 0.22])
+    embedder = FakeEmbedder()
+    nobody = np.ones((1, embedder.embedding_size), np.float32) / np.sqrt(embedder.embedding_size)
+    out = tmp_path / "annotated.mp4"
+    Pipeline(
+        [ListSource("cam-1", [img] * FRAMES)],
+        FaceEngine(FakeDetector(queue=[dets]), embedder),
+        build_gallery(["1"], nobody, model_id=embedder.model_id),
+        [],
+        config=INCLUSIVE,
+        annotate={"cam-1": out},
+    ).run()
+    frames = list(video_frames(out))
+    assert len(frames) == FRAMES
+    for frame in frames:
+        for i in range(3):
+            assert detail(_region(frame, dets.xyxy[i])) < 0.1 * detail(_region(img, dets.xyxy[i]))
 
 
 # -- dev data: a real, small bystander in a 1080p frame ----------------------------------------------
