@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -23,7 +22,6 @@ from overt.domain.clock import FakeClock
 from overt.domain.detections import FaceDetections
 from overt.matching import build_gallery
 from overt.pipeline import Pipeline
-from overt.pipeline.synthetic import face_patches
 from overt.vision.engine import FaceEngine
 from overt.vision.imageio import read_image
 from tests.alerts.test_review import _active
@@ -31,6 +29,7 @@ from tests.fakes import FakeDetector, FakeEmbedder, detections
 from tests.pipeline.fakes import ListSource, video_frames
 from tests.security.test_scene_frame_redaction import (
     ClockedStoreSink,
+    _portrait,
     _three_faces,
     box_is_drawn,
     detail,
@@ -170,13 +169,6 @@ def test_the_annotated_video_blurs_a_low_score_face_of_someone_who_matches_nobod
 
 
 # -- dev data: a real, small bystander in a 1080p frame ----------------------------------------------
-
-
-def _portrait(path: Path, engine: FaceEngine, height_px: int) -> npt.NDArray[np.uint8]:
-    image = read_image(path)
-    patch = face_patches(image, engine.detect(image), margin=0.5)[0]
-    scale = height_px / patch.shape[0]
-    return np.asarray(cv2.resize(patch, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8)
 
 
 @pytest.mark.devdata

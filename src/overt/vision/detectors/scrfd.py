@@ -7,6 +7,7 @@ landmarks back to the original image.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 
 _STRIDES = (8, 16, 32)
 _NUM_ANCHORS = 2
+
+
+def _checked_size(size: int) -> int:
+    if size % 32 or size < 64:
+        raise ConfigError(f"detector input_size_px must be a multiple of 32 and >= 64, got {size}")
+    return size
 
 
 def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], iou_threshold: float) -> list[int]:
@@ -64,9 +71,7 @@ class ScrfdDetector:
         spec = self._registry.get(model_id)
         if spec.kind != "detector" or spec.format != "onnx":
             raise ConfigError(f"model {model_id} is not an ONNX detector")
-        size = input_size_px or spec.input_size_px
-        if size % 32 or size < 64:
-            raise ConfigError(f"detector input_size_px must be a multiple of 32 and >= 64, got {size}")
+        size = _checked_size(input_size_px or spec.input_size_px)
         if not 0.0 < score_threshold < 1.0:
             raise ConfigError("score_threshold must lie in (0, 1)")
         self.model_id = model_id
@@ -93,17 +98,11 @@ class ScrfdDetector:
         return self._sess
 
     def at_input_size(self, input_size_px: int) -> ScrfdDetector:
-        """This detector at another input size (the ONNX session is shared: its input is dynamic)."""
-        return ScrfdDetector(
-            self._registry,
-            model_id=self.model_id,
-            input_size_px=input_size_px,
-            score_threshold=self.score_threshold,
-            nms_iou=self.nms_iou,
-            max_faces=self.max_faces,
-            max_upscale=self.max_upscale,
-            threads=self._threads,
-        )
+        """This detector at another input size (same settings and ONNX session: its input is dynamic)."""
+        other = copy.copy(self)
+        other.input_size_px = _checked_size(input_size_px)
+        other._anchor_cache = {}
+        return other
 
     def warm_up(self) -> None:
         """Load the model now (sessions are otherwise created on first use)."""

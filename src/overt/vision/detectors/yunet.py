@@ -9,6 +9,7 @@ between calls costs nothing measurable.
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
@@ -55,16 +56,14 @@ class YuNetDetector:
         self._net_obj: Any = None
 
     def at_input_size(self, input_size_px: int) -> YuNetDetector:
-        """This detector at another input size (its own OpenCV network)."""
-        return YuNetDetector(
-            self._registry,
-            model_id=self.model_id,
-            input_size_px=input_size_px,
-            score_threshold=self.score_threshold,
-            nms_iou=self.nms_iou,
-            max_faces=self.max_faces,
-            max_upscale=self.max_upscale,
-        )
+        """This detector at another input size (same settings, its own OpenCV network)."""
+        if input_size_px < 64:
+            raise ConfigError(f"detector input_size_px must be >= 64, got {input_size_px}")
+        other = copy.copy(self)
+        other.input_size_px = input_size_px
+        other._lock = threading.Lock()
+        other._net_obj = None
+        return other
 
     def warm_up(self) -> None:
         """Verify and load the model now."""
