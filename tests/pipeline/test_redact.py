@@ -5,7 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overt.pipeline.counters import CounterBoard
-from overt.pipeline.redact import LabelledBox, blur_boxes, redacted_frame, thumbnail_jpeg
+from overt.pipeline.redact import LabelledBox, blur_boxes, inclusive_blur, redacted_frame, thumbnail_jpeg
 
 
 def test_blur_removes_the_face_and_keeps_the_rest(yaoming_bgr: npt.NDArray[np.uint8]) -> None:
@@ -46,3 +46,21 @@ def test_counter_board_snapshot() -> None:
     assert c.alerts == 3
     assert c.alert_latency_ms_p50 == 200.0
     assert c.as_dict()["cameras"] == 2
+
+
+def test_inclusive_blur_keeps_only_faint_boxes_that_are_not_an_alerted_face() -> None:
+    tracked = np.array([[0, 0, 10, 10]], np.float32)
+    alerted = np.array([[100, 100, 200, 200]], np.float32)
+    faint = np.array(
+        [
+            [300, 300, 320, 320],  # elsewhere: a bystander, blurred
+            [160, 100, 260, 200],  # IoU 0.25 with the alerted face: taken for it
+            [120, 120, 150, 150],  # centred inside it (a part of it): taken for it
+            [190, 190, 290, 290],  # touches its corner (IoU 0.01, centre outside): a bystander
+        ],
+        np.float32,
+    )
+    out = inclusive_blur(tracked, faint, alerted, keep_iou=0.2)
+    assert out.tolist() == [[0, 0, 10, 10], [300, 300, 320, 320], [190, 190, 290, 290]]
+    assert inclusive_blur(tracked, faint, np.zeros((0, 4), np.float32), keep_iou=0.2).shape == (5, 4)
+    assert inclusive_blur(tracked, np.zeros((0, 4), np.float32), alerted, keep_iou=0.2).tolist() == [[0, 0, 10, 10]]
