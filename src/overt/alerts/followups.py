@@ -2,7 +2,10 @@
 
 - an outcome learnt later (engaged, arrested, no action);
 - a corrected verdict (with the reason, in the audit log);
-- retention as evidence (reason and period), so the alert outlives the purge.
+- retention as evidence (reason and period), so the alert outlives the purge;
+- an undo of one's own verdict within the undo window (the alert is open again).
+
+What an alert counts as after these steps is derived in ``alerts.verdicts``.
 
 Also the case facts of the matched entry for the adjudicating operator (reference and reason,
 decrypted for this view; the view is audited), and how often the same entry was sighted in the
@@ -17,14 +20,14 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from overt.alerts.verdicts import Standing, effective_after, recount, standing
 from overt.domain.users import Permission, User
-from overt.errors import InputError, NotFoundError
+from overt.errors import AuthError, GovernanceError, InputError, NotFoundError
 from overt.retention import retain_alert
 from overt.store.models import AlertRow
 from overt.store.repositories import AlertEvent, AlertEventRepository
-from overt.store.store import Store
+from overt.store.store import Store, Tx
 
 Outcome = Literal["engaged", "arrested", "no_action"]
 OUTCOMES: tuple[str, ...] = ("engaged", "arrested", "no_action")
@@ -53,11 +56,13 @@ class AlertFollowups:
         if outcome not in OUTCOMES:
             raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}")
         with self.store.transaction() as tx:
-            s = tx.session
-            row = _decided(s, alert_id, "has no verdict yet: record the verdict (with its outcome) first")
-            if row.adjudication == "false_match" and outcome != "no_action":
+            st = _decided(tx, alert_id, "has no verdict yet: record the verdict (with its outcome) first")
+            if st.decision.verdict == "false_match" and outcome != "no_action":
                 raise InputError("a false alert has no outcome other than no action")
-            ev = AlertEventRepository(s).append(alert_id, "outcome", outcome, by=user.name, at=self.store.clock.now())
+            ev = AlertEventRepository(tx.session).append(
+                alert_id, "outcome", outcome, by=user.name, at=self.store.clock.now()
+            )
+            _recount(tx, st, ev)
             tx.audit.append(user.name, "alert.outcome_added", f"alert:{alert_id}", {"outcome": outcome})
             return ev
 
@@ -69,16 +74,63 @@ class AlertFollowups:
         if not reason.strip():
             raise InputError("a correction needs a reason")
         with self.store.transaction() as tx:
-            s = tx.session
-            row = _decided(s, alert_id, "has no verdict to correct")
-            ev = AlertEventRepository(s).append(
+            st = _decided(tx, alert_id, "has no verdict to correct")
+            ev = AlertEventRepository(tx.session).append(
                 alert_id, "correction", verdict, by=user.name, at=self.store.clock.now()
             )
+            _recount(tx, st, ev)
             tx.audit.append(
                 user.name,
                 "alert.verdict_corrected",
                 f"alert:{alert_id}",
-                {"was": row.adjudication, "now": verdict, "reason": reason.strip()[:500]},
+                {"was": st.decision.verdict, "now": verdict, "reason": reason.strip()[:500]},
+            )
+            return ev
+
+    def undo(self, user: User, alert_id: int) -> AlertEvent:
+        """Undo one's own verdict (or second-person proposal) within the policy's undo window: a new
+        audited event (``undone``), after which the alert is open again; the verdict row and the
+        audit log are never edited. Later, a correction is recorded instead (GovernanceError: 409).
+
+        Two-person rule: a proposal is withdrawn only by its proposer; a confirmed verdict is the
+        confirmer's, so only the confirmer may undo it, and the alert is then open again (the
+        proposal was used up: a true match again needs two people). The proposer may not undo it.
+        """
+        user.require(Permission.ADJUDICATE)
+        window = self.store.policy.undo_window
+        late = (
+            f"the undo window ({window.total_seconds():g} s) has passed: record a correction instead"
+            " (the verdict stays on record)"
+        )
+        with self.store.transaction() as tx:
+            st = standing(tx, alert_id)
+            now = tx.clock.now()
+            d = st.decision
+            if d.verdict is None:
+                pending = tx.reviews.get(alert_id)
+                if pending is None:
+                    raise GovernanceError(f"alert {alert_id} has no verdict to undo")
+                if pending.proposed_by != user.name:
+                    raise AuthError("only the operator who proposed this verdict may withdraw it")
+                if now - pending.proposed_at > window:
+                    raise GovernanceError(
+                        f"the undo window ({window.total_seconds():g} s) has passed: a second person confirms"
+                        " or disputes the proposal"
+                    )
+                tx.reviews.clear(alert_id)
+                undid, verdict = "proposal", pending.verdict
+            else:
+                if d.by != user.name:
+                    raise AuthError("only the operator who recorded this verdict may undo it; record a correction")
+                if d.corrected:
+                    raise GovernanceError(f"alert {alert_id}'s verdict was corrected since: record a correction")
+                if d.at is None or now - d.at > window:
+                    raise GovernanceError(late)
+                undid, verdict = "verdict", d.verdict
+            ev = AlertEventRepository(tx.session).append(alert_id, "undone", undid, by=user.name, at=now)
+            _recount(tx, st, ev)
+            tx.audit.append(
+                user.name, "alert.verdict_undone", f"alert:{alert_id}", {"undid": undid, "verdict": verdict}
             )
             return ev
 
@@ -122,11 +174,15 @@ class AlertFollowups:
             return CaseFacts(alert_id, a.entry_id, e.details.subject_ref, e.details.reason, e.provenance.category.value)
 
 
-def _decided(s: Session, alert_id: int, missing: str) -> AlertRow:
-    """The alert's row, which must carry a verdict (``missing``: what to say when it does not)."""
-    row = s.get(AlertRow, alert_id)
-    if row is None:
-        raise NotFoundError(f"no alert {alert_id}")
-    if row.adjudication is None:
+def _decided(tx: Tx, alert_id: int, missing: str) -> Standing:
+    """The alert as it stands, which must carry a verdict (``missing``: what to say when it does not)."""
+    st = standing(tx, alert_id)
+    if st.decision.verdict is None:
         raise InputError(f"alert {alert_id} {missing}")
-    return row
+    return st
+
+
+def _recount(tx: Tx, st: Standing, ev: AlertEvent) -> None:
+    """The deployment's counters follow the decision that stands after ``ev``."""
+    after = effective_after(st, ev)
+    recount(tx.deployments, st.alert.deployment_id, st.decision, after)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from overt.alerts.ingest_checks import DeviceAlertClaim, validate_device_alert
 from overt.alerts.ingest_evidence import check_ingest, store_ingested
+from overt.alerts.verdicts import ENGAGED, Decision, effective, standing, verdict_value
 from overt.deployments.service import DeploymentService
 from overt.domain.alerts import Alert, PadResult, SignedEvidence
 from overt.domain.deployments import DeploymentState
@@ -29,11 +30,15 @@ from overt.domain.leases import Fence
 from overt.domain.users import Permission, User
 from overt.errors import GovernanceError, InputError, NotFoundError
 from overt.store.models import AlertDetailsRow, AlertReviewRow, AlertRow, WatchlistEntryRow
-from overt.store.repositories import AlertEvent, LeaseRepository, PendingReview, StoredAlert, Verdict
+from overt.store.repositories import (
+    AlertEvent,
+    AlertEventRepository,
+    LeaseRepository,
+    PendingReview,
+    StoredAlert,
+    Verdict,
+)
 from overt.store.store import Store, Tx
-
-ENGAGED = ("engaged", "arrested")
-"""Outcomes that mean officers engaged the person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +77,15 @@ class AlertView:
     sightings: int = 1
     """Alerts of this deployment naming the same entry (repeat sightings)."""
     events: tuple[AlertEvent, ...] = ()
-    """Later outcomes, corrections and retention (``alerts.followups``), oldest first."""
+    """Later outcomes, corrections, undos and retention (``alerts.followups``), oldest first."""
     has_scene: bool = False
     """A redacted scene frame is stored (``AlertService.scene``)."""
     integrity_flags: tuple[str, ...] = ()
     """The camera stream's integrity flags when the alert was raised (``frozen``, ``loop``...)."""
     pad: PadResult | None = None
     """The presentation-attack (liveness) verdict on the face, when PAD ran."""
+    undo_until: datetime | None = None
+    """Until when the verdict (or the proposal) may be undone by the person who made it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,9 +347,9 @@ class AlertService:
             found = tx.alerts.find(deployment_id)
             if after_id is not None:
                 found = [a for a in found if a.id > after_id]
-            if open_only:
-                found = [a for a in found if a.adjudication is None]
-            found = sorted(found, key=lambda a: a.id, reverse=True)[:limit]
+            found = sorted(found, key=lambda a: a.id, reverse=True)
+            if not open_only:
+                found = found[:limit]
             # load the related rows in three queries (the identity map then answers _view's lookups)
             ids = [a.id for a in found]
             entries = {a.entry_id for a in found if a.entry_id is not None}
@@ -351,7 +358,10 @@ class AlertService:
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
             scenes = tx.alerts.with_scene(ids)
             views = [self._view(tx, a, has_pending=a.id in pending, has_scene=a.id in scenes) for a in found]
-        return [*self._with_followups(views)]
+        shown = self._with_followups(views)
+        if open_only:  # open as it stands now (an undone verdict is open again)
+            shown = [v for v in shown if v.adjudication is None][:limit]
+        return [*shown]
 
     def find(self, user: User, deployment_id: int | None = None) -> builtins.list[StoredAlert]:
         """Every stored alert (ids and scores, no images) for a reviewer; the listing is audited."""
@@ -374,13 +384,38 @@ class AlertService:
         return self._with_followups([v])[0]
 
     def _with_followups(self, views: Sequence[AlertView]) -> Sequence[AlertView]:
-        """Add the later events and the repeat-sighting count (``alerts.followups``)."""
+        """Add the later events, the decision that stands after them (``alerts.verdicts``), until when
+        it may be undone, and the repeat-sighting count (``alerts.followups``)."""
         from overt.alerts.followups import AlertFollowups
 
         f = AlertFollowups(self.store)
         ids = [v.id for v in views]
         events, seen = f.events(ids), f.sightings(ids)
-        return [replace(v, sightings=seen.get(v.id, 1), events=tuple(events.get(v.id, ()))) for v in views]
+        window = self.store.policy.undo_window
+        out = []
+        for v in views:
+            evs = tuple(events.get(v.id, ()))
+            first = Decision(v.adjudication, v.engaged, v.outcome, v.adjudicated_by, v.adjudicated_at)
+            d = effective(first if v.adjudication is not None else Decision(), evs)
+            undo_until = None
+            if d.verdict is not None and d.at is not None and not d.corrected:
+                undo_until = d.at + window
+            elif d.verdict is None and v.pending is not None:
+                undo_until = v.pending.proposed_at + window
+            out.append(
+                replace(
+                    v,
+                    adjudication=d.verdict,
+                    engaged=d.engaged,
+                    outcome=d.outcome,
+                    adjudicated_by=d.by,
+                    adjudicated_at=d.at,
+                    undo_until=undo_until,
+                    sightings=seen.get(v.id, 1),
+                    events=evs,
+                )
+            )
+        return out
 
     def crop(self, user: User, alert_id: int) -> bytes:
         """The probe crop, decrypted; the view is audited."""
@@ -426,13 +461,20 @@ class AlertService:
         *,
         engaged: bool | None = None,
     ) -> tuple[AlertView, bool]:
-        """Record a verdict; returns (the alert, whether the verdict counts now).
+        """Record a verdict; returns (the alert as it stands, whether the verdict counts now).
 
         With two-person confirmation on, a true match counts only once a second operator agrees
         (the first verdict is stored as a proposal); a second person who disagrees sends it back
         to open; whoever proposed a verdict cannot confirm it. A pending proposal binds every
-        caller, whatever its own setting. ``engaged`` defaults to what ``outcome`` says.
+        caller, whatever its own setting. ``engaged`` defaults to what ``outcome`` says. An alert
+        whose verdict was undone (``alerts.followups``) is open again and takes a new verdict.
         """
+        view, counted = self._adjudicate(user, alert_id, verdict, outcome, engaged)
+        return self._with_followups([view])[0], counted
+
+    def _adjudicate(
+        self, user: User, alert_id: int, verdict: str, outcome: str | None, engaged: bool | None
+    ) -> tuple[AlertView, bool]:
         user.require(Permission.ADJUDICATE)
         if verdict not in ("true_match", "false_match"):
             raise InputError("verdict must be true_match or false_match")
@@ -440,9 +482,10 @@ class AlertService:
             raise InputError("a false alert has no outcome other than no_action")
         v: Verdict = "true_match" if verdict == "true_match" else "false_match"
         with self.store.transaction() as tx:
-            a = tx.alerts.get(alert_id)
-            if a.adjudication is not None:
-                raise InputError(f"alert {alert_id} was already adjudicated ({a.adjudication})")
+            st = standing(tx, alert_id)
+            a = st.alert
+            if st.decision.verdict is not None:
+                raise InputError(f"alert {alert_id} was already adjudicated ({st.decision.verdict})")
             pending = tx.reviews.get(alert_id)
             if pending is None and self.second_person and v == "true_match":
                 eng = engaged if engaged is not None else outcome in ENGAGED
@@ -465,7 +508,14 @@ class AlertService:
                     user.name, "alert.verdict_confirmed", f"alert:{alert_id}", {"proposed_by": pending.proposed_by}
                 )
             eng = engaged if engaged is not None else outcome in ENGAGED
-            a = tx.alerts.adjudicate(alert_id, v, by=user.name, now=tx.clock.now(), engaged=eng, outcome=outcome)
+            now = tx.clock.now()
+            if a.adjudication is None:
+                a = tx.alerts.adjudicate(alert_id, v, by=user.name, now=now, engaged=eng, outcome=outcome)
+            else:  # undone earlier: the new verdict is an event beside the first (never an edit)
+                AlertEventRepository(tx.session).append(
+                    alert_id, "verdict", verdict_value(v, eng, outcome), by=user.name, at=now
+                )
+                tx.deployments.count_adjudication(a.deployment_id, v == "true_match", eng, outcome)
             tx.audit.append(
                 user.name,
                 "alert.adjudicated",

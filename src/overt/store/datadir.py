@@ -102,6 +102,9 @@ class DataDirConfig(StrictModel):
     second_person_confirmation: bool = Field(
         default=False, description="A true match counts only once a second operator confirms it (API, console, CLI)."
     )
+    undo_window_s: float = Field(
+        default=10.0, ge=0, le=300, description="Seconds after a verdict in which the person who made it may undo it."
+    )
 
     def policy(self) -> Policy:
         return Policy(
@@ -109,6 +112,7 @@ class DataDirConfig(StrictModel):
             alert_retention=timedelta(hours=self.alert_retention_h),
             snapshot_shred_after=timedelta(hours=self.snapshot_shred_after_h),
             notice_lead_time=timedelta(hours=self.notice_lead_time_h),
+            undo_window=timedelta(seconds=self.undo_window_s),
         )
 
 

@@ -56,9 +56,12 @@ class Policy:
     second_person_confirmation: bool = False
     """A true-match verdict counts only once a second operator confirms it, whoever records it
     (console, API or CLI); ``overt serve/run --second-person`` can also turn it on, never off."""
+    undo_window: timedelta = timedelta(seconds=10)
+    """How long after a verdict (or proposal) the person who made it may undo it (``alerts.followups``);
+    later, a correction is recorded instead."""
 
     def __post_init__(self) -> None:
-        if min(self.alert_retention, self.snapshot_shred_after, self.notice_lead_time) < timedelta(0):
+        if min(self.alert_retention, self.snapshot_shred_after, self.notice_lead_time, self.undo_window) < timedelta(0):
             raise ConfigError("retention periods must not be negative")
 
 

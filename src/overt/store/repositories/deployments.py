@@ -156,15 +156,24 @@ class DeploymentRepository:
         row = self._row(deployment_id)
         row.alerts_raised = row.alerts_raised + 1
 
-    def count_adjudication(self, deployment_id: int, is_true: bool, engaged: bool, outcome: str | None) -> None:
+    def count_adjudication(
+        self, deployment_id: int, is_true: bool, engaged: bool, outcome: str | None, *, sign: int = 1
+    ) -> None:
+        """Count a verdict (``sign`` -1: take back one that was corrected or undone)."""
+        if sign not in (1, -1):
+            raise InputError("sign must be 1 or -1")
         row = self._row(deployment_id)
         if is_true:
-            row.alerts_true = row.alerts_true + 1
+            row.alerts_true = max(0, row.alerts_true + sign)
         else:
-            row.alerts_false = row.alerts_false + 1
+            row.alerts_false = max(0, row.alerts_false + sign)
         if engaged:
-            row.engagements = row.engagements + 1
+            row.engagements = max(0, row.engagements + sign)
         if outcome:
             outcomes = json.loads(row.outcomes_json or "{}")
-            outcomes[outcome] = int(outcomes.get(outcome, 0)) + 1
+            n = int(outcomes.get(outcome, 0)) + sign
+            if n > 0:
+                outcomes[outcome] = n
+            else:
+                outcomes.pop(outcome, None)
             row.outcomes_json = json.dumps(outcomes, sort_keys=True)
