@@ -6,7 +6,8 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
@@ -212,3 +213,40 @@ def test_websocket_stream_ends_at_logout(running: Running, setup: dict[str, int]
             _drain(conn)
     dev.close()
     c.close()
+
+
+def test_undo_is_a_server_event_by_the_decider_within_the_window_then_409(
+    running: Running, setup: dict[str, int]
+) -> None:
+    store = running.server.app.state.services.store
+    dev = device_client(running, setup["deployment"])
+    a = dev.post("/api/v1/ingest/alerts", json=alert_body(setup["entry"])).json()["alert_id"]
+    dev.close()
+    op, op2 = running.login("op"), running.login("op2")
+    before = op.get(f"/api/v1/reports/deployments/{setup['deployment']}").json()
+    r = op.post(f"/api/v1/alerts/{a}/adjudication", json={"verdict": "false_match"})
+    assert r.json()["alert"]["undo_until"] is not None
+    assert op2.post(f"/api/v1/alerts/{a}/undo").status_code == 403  # not the decider
+    r = op.post(f"/api/v1/alerts/{a}/undo")
+    assert r.status_code == 200, r.text
+    assert (r.json()["adjudication"], r.json()["events"][-1]["kind"]) == (None, "undone")
+    assert op.get(f"/api/v1/reports/deployments/{setup['deployment']}").json()["false_alerts"] == before["false_alerts"]
+    assert op.post(f"/api/v1/alerts/{a}/undo").status_code == 409  # nothing to undo
+    assert op.post(f"/api/v1/alerts/{a}/adjudication", json={"verdict": "true_match"}).json()["counted"] is True
+    policy = store.policy
+    store.policy = replace(policy, undo_window=timedelta(0))  # the window has passed
+    try:
+        r = op.post(f"/api/v1/alerts/{a}/undo")
+    finally:
+        store.policy = policy
+    assert r.status_code == 409
+    assert "record a correction instead" in r.json()["detail"]
+    # retention: the period is the operator's choice, within the service's bounds
+    r = op.post(f"/api/v1/alerts/{a}/followups", json={"kind": "retain", "reason": "complaint", "days": 5000})
+    assert r.status_code == 422
+    assert "1 to 1,095 days, not 5,000" in r.json()["detail"]
+    assert op.post(f"/api/v1/alerts/{a}/followups", json={"kind": "retain", "reason": "x"}).status_code == 422
+    r = op.post(f"/api/v1/alerts/{a}/followups", json={"kind": "retain", "reason": "complaint", "days": 30})
+    assert r.status_code == 200, r.text
+    op.close()
+    op2.close()

@@ -38,6 +38,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/alerts/{alert_id}/scene"): {OP},
     ("GET", "/api/v1/alerts/{alert_id}/case"): {OP},
     ("POST", "/api/v1/alerts/{alert_id}/followups"): {OP},
+    ("POST", "/api/v1/alerts/{alert_id}/undo"): {OP},
     ("GET", "/api/v1/pipeline/health"): DEPLOY_VIEW,
     ("GET", "/api/v1/deployments/{deployment_id}/review"): {O},
     ("GET", "/api/v1/deployments/{deployment_id}/review/entries/{entry_id}/image.jpg"): {O},

@@ -122,3 +122,19 @@ def test_the_data_directorys_policy_binds_the_cli_without_a_flag(
     rc, out = cli(capsys, monkeypatch, "op", "alert", "list", "--json")
     assert rc == 0, out
     assert {a["id"]: a["adjudication"] for a in json.loads(out)}[first] is None
+
+
+def test_cli_undo_is_the_services_undo(
+    setup: tuple[Store, int, int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, first, _ = setup
+    rc, out = cli(capsys, monkeypatch, "op", "alert", "adjudicate", str(first), "--verdict", "false")
+    assert rc == 0, out
+    rc, out = cli(capsys, monkeypatch, "op2", "alert", "undo", str(first))
+    assert rc == 7, out  # not the decider (AuthError)
+    rc, out = cli(capsys, monkeypatch, "op", "alert", "undo", str(first))
+    assert rc == 0, out
+    assert "verdict undone; the alert is open again" in out
+    rc, out = cli(capsys, monkeypatch, "op", "alert", "undo", str(first))
+    assert rc == 8, out  # nothing to undo (GovernanceError)
+    assert AlertService(store).get(first).adjudication is None

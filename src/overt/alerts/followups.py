@@ -138,9 +138,9 @@ class AlertFollowups:
         """Hold the alert and its image as evidence for ``days`` (audited as ``alert.retained``)."""
         user.require(Permission.ADJUDICATE)
         if not 1 <= days <= MAX_RETAIN_DAYS:
-            raise InputError(f"retain for 1 to {MAX_RETAIN_DAYS} days")
+            raise InputError(f"an alert is kept as evidence for 1 to {MAX_RETAIN_DAYS:,} days, not {days:,}")
         until = self.store.clock.now() + timedelta(days=days)
-        retain_alert(self.store, user, alert_id, reason=reason, until=until)
+        retain_alert(self.store, user, alert_id, reason=reason, until=until, days=days)
         with self.store.db.session() as s:
             return AlertEventRepository(s).append(
                 alert_id, "retained", until.date().isoformat(), by=user.name, at=self.store.clock.now()

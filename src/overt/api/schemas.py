@@ -186,7 +186,7 @@ class PendingOut(BaseModel):
 
 
 class AlertEventOut(BaseModel):
-    kind: str = Field(description="outcome, correction or retained.")
+    kind: str = Field(description="outcome, correction, retained, undone or verdict (a verdict after an undo).")
     value: str
     by: str
     at: datetime
@@ -226,6 +226,9 @@ class AlertOut(BaseModel):
         default_factory=list, description="Camera stream integrity flags when the alert was raised."
     )
     pad: PadOut | None = Field(default=None, description="Presentation-attack (liveness) verdict, when PAD ran.")
+    undo_until: datetime | None = Field(
+        default=None, description="Until when the person who made the verdict (or proposal) may undo it."
+    )
 
 
 Outcome = Literal["engaged", "arrested", "no_action"]

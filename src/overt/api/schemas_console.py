@@ -54,7 +54,7 @@ class FollowupIn(BaseModel):
     outcome: Literal["engaged", "arrested", "no_action"] | None = None
     verdict: Literal["true_match", "false_match"] | None = None
     reason: str | None = Field(default=None, max_length=500)
-    days: int | None = Field(default=None, ge=1, le=3 * 365, description="retain: for how many days.")
+    days: int | None = Field(default=None, description="retain: for how many days (the service allows 1 to 1,095).")
 
 
 class CaseOut(BaseModel):

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from overt.alerts.export import export_bundle
+from overt.alerts.followups import AlertFollowups
 from overt.alerts.review import AlertService, AlertView
 from overt.cli._common import JSON_OPTION, out_console, print_json
 from overt.cli._gov import DATA_DIR_OPTION, DB_URL_OPTION, USER_OPTION, acting_user, iso, open_store
@@ -103,6 +104,23 @@ def adjudicate_cmd(
         out_console().print(f"alert {alert_id}: {a.pending.verdict} proposed; a second person must confirm it")
     else:
         out_console().print(f"alert {alert_id}: verdict disputed; the alert is open again")
+
+
+@app.command("undo")
+def undo_cmd(
+    alert_id: int = typer.Argument(...),
+    data_dir_: Path | None = DATA_DIR_OPTION,
+    database_url: str | None = DB_URL_OPTION,
+    user: str | None = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Undo your own verdict (or proposal) within the undo window; the alert is open again (audited)."""
+    store, _ = open_store(data_dir_, database_url)
+    ev = AlertFollowups(store).undo(acting_user(store, user), alert_id)
+    if as_json:
+        print_json({"id": alert_id, "undone": ev.value, "at": iso(ev.at)})
+    else:
+        out_console().print(f"alert {alert_id}: {ev.value} undone; the alert is open again")
 
 
 @app.command("retain")

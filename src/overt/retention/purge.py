@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from overt.alerts.spool import purge_spools
+from overt.audit.log import DetailValue
 from overt.deployments.service import DeploymentService
 from overt.domain.users import Permission, User
 from overt.errors import InputError
@@ -62,11 +63,17 @@ def purge(
     return PurgeResult(dry_run, tuple(a.id for a in due), shredded, stopped, time.perf_counter() - t0, spooled)
 
 
-def retain_alert(store: Store, actor: User, alert_id: int, *, reason: str, until: datetime) -> None:
-    """Hold an alert (and its image) as evidence until ``until``, with a reason (audited)."""
+def retain_alert(
+    store: Store, actor: User, alert_id: int, *, reason: str, until: datetime, days: int | None = None
+) -> None:
+    """Hold an alert (and its image) as evidence until ``until``, with a reason (audited, with the
+    period in ``days`` when it was chosen as one)."""
     actor.require(Permission.ADJUDICATE)
     if until <= store.clock.now():
         raise InputError("retention expiry must be in the future")
     with store.transaction() as tx:
         tx.alerts.retain(alert_id, reason=reason, until=until)
-        tx.audit.append(actor.name, "alert.retained", f"alert:{alert_id}", {"until": until.isoformat()})
+        details: dict[str, DetailValue] = {"until": until.isoformat()}
+        if days is not None:
+            details["days"] = days
+        tx.audit.append(actor.name, "alert.retained", f"alert:{alert_id}", details)

@@ -156,7 +156,20 @@ def followup(alert_id: Id, body: FollowupIn, request: Request, user: User = Depe
             raise InputError("a correction needs the verdict")
         f.correct_verdict(user, alert_id, body.verdict, body.reason or "")
     else:
-        f.retain(user, alert_id, reason=body.reason or "", days=body.days or 90)
+        if body.days is None:
+            raise InputError("retaining needs the number of days")
+        f.retain(user, alert_id, reason=body.reason or "", days=body.days)
+    svc.notifier.publish_update(alert_id)
+    return alert_out(svc.alerts.get(alert_id))
+
+
+@router.post("/alerts/{alert_id}/undo", response_model=AlertOut, **allow(Permission.ADJUDICATE))
+def undo(alert_id: Id, request: Request, user: User = Depends(current_user)) -> AlertOut:
+    """Undo one's own verdict (or second-person proposal) within the undo window: a new audited
+    event; the alert is open again. Someone else's verdict: 403; after the window: 409 (record a
+    correction instead)."""
+    svc = services(request)
+    AlertFollowups(svc.store).undo(user, alert_id)
     svc.notifier.publish_update(alert_id)
     return alert_out(svc.alerts.get(alert_id))
 
