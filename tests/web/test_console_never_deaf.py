@@ -102,11 +102,18 @@ def test_a_verdict_in_flight_survives_the_session_ending(browser: Any, world: Wo
     alert = world.raise_alert()
     page.wait_for_selector(f"#alert-{alert}")
     page.click(f"#alert-{alert} .faces figcaption >> nth=0")  # select the card
-    page.keyboard.press("f")  # false alert: waits out the undo window before it is sent
-    page.wait_for_selector(f"#alert-{alert} .undo:not([hidden])")
-    world.end_sessions("op")
+    verdicts = "**/api/v1/alerts/*/adjudication"
+
+    def session_ends_while_in_flight(route: Any) -> None:
+        world.end_sessions("op")
+        route.continue_()
+
+    page.route(verdicts, session_ends_while_in_flight)
+    page.keyboard.press("f")  # false alert: sent at once, and the session ends while it is on its way
     wait_blocked(page, time.monotonic())
     assert "kept here" in page.inner_text("#deaf-pending")
+    assert page.get_attribute(f"#alert-{alert}", "data-pending") == "false_match"
+    page.unroute(verdicts)
     relogin(page)
     page.wait_for_selector(f"#alert-{alert}[data-state='false_match']", state="attached", timeout=15_000)
     c = world.api("op")
@@ -159,13 +166,19 @@ def test_adjudicate_by_keyboard_undo_outcome_later_retain_and_the_audit_log_show
     page.wait_for_selector(f"{card}.zoomed")  # the README's zoomed card: tests/web/test_console_scene.py
     page.keyboard.press("Escape")
     page.wait_for_selector(f"{card}:not(.zoomed)")
-    # a verdict, then undo within the window: nothing is recorded
+    # a verdict lands on the server at once; undo within the window is a server event: open again
     page.keyboard.press("f")
+    page.wait_for_selector(f"{card}[data-state='false_match']")
     page.wait_for_selector(f"{card} .undo:not([hidden])")
+    assert re.fullmatch(r"Undo \(\d+ s\) \(U\)", page.inner_text(f"{card} .undo-btn")), page.inner_text(f"{card} .undo")
+    c = world.api("op")
+    assert c.get(f"/api/v1/alerts/{alert}").json()["adjudication"] == "false_match"
     page.keyboard.press("u")
+    page.wait_for_selector(f"{card}[data-state='open']")
     page.wait_for_selector(f"{card} .undo", state="hidden")
-    time.sleep(6)  # longer than the undo window: still open, nothing was sent
-    assert page.get_attribute(card, "data-state") == "open"
+    assert c.get(f"/api/v1/alerts/{alert}").json()["adjudication"] is None
+    c.close()
+    assert "verdict undone: open again" in page.inner_text(f"{card} .history")
     # confirm with an outcome, by keyboard only
     page.keyboard.press("1")
     page.keyboard.press("c")
@@ -176,10 +189,16 @@ def test_adjudicate_by_keyboard_undo_outcome_later_retain_and_the_audit_log_show
     page.keyboard.press("2")
     page.keyboard.press("o")
     page.wait_for_selector(f"{card} .history li:text('outcome added: arrested')")
-    page.once("dialog", lambda d: d.accept("needed for the court case"))
-    page.keyboard.press("r")
+    # retained for the period the operator chose, with the required reason
+    page.keyboard.press("r")  # no reason yet: the reason field is focused
+    assert page.evaluate("document.activeElement.className") == "retain-reason"
+    page.select_option(f"{card} .retain-days", "other")
+    page.fill(f"{card} .retain-custom", "45")
+    page.fill(f"{card} .retain-reason", "needed for the court case")
+    page.press(f"{card} .retain-reason", "Enter")
     page.wait_for_selector(f"{card} .retain:text('Retained until')")
-    assert "Confirmed match · engaged" in page.inner_text(f"{card} .state")  # the original verdict stands
+    # the verdict stands, with the outcome learnt later (the first outcome stays in the audit log)
+    assert "Confirmed match · arrested — by op at" in page.inner_text(f"{card} .state")
     page.context.close()
     aud = login_page(browser, world.url, "aud")
     aud.goto(world.url + "/audit")
@@ -196,7 +215,16 @@ def test_adjudicate_by_keyboard_undo_outcome_later_retain_and_the_audit_log_show
     text = aud.inner_text("#audit")
     assert set(re.findall(r"\b(?:op|aud|admin|wm|officer)\b", text)) == {"op"}, text
     target = f"alert:{alert}"
-    for action in ("alert.case_viewed", "alert.adjudicated", "alert.outcome_added", "alert.retained"):
+    for action in (
+        "alert.case_viewed",
+        "alert.adjudicated",
+        "alert.verdict_undone",
+        "alert.outcome_added",
+        "alert.retained",
+    ):
         assert re.search(rf"{re.escape(action)}\s+{re.escape(target)}\b", text), action
-    assert "alert.verdict" not in text  # the undone verdict left no trace
+    # the undone verdict stays on record beside the undo; the verdict that stands came after it
+    assert re.search(rf"alert\.verdict_undone\s+{re.escape(target)}\s+undid=verdict verdict=false_match", text), text
+    assert len(re.findall(rf"alert\.adjudicated\s+{re.escape(target)}\b", text)) == 2
+    assert re.search(rf"alert\.retained\s+{re.escape(target)}\s+[^\n]*days=45", text), text  # the chosen period
     aud.context.close()

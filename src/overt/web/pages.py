@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from overt import __version__
+from overt.alerts.followups import MAX_RETAIN_DAYS
 from overt.api.deps import services
 from overt.api.schemas import Id
 from overt.api.security import SESSION_COOKIE, Principal, allow, current_principal
@@ -87,7 +88,10 @@ def login_page(request: Request) -> Response:
 
 @router.get("/alerts", response_class=HTMLResponse, **allow(Permission.ADJUDICATE))
 def alerts_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
-    return _page(request, "alerts.html", p)
+    policy = services(request).store.policy
+    return _page(
+        request, "alerts.html", p, undo_window_s=f"{policy.undo_window.total_seconds():g}", max_retain_days=MAX_RETAIN_DAYS
+    )
 
 
 @router.get("/alert-log", response_class=HTMLResponse, **allow(Permission.REPORT))

@@ -96,13 +96,12 @@ function initLogin() {
    arrive; any failure (socket closed, session ended, server gone, heartbeats stopped) blocks the
    whole queue with "NOT receiving alerts — log in again" until a fresh login (in place: nothing on
    the page is lost), then the alerts raised meanwhile are fetched by the last seen id and verdicts
-   still waiting are sent. Verdicts wait UNDO_S seconds (undo) and are kept in sessionStorage until
-   the server has them. */
-const UNDO_S = 5;
+   still waiting are sent. A verdict is sent at once and kept in sessionStorage until the server has
+   it; the server then allows its maker an undo for a few seconds (undo_until), itself an audited event. */
 const HEARTBEAT_TIMEOUT_S = 6;
 const alertCards = new Map();
 const alertData = new Map();
-const Q = { ws: null, blocked: false, lastSeen: 0, lastBeat: 0, beatEvery: 2, pipeline: null, pipelineAt: 0, selected: null, unread: 0, retry: null };
+const Q = { ws: null, blocked: false, lastSeen: 0, lastBeat: 0, beatEvery: 2, pipeline: null, pipelineAt: 0, selected: null, unread: 0, retry: null, together: new Map() };
 const PENDING_KEY = "overt.pendingVerdicts";
 
 function loadPending() { try { return JSON.parse(sessionStorage.getItem(PENDING_KEY) || "{}"); } catch (e) { return {}; } }
@@ -158,7 +157,11 @@ function renderAlert(a, isNew) {
     for (const b of $$("button.zoom", card)) b.addEventListener("click", () => toggleZoom(card, null, b.classList.contains("zoom-scene")));
     $(".undo-btn", card).addEventListener("click", () => undoVerdict(a.id));
     $(".add-outcome", card).addEventListener("click", () => addOutcome(a.id));
-    $(".retain", card).addEventListener("click", () => retainAlert(a.id));
+    $(".keep", card).addEventListener("submit", (ev) => { ev.preventDefault(); retainAlert(a.id); });
+    $(".retain-days", card).addEventListener("change", () => {
+      $(".retain-other", card).hidden = $(".retain-days", card).value !== "other";
+      if ($(".retain-days", card).value === "other") $(".retain-custom", card).focus();
+    });
     $(".correct", card).addEventListener("click", () => correctVerdict(a.id));
     card.addEventListener("click", () => select(card));
     if (a.entry_id != null) {
@@ -189,6 +192,10 @@ function renderAlert(a, isNew) {
   card.classList.toggle("done", !!a.adjudication);
   $(".verdict", card).hidden = !!a.adjudication || !!pend;
   $(".later", card).hidden = !a.adjudication;
+  $(".keep", card).hidden = !a.adjudication && !a.retained_until;
+  for (const l of $$(".keep label", card)) {
+    l.hidden = !!a.retained_until || (l.classList.contains("retain-other") && $(".retain-days", card).value !== "other");
+  }
   $(".retain", card).textContent = a.retained_until ? `Retained until ${fmtTime(a.retained_until)}` : "Retain as evidence (R)";
   $(".retain", card).disabled = !!a.retained_until;
   if (a.adjudication) {
@@ -199,7 +206,11 @@ function renderAlert(a, isNew) {
     st.className = "state warn";
   } else { st.textContent = "Open — not yet decided"; st.className = "state open"; }
   const hist = $(".history", card);
-  const evText = (e) => e.kind === "outcome" ? `outcome added: ${human(e.value)}` : e.kind === "correction" ? `verdict corrected to ${verdictText(e.value).toLowerCase()}` : `retained as evidence until ${e.value}`;
+  const evText = (e) => e.kind === "outcome" ? `outcome added: ${human(e.value)}`
+    : e.kind === "correction" ? `verdict corrected to ${verdictText(e.value).toLowerCase()}`
+    : e.kind === "undone" ? (e.value === "proposal" ? "proposal withdrawn (undo)" : "verdict undone: open again")
+    : e.kind === "verdict" ? `decided again: ${verdictText(e.value.split("|")[0]).toLowerCase()}`
+    : `retained as evidence until ${e.value}`;
   hist.replaceChildren(...(a.events || []).map((e) => el("li", { text: `${evText(e)} — by ${e.by} at ${fmtTime(e.at)}` })));
   card.dataset.state = a.adjudication || (a.pending ? "pending" : "open");
   renderPendingOn(a.id);
@@ -317,29 +328,53 @@ function onKey(ev) {
   }
 }
 
-/* verdicts: an undo window, then sent; kept until the server has them */
+/* verdicts: sent at once, kept in sessionStorage until the server has them; then the server's undo */
 function queueVerdict(id, verdict) {
   if (Q.blocked) return;
   const card = alertCards.get(id);
   const outcome = verdict === "true_match" ? ($(".outcome", card).value || null) : ($(".outcome", card).value === "no_action" ? "no_action" : null);
   const members = groupOf(id);  /* the verdict covers every open sighting grouped on this card */
   const p = loadPending();
-  for (const m of members) p[m] = { verdict, outcome, due: Date.now() + UNDO_S * 1000, lead: id };
+  for (const m of members) { p[m] = { verdict, outcome, lead: id }; Q.together.set(m, members); }
   savePending(p);
   for (const m of members) renderPendingOn(m);
   applyFilter();
   select(card);
-  setTimeout(flushVerdicts, UNDO_S * 1000 + 50);
+  flushVerdicts();
 }
-function undoVerdict(id) {
+const me = () => document.body.dataset.user;
+function undoLeft(a) {
+  /* seconds left for this user to undo the verdict (or proposal) on the server; 0: none */
+  if (!a || !a.undo_until) return 0;
+  const mine = a.adjudication ? a.adjudicated_by === me() : !!(a.pending && a.pending.proposed_by === me());
+  return mine ? Math.max(0, Math.ceil((Date.parse(a.undo_until) - Date.now()) / 1000)) : 0;
+}
+async function undoVerdict(id) {
   const p = loadPending();
-  if (!p[id] || p[id].sending) return;
-  const lead = p[id].lead || id;
-  for (const [k, v] of Object.entries(p)) if ((v.lead || Number(k)) === lead && !v.sending) delete p[k];
-  savePending(p);
-  for (const k of alertCards.keys()) renderPendingOn(k);
-  applyFilter();
-  flash("Undone: nothing was recorded.", "ok");
+  if (p[id]) {  /* not yet accepted by the server: withdrawn here, nothing was recorded */
+    if (p[id].sending) return;
+    const lead = p[id].lead || id;
+    for (const [k, v] of Object.entries(p)) if ((v.lead || Number(k)) === lead && !v.sending) delete p[k];
+    savePending(p);
+    for (const k of alertCards.keys()) renderPendingOn(k);
+    applyFilter();
+    updatePendingNote();
+    flash("Withdrawn before it was sent: nothing was recorded.", "ok");
+    return;
+  }
+  if (undoLeft(alertData.get(id)) <= 0) return;
+  const members = (Q.together.get(id) || [id]).filter((m) => undoLeft(alertData.get(m)) > 0);
+  for (const m of members) {
+    try {
+      renderAlert(await api("POST", `/api/v1/alerts/${m}/undo`), false);
+    } catch (e) {
+      flash(`Alert ${m} was not undone: ${e.message}`);
+      if (e.status === 401) block("Your session has ended.");
+      return;
+    }
+  }
+  for (const m of members) Q.together.delete(m);
+  flash("Undone: the alert is open again (the undo is in the audit log).", "ok");
 }
 function renderPendingOn(id) {
   const card = alertCards.get(id);
@@ -347,23 +382,31 @@ function renderPendingOn(id) {
   const pend = loadPending()[id];
   const box = $(".undo", card);
   const a = alertData.get(id);
-  box.hidden = !pend;
+  const left = pend ? 0 : undoLeft(a);
+  box.hidden = !pend && left <= 0;
   $(".verdict", card).hidden = !!pend || !!(a && a.adjudication);
-  if (!pend) return;
-  const left = Math.max(0, Math.ceil((pend.due - Date.now()) / 1000));
-  $(".undo-text", box).textContent = left > 0
-    ? `${verdictText(pend.verdict)}${pend.outcome ? " · " + human(pend.outcome) : ""}: sending in ${left} s`
-    : `${verdictText(pend.verdict)}: waiting to be sent${Q.blocked ? " (after you log in again)" : "…"}`;
-  $(".undo-btn", box).hidden = left <= 0;
-  card.dataset.pending = pend.verdict;
+  if (pend) {
+    $(".undo-text", box).textContent = `${verdictText(pend.verdict)}${pend.outcome ? " · " + human(pend.outcome) : ""}: `
+      + (pend.sending ? "sending…" : `waiting to be sent${Q.blocked ? " (after you log in again)" : "…"}`);
+    $(".undo-btn", box).textContent = "Withdraw (U)";
+    $(".undo-btn", box).hidden = !!pend.sending;
+    card.dataset.pending = pend.verdict;
+    return;
+  }
+  delete card.dataset.pending;
+  if (left <= 0) return;
+  $(".undo-text", box).textContent = a.adjudication ? `${verdictText(a.adjudication)} recorded.` : "Proposal recorded.";
+  $(".undo-btn", box).textContent = `Undo (${left} s) (U)`;
+  $(".undo-btn", box).hidden = false;
 }
 async function flushVerdicts() {
   if (Q.blocked) return;
   const p = loadPending();
   for (const [sid, v] of Object.entries(p)) {
     const id = Number(sid);
-    if (v.due > Date.now() || v.sending) continue;
+    if (v.sending) continue;
     v.sending = true; savePending(p);
+    renderPendingOn(id);
     try {
       const r = await api("POST", `/api/v1/alerts/${id}/adjudication`, { verdict: v.verdict, outcome: v.outcome });
       const now = loadPending(); delete now[id]; savePending(now);
@@ -409,13 +452,20 @@ async function correctVerdict(id) {
     flash("Correction recorded.", "ok");
   } catch (e) { flash(e.message); }
 }
+const isRetained = (id) => !!(alertData.get(id) || {}).retained_until;
 async function retainAlert(id) {
-  const reason = window.prompt("Why is this alert kept as evidence? (it and its image are held beyond the retention period)");
-  if (!reason) return;
+  /* the period the operator chose (the service bounds it) and a required reason */
+  const card = alertCards.get(id);
+  if ($(".keep", card).hidden || isRetained(id)) return;
+  const choice = $(".retain-days", card).value;
+  const days = Number(choice === "other" ? $(".retain-custom", card).value : choice);
+  const reason = $(".retain-reason", card).value.trim();
+  if (choice === "other" && !(days >= 1)) { $(".retain-custom", card).focus(); flash("Give the number of days to keep it."); return; }
+  if (!reason) { $(".retain-reason", card).focus(); flash("Give the reason it is kept as evidence (it goes into the audit log)."); return; }
   try {
-    const r = await api("POST", `/api/v1/alerts/${id}/followups`, { kind: "retain", reason, days: 90 });
+    const r = await api("POST", `/api/v1/alerts/${id}/followups`, { kind: "retain", reason, days });
     renderAlert(r, false);
-    flash("Retained as evidence for 90 days.", "ok");
+    flash(`Retained as evidence for ${days} days.`, "ok");
   } catch (e) { flash(e.message); }
 }
 
@@ -544,11 +594,10 @@ function watchdog() {
     block("No word from the server for several seconds.");
   }
   if (!Q.blocked) renderPipeline();
-  for (const id of Object.keys(loadPending())) renderPendingOn(Number(id));
+  for (const id of alertCards.keys()) renderPendingOn(id);  /* pending verdicts and undo countdowns */
 }
 
 async function initAlerts() {
-  $("#undo-s").textContent = String(UNDO_S);
   $("#show-done").addEventListener("change", applyFilter);
   for (const box of $$("input[data-pref]")) {
     box.checked = pref(box.dataset.pref, box.checked);
