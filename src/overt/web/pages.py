@@ -90,7 +90,11 @@ def login_page(request: Request) -> Response:
 def alerts_page(request: Request, p: Principal = Depends(current_principal)) -> Response:
     policy = services(request).store.policy
     return _page(
-        request, "alerts.html", p, undo_window_s=f"{policy.undo_window.total_seconds():g}", max_retain_days=MAX_RETAIN_DAYS
+        request,
+        "alerts.html",
+        p,
+        undo_window_s=f"{policy.undo_window.total_seconds():g}",
+        max_retain_days=MAX_RETAIN_DAYS,
     )
 
 

@@ -961,8 +961,33 @@ function userActions(u) {
   return td;
 }
 
+/* the public site's contact details: the same service as `overt public ...`; only changed fields are sent */
+async function initPublicSettings() {
+  const form = $("#public-form");
+  let current = await api("GET", "/api/v1/public-settings");
+  const fill = () => { for (const [k, v] of Object.entries(current)) if (form.elements[k]) form.elements[k].value = v || ""; };
+  fill();
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const changed = {};
+    for (const k of Object.keys(current)) {
+      const v = form.elements[k] ? form.elements[k].value.trim() : null;
+      if (v != null && v !== (current[k] || "")) changed[k] = v;
+    }
+    const state = $("#public-state");
+    if (!Object.keys(changed).length) { state.textContent = "Nothing changed."; return; }
+    try {
+      current = await api("PUT", "/api/v1/public-settings", changed);
+      fill();
+      state.textContent = `Saved: ${Object.keys(changed).map(human).join(", ")}.`;
+      state.className = "ok";
+    } catch (e) { state.textContent = `Not saved: ${e.message}`; state.className = "error"; }
+  });
+}
+
 async function initAdmin() {
   await loadAdmin();
+  initPublicSettings().catch((e) => { $("#public-state").textContent = `Public details unavailable: ${e.message}`; });
   $("#user-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
