@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from overt.alerts.review import AlertService
 from overt.deployments import DeploymentService
 from overt.domain.deployments import DeploymentPlan
 from overt.domain.templates import Template
@@ -66,3 +67,16 @@ def add_entry(store: Store, ref: str, seed: int, category: Category = Category.W
             added_by="wm",
             now=store.clock.now(),
         )
+
+
+def started_with_alerts(store: Store, now: datetime, n: int = 3) -> tuple[dict[str, User], int, list[int]]:
+    """Users, a started deployment and ``n`` alerts raised on it (entry 1, similarity 0.6)."""
+    u = users(store)
+    svc = DeploymentService(store)
+    d = svc.create(u["op"], plan(now, hours=2))
+    svc.authorise(u["officer"], d.id)
+    publish_late(svc, u, d.id)
+    svc.start(u["op"], d.id)
+    kw = {"deployment_id": d.id, "camera_id": "cam", "entry_id": 1, "similarity": 0.6, "crop_jpeg": b"jpeg"}
+    ids = [AlertService(store).record(raised_at=now, **kw).id for _ in range(n)]  # type: ignore[arg-type]
+    return u, d.id, ids

@@ -8,24 +8,16 @@ import pytest
 
 from overt.alerts.followups import AlertFollowups
 from overt.alerts.review import AlertService
-from overt.deployments import DeploymentService
 from overt.domain.clock import FakeClock
 from overt.domain.users import User
 from overt.errors import AuthError, InputError
 from overt.retention import purge
 from overt.store import Store
-from tests.gov_helpers import plan, publish_late, users
+from tests.gov_helpers import started_with_alerts
 
 
 def _alerts(store: Store, clock: FakeClock) -> tuple[dict[str, User], list[int]]:
-    u = users(store)
-    svc = DeploymentService(store)
-    d = svc.create(u["op"], plan(clock.now(), hours=2))
-    svc.authorise(u["officer"], d.id)
-    publish_late(svc, u, d.id)
-    svc.start(u["op"], d.id)
-    kw = {"deployment_id": d.id, "camera_id": "cam", "entry_id": 1, "similarity": 0.6, "crop_jpeg": b"jpeg"}
-    ids = [AlertService(store).record(raised_at=clock.now(), **kw).id for _ in range(3)]  # type: ignore[arg-type]
+    u, _, ids = started_with_alerts(store, clock.now())
     return u, ids
 
 

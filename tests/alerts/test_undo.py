@@ -11,7 +11,6 @@ import pytest
 
 from overt.alerts.followups import AlertFollowups
 from overt.alerts.review import AlertService
-from overt.deployments import DeploymentService
 from overt.domain.clock import FakeClock
 from overt.domain.users import Role, User
 from overt.errors import AuthError, GovernanceError, InputError
@@ -19,20 +18,13 @@ from overt.store import Store
 from overt.store.datadir import DataDirConfig
 from overt.transparency.report import deployment_report, render_html
 from overt.users import UserService
-from tests.gov_helpers import plan, publish_late, users
+from tests.gov_helpers import started_with_alerts
 
 
 def _world(store: Store, clock: FakeClock, n: int = 3) -> tuple[dict[str, User], int, list[int]]:
-    u = users(store)
+    u, dep, ids = started_with_alerts(store, clock.now(), n)
     u["op2"] = UserService(store).add(u["admin"], "op2", Role.OPERATOR, "op2-pass-phrase")
-    svc = DeploymentService(store)
-    d = svc.create(u["op"], plan(clock.now(), hours=2))
-    svc.authorise(u["officer"], d.id)
-    publish_late(svc, u, d.id)
-    svc.start(u["op"], d.id)
-    kw = {"deployment_id": d.id, "camera_id": "cam", "entry_id": 1, "similarity": 0.6, "crop_jpeg": b"jpeg"}
-    ids = [AlertService(store).record(raised_at=clock.now(), **kw).id for _ in range(n)]  # type: ignore[arg-type]
-    return u, d.id, ids
+    return u, dep, ids
 
 
 def _audit(store: Store, alert_id: int) -> list[tuple[str, str, dict[str, object]]]:
