@@ -11,7 +11,7 @@ from overt.alerts.review import AlertService
 from overt.domain.clock import FakeClock
 from overt.domain.users import User
 from overt.errors import AuthError, InputError
-from overt.retention import purge
+from overt.retention import purge, retain_alert
 from overt.store import Store
 from tests.gov_helpers import started_with_alerts
 
@@ -73,3 +73,17 @@ def test_case_facts_need_the_adjudicate_permission_and_the_view_is_audited(store
     u, (a, _, _) = _alerts(store, clock)
     with pytest.raises(AuthError):
         AlertFollowups(store).case(u["aud"], a)
+
+
+def test_retention_is_for_the_chosen_period_within_the_services_bounds(store: Store, clock: FakeClock) -> None:
+    u, (a, b, _) = _alerts(store, clock)
+    f = AlertFollowups(store)
+    for days in (0, -3, 1096):
+        with pytest.raises(InputError, match=f"1 to 1,095 days, not {days:,}"):
+            f.retain(u["op"], a, reason="complaint received", days=days)
+    with pytest.raises(InputError, match="at most 1,095 days"):  # the CLI's --until: the same bound
+        retain_alert(store, u["op"], b, reason="complaint received", until=clock.now() + timedelta(days=1096))
+    f.retain(u["op"], a, reason="complaint received", days=45)
+    with store.transaction() as tx:
+        entry = [e for e in tx.audit.entries() if e.action == "alert.retained"][-1]
+    assert (entry.target, entry.details["days"]) == (f"alert:{a}", 45)

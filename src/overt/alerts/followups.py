@@ -24,14 +24,13 @@ from sqlalchemy import select
 from overt.alerts.verdicts import Standing, effective_after, recount, standing
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, GovernanceError, InputError, NotFoundError
-from overt.retention import retain_alert
+from overt.retention import MAX_RETAIN_DAYS, retain_alert
 from overt.store.models import AlertRow
 from overt.store.repositories import AlertEvent, AlertEventRepository
 from overt.store.store import Store, Tx
 
 Outcome = Literal["engaged", "arrested", "no_action"]
 OUTCOMES: tuple[str, ...] = ("engaged", "arrested", "no_action")
-MAX_RETAIN_DAYS = 3 * 365
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from overt.retention.purge import PurgeResult, purge, retain_alert
+from overt.retention.purge import MAX_RETAIN_DAYS, PurgeResult, purge, retain_alert
 
-__all__ = ["PurgeResult", "purge", "retain_alert"]
+__all__ = ["MAX_RETAIN_DAYS", "PurgeResult", "purge", "retain_alert"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from overt.alerts.spool import purge_spools
@@ -63,14 +63,21 @@ def purge(
     return PurgeResult(dry_run, tuple(a.id for a in due), shredded, stopped, time.perf_counter() - t0, spooled)
 
 
+MAX_RETAIN_DAYS = 3 * 365
+"""The longest an alert is held as evidence in one step (it can be retained again before then)."""
+
+
 def retain_alert(
     store: Store, actor: User, alert_id: int, *, reason: str, until: datetime, days: int | None = None
 ) -> None:
     """Hold an alert (and its image) as evidence until ``until``, with a reason (audited, with the
     period in ``days`` when it was chosen as one)."""
     actor.require(Permission.ADJUDICATE)
-    if until <= store.clock.now():
+    now = store.clock.now()
+    if until <= now:
         raise InputError("retention expiry must be in the future")
+    if until > now + timedelta(days=MAX_RETAIN_DAYS):
+        raise InputError(f"an alert is kept as evidence for at most {MAX_RETAIN_DAYS:,} days")
     with store.transaction() as tx:
         tx.alerts.retain(alert_id, reason=reason, until=until)
         details: dict[str, DetailValue] = {"until": until.isoformat()}

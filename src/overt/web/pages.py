@@ -11,12 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from overt import __version__
-from overt.alerts.followups import MAX_RETAIN_DAYS
 from overt.api.deps import services
 from overt.api.schemas import Id
 from overt.api.security import SESSION_COOKIE, Principal, allow, current_principal
 from overt.deployments.thresholds import live_threshold
 from overt.domain.users import Permission, Role
+from overt.retention import MAX_RETAIN_DAYS
 
 _WEB = resources.files("overt.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
