@@ -441,9 +441,7 @@ async function addOutcome(id) {
 }
 async function correctVerdict(id) {
   const a = alertData.get(id);
-  const latest = [...(a.events || [])].reverse().find((e) => e.kind === "correction");
-  const now = latest ? latest.value : a.adjudication;
-  const to = now === "true_match" ? "false_match" : "true_match";
+  const to = a.adjudication === "true_match" ? "false_match" : "true_match";  /* the verdict as it stands */
   const reason = window.prompt(`Correct the verdict to "${verdictText(to)}"? Give the reason (the original verdict stays on record):`);
   if (!reason) return;
   try {
