@@ -226,9 +226,11 @@ def test_undo_is_a_server_event_by_the_decider_within_the_window_then_409(
     before = op.get(f"/api/v1/reports/deployments/{setup['deployment']}").json()
     r = op.post(f"/api/v1/alerts/{a}/adjudication", json={"verdict": "false_match"})
     assert r.json()["alert"]["undo_until"] is not None
+    decided_as_of = datetime.fromisoformat(r.json()["alert"]["as_of"])
     assert op2.post(f"/api/v1/alerts/{a}/undo").status_code == 403  # not the decider
     r = op.post(f"/api/v1/alerts/{a}/undo")
     assert r.status_code == 200, r.text
+    assert datetime.fromisoformat(r.json()["as_of"]) >= decided_as_of  # a console keeps the later view
     assert (r.json()["adjudication"], r.json()["events"][-1]["kind"]) == (None, "undone")
     assert op.get(f"/api/v1/reports/deployments/{setup['deployment']}").json()["false_alerts"] == before["false_alerts"]
     assert op.post(f"/api/v1/alerts/{a}/undo").status_code == 409  # nothing to undo

@@ -86,6 +86,8 @@ class AlertView:
     """The presentation-attack (liveness) verdict on the face, when PAD ran."""
     undo_until: datetime | None = None
     """Until when the verdict (or the proposal) may be undone by the person who made it."""
+    as_of: datetime | None = None
+    """When this view began to be read (server clock): of two views of one alert, the later is newer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +344,7 @@ class AlertService:
         after_id: int | None = None,
     ) -> list[AlertView]:
         """Newest first; ``after_id``: only alerts after that one (a console catching up)."""
+        as_of = self.store.clock.now()
         with self.store.transaction() as tx:
             s = tx.session
             found = tx.alerts.find(deployment_id)
@@ -358,7 +361,7 @@ class AlertService:
             pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
             scenes = tx.alerts.with_scene(ids)
             views = [self._view(tx, a, has_pending=a.id in pending, has_scene=a.id in scenes) for a in found]
-        shown = self._with_followups(views)
+        shown = self._with_followups(views, as_of)
         if open_only:  # open as it stands now (an undone verdict is open again)
             shown = [v for v in shown if v.adjudication is None][:limit]
         return [*shown]
@@ -372,20 +375,23 @@ class AlertService:
             return found
 
     def get(self, alert_id: int) -> AlertView:
+        as_of = self.store.clock.now()
         with self.store.transaction() as tx:
             v = self._view(tx, tx.alerts.get(alert_id))
-        return self._with_followups([v])[0]
+        return self._with_followups([v], as_of)[0]
 
     def view(self, actor: str, alert_id: int) -> AlertView:
         """One alert's facts (no image); the view is audited."""
+        as_of = self.store.clock.now()
         with self.store.transaction() as tx:
             v = self._view(tx, tx.alerts.get(alert_id))
             tx.audit.append(actor, "alert.viewed", f"alert:{alert_id}", {"image": False})
-        return self._with_followups([v])[0]
+        return self._with_followups([v], as_of)[0]
 
-    def _with_followups(self, views: Sequence[AlertView]) -> Sequence[AlertView]:
+    def _with_followups(self, views: Sequence[AlertView], as_of: datetime) -> Sequence[AlertView]:
         """Add the later events, the decision that stands after them (``alerts.verdicts``), until when
-        it may be undone, and the repeat-sighting count (``alerts.followups``)."""
+        it may be undone, the repeat-sighting count (``alerts.followups``) and ``as_of``: when the
+        reading began (a console shown a view read earlier than the one it has keeps its own)."""
         from overt.alerts.followups import AlertFollowups
 
         f = AlertFollowups(self.store)
@@ -413,6 +419,7 @@ class AlertService:
                     undo_until=undo_until,
                     sightings=seen.get(v.id, 1),
                     events=evs,
+                    as_of=as_of,
                 )
             )
         return out
@@ -469,8 +476,8 @@ class AlertService:
         caller, whatever its own setting. ``engaged`` defaults to what ``outcome`` says. An alert
         whose verdict was undone (``alerts.followups``) is open again and takes a new verdict.
         """
-        view, counted = self._adjudicate(user, alert_id, verdict, outcome, engaged)
-        return self._with_followups([view])[0], counted
+        _, counted = self._adjudicate(user, alert_id, verdict, outcome, engaged)
+        return self.get(alert_id), counted  # read after the commit: newer than any push read before it
 
     def _adjudicate(
         self, user: User, alert_id: int, verdict: str, outcome: str | None, engaged: bool | None

@@ -229,6 +229,9 @@ class AlertOut(BaseModel):
     undo_until: datetime | None = Field(
         default=None, description="Until when the person who made the verdict (or proposal) may undo it."
     )
+    as_of: datetime | None = Field(
+        default=None, description="When the server began reading this view: a console keeps the later of two."
+    )
 
 
 Outcome = Literal["engaged", "arrested", "no_action"]

@@ -136,6 +136,8 @@ const verdictText = (v) => (v === "true_match" ? "Confirmed match" : "False aler
 const human = (s) => (s || "").replaceAll("_", " ");
 
 function renderAlert(a, isNew) {
+  const had = alertData.get(a.id);
+  if (had && had.as_of && a.as_of && Date.parse(a.as_of) < Date.parse(had.as_of)) return;  /* a push read before our own change */
   alertData.set(a.id, a);
   Q.lastSeen = Math.max(Q.lastSeen, a.id);
   let card = alertCards.get(a.id);
