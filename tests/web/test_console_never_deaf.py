@@ -157,7 +157,7 @@ def test_adjudicate_by_keyboard_undo_outcome_later_retain_and_the_audit_log_show
     while not page.evaluate(f"document.querySelector('{card} img.probe').naturalWidth > 0"):
         assert time.monotonic() < deadline, "the probe image did not load"
         time.sleep(0.1)
-    assert "CASE-0001" in page.inner_text(f"{card} .case")  # case reference and reason on the card
+    page.wait_for_selector(f"{card} .case:has-text('CASE-0001')")  # case reference and reason on the card
     assert "warrant" in page.inner_text(f"{card} .case")
     assert "wanted by court" in page.inner_text(f"{card} .cat")
     assert "undo" in page.inner_text("#shortcuts")
@@ -173,7 +173,8 @@ def test_adjudicate_by_keyboard_undo_outcome_later_retain_and_the_audit_log_show
     # a verdict lands on the server at once; undo within the window is a server event: open again
     page.keyboard.press("f")
     page.wait_for_selector(f"{card}[data-state='false_match']")
-    page.wait_for_selector(f"{card} .undo:not([hidden])")
+    # (the push of the verdict may come before the server's answer: then the button follows it)
+    page.wait_for_selector(f"{card} .undo:not([hidden]) .undo-btn:has-text('Undo (')")
     assert re.fullmatch(r"Undo \(\d+ s\) \(U\)", page.inner_text(f"{card} .undo-btn")), page.inner_text(f"{card} .undo")
     c = world.api("op")
     assert c.get(f"/api/v1/alerts/{alert}").json()["adjudication"] == "false_match"
