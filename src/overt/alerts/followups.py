@@ -21,7 +21,15 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from overt.alerts.verdicts import Standing, effective_after, recount, standing
+from overt.alerts.verdicts import (
+    CORRECTION_DISPUTED,
+    CORRECTION_PROPOSED,
+    Standing,
+    effective_after,
+    pending_correction,
+    recount,
+    standing,
+)
 from overt.domain.users import Permission, User
 from overt.errors import AuthError, GovernanceError, InputError, NotFoundError
 from overt.retention import MAX_RETAIN_DAYS, retain_alert
@@ -46,8 +54,12 @@ class CaseFacts:
 
 
 class AlertFollowups:
-    def __init__(self, store: Store) -> None:
+    """Later steps on alerts for one store. ``second_person``: the two-person rule applies to
+    corrections (also on when the data directory's policy says so; a caller can add it, never drop it)."""
+
+    def __init__(self, store: Store, *, second_person: bool = False) -> None:
         self.store = store
+        self.second_person = second_person or store.policy.second_person_confirmation
 
     def record_outcome(self, user: User, alert_id: int, outcome: str) -> AlertEvent:
         """An outcome learnt after the verdict: appended, the verdict itself is not rewritten."""
@@ -66,23 +78,54 @@ class AlertFollowups:
             return ev
 
     def correct_verdict(self, user: User, alert_id: int, verdict: str, reason: str) -> AlertEvent:
-        """A later correction of the verdict, with its reason: a new event beside the original."""
+        """A later correction of the verdict, with its reason: a new event beside the original.
+
+        Two-person rule (as for a first verdict, ``AlertService.adjudicate``): a correction that makes
+        the alert a true match is only proposed (``corr_proposed``, audited; nothing changes, the
+        counters neither); it takes effect when a different operator records the same correction
+        (``alert.correction_confirmed``); one who records the other verdict disputes it (the verdict
+        stays). Whoever proposed it cannot confirm it. A pending proposal binds every caller.
+        """
         user.require(Permission.ADJUDICATE)
         if verdict not in ("true_match", "false_match"):
             raise InputError("verdict must be true_match or false_match")
         if not reason.strip():
             raise InputError("a correction needs a reason")
+        why = reason.strip()[:500]
+        target = f"alert:{alert_id}"
         with self.store.transaction() as tx:
             st = _decided(tx, alert_id, "has no verdict to correct")
-            ev = AlertEventRepository(tx.session).append(
-                alert_id, "correction", verdict, by=user.name, at=self.store.clock.now()
-            )
+            repo, now = AlertEventRepository(tx.session), tx.clock.now()
+            pending = pending_correction(st.events)
+            if pending is not None:
+                if pending.by == user.name:
+                    raise GovernanceError("a second person must confirm this correction (you proposed it)")
+                if pending.value != verdict:
+                    ev = repo.append(alert_id, CORRECTION_DISPUTED, pending.value, by=user.name, at=now)
+                    tx.audit.append(
+                        user.name,
+                        "alert.correction_disputed",
+                        target,
+                        {"proposed": pending.value, "proposed_by": pending.by, "reason": why},
+                    )
+                    return ev
+                tx.audit.append(user.name, "alert.correction_confirmed", target, {"proposed_by": pending.by})
+            elif self.second_person and verdict == "true_match" and st.decision.verdict != "true_match":
+                ev = repo.append(alert_id, CORRECTION_PROPOSED, verdict, by=user.name, at=now)
+                tx.audit.append(
+                    user.name,
+                    "alert.correction_proposed",
+                    target,
+                    {"was": st.decision.verdict, "now": verdict, "reason": why},
+                )
+                return ev
+            ev = repo.append(alert_id, "correction", verdict, by=user.name, at=now)
             _recount(tx, st, ev)
             tx.audit.append(
                 user.name,
                 "alert.verdict_corrected",
-                f"alert:{alert_id}",
-                {"was": st.decision.verdict, "now": verdict, "reason": reason.strip()[:500]},
+                target,
+                {"was": st.decision.verdict, "now": verdict, "reason": why},
             )
             return ev
 

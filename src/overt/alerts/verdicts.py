@@ -10,7 +10,10 @@ queue, the reports, the deployment's counters) is derived here, in one place:
 - ``outcome`` (value: the outcome): the outcome learnt later, and whether officers engaged;
 - ``undone`` (value ``verdict``): back to no verdict (``proposal``: a proposal withdrawn, no verdict
   was counted);
-- ``retained``: no change to the decision.
+- ``retained``: no change to the decision;
+- ``corr_proposed`` (value: the verdict): a correction proposed under the two-person rule, no change
+  until a second person confirms it (a ``correction`` event by them) or disputes it
+  (``corr_disputed``: no change); see :func:`pending_correction`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from overt.store.store import Tx
 ENGAGED = ("engaged", "arrested")
 """Outcomes that mean officers engaged the person."""
 VERDICTS = ("true_match", "false_match")
+CORRECTION_PROPOSED = "corr_proposed"
+"""A correction awaiting a second person (two-person rule): it changes nothing yet."""
+CORRECTION_DISPUTED = "corr_disputed"
+"""A second person disagreed with a proposed correction: the verdict stays as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,18 @@ def effective(first: Decision, events: Iterable[AlertEvent]) -> Decision:
         elif e.kind == "outcome":
             d = replace(d, outcome=e.value, engaged=e.value in ENGAGED)
     return d
+
+
+def pending_correction(events: Iterable[AlertEvent]) -> AlertEvent | None:
+    """The proposed correction still awaiting a second person (None: none). A confirmation (the
+    ``correction`` event), a dispute, an undo or a new verdict settles it."""
+    pending = None
+    for e in events:
+        if e.kind == CORRECTION_PROPOSED:
+            pending = e
+        elif e.kind in ("correction", CORRECTION_DISPUTED, "verdict") or (e.kind == "undone" and e.value == "verdict"):
+            pending = None
+    return pending
 
 
 def recount(deployments: DeploymentRepository, deployment_id: int, before: Decision, after: Decision) -> None:

@@ -186,7 +186,10 @@ class PendingOut(BaseModel):
 
 
 class AlertEventOut(BaseModel):
-    kind: str = Field(description="outcome, correction, retained, undone or verdict (a verdict after an undo).")
+    kind: str = Field(
+        description="outcome, correction, retained, undone, verdict (a verdict after an undo),"
+        " corr_proposed (a correction awaiting a second person) or corr_disputed.",
+    )
     value: str
     by: str
     at: datetime

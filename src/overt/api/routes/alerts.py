@@ -144,9 +144,11 @@ def adjudicate(
 @router.post("/alerts/{alert_id}/followups", response_model=AlertOut, **allow(Permission.ADJUDICATE))
 def followup(alert_id: Id, body: FollowupIn, request: Request, user: User = Depends(current_user)) -> AlertOut:
     """A later step, recorded as a new audited event (never an edit): ``outcome`` (learnt after the
-    verdict), ``correction`` (another verdict, with a reason) or ``retain`` (as evidence: reason, days)."""
+    verdict), ``correction`` (another verdict, with a reason) or ``retain`` (as evidence: reason, days).
+    With two-person confirmation on, a correction to a true match is proposed (``corr_proposed``) and
+    counts once a second operator records the same correction (the proposer's own: 409)."""
     svc = services(request)
-    f = AlertFollowups(svc.store)
+    f = AlertFollowups(svc.store, second_person=svc.alerts.second_person)
     if body.kind == "outcome":
         if body.outcome is None:
             raise InputError("an outcome follow-up needs the outcome")

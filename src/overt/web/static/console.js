@@ -211,6 +211,8 @@ function renderAlert(a, isNew) {
   const evText = (e) => e.kind === "outcome" ? `outcome added: ${human(e.value)}`
     : e.kind === "correction" ? `verdict corrected to ${verdictText(e.value).toLowerCase()}`
     : e.kind === "undone" ? (e.value === "proposal" ? "proposal withdrawn (undo)" : "verdict undone: open again")
+    : e.kind === "corr_proposed" ? `correction to ${verdictText(e.value).toLowerCase()} proposed: awaiting a second person`
+    : e.kind === "corr_disputed" ? `proposed correction to ${verdictText(e.value).toLowerCase()} disputed: verdict unchanged`
     : e.kind === "verdict" ? `decided again: ${verdictText(e.value.split("|")[0]).toLowerCase()}`
     : `retained as evidence until ${e.value}`;
   hist.replaceChildren(...(a.events || []).map((e) => el("li", { text: `${evText(e)} — by ${e.by} at ${fmtTime(e.at)}` })));
@@ -449,7 +451,8 @@ async function correctVerdict(id) {
   try {
     const r = await api("POST", `/api/v1/alerts/${id}/followups`, { kind: "correction", verdict: to, reason });
     renderAlert(r, false);
-    flash("Correction recorded.", "ok");
+    const last = (r.events || []).at(-1);
+    flash(last && last.kind === "corr_proposed" ? "Correction proposed: a second person must confirm it." : "Correction recorded.", "ok");
   } catch (e) { flash(e.message); }
 }
 const isRetained = (id) => !!(alertData.get(id) || {}).retained_until;
