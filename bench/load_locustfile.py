@@ -4,11 +4,13 @@ Three kinds, fixed counts, spread round-robin over the API processes named in th
 (``$OVERT_LOAD_CONFIG``, written by ``bench/load.py``):
 
 - ``Operator``: polls ``GET /api/v1/alerts`` every 2 s with an operator's session cookie;
-- ``Console``: holds ``/api/v1/ws/alerts`` open; each pushed alert is recorded (its id) and its
-  ingest -> push latency reported as the ``WS push`` kind;
+- ``Console``: holds ``/api/v1/ws/alerts`` open; each pushed alert is recorded (id, arrival time)
+  and its ingest -> push latency reported as the ``WS push`` kind; on a close (e.g. 1013: it fell
+  behind) it reconnects and fetches what it missed by ``after_id``, as the console does;
 - ``EdgeNode``: posts a genuine device alert (entry in the snapshot, similarity over the threshold,
   time inside the window, small JPEG crop) every 0.2 s with its deployment's device token, for
-  ``ingest_s`` seconds, then stops by itself (the consoles keep listening until the run ends).
+  ``ingest_s`` seconds, then stops by itself (the consoles keep listening through the drain period
+  until the run ends, so a late delivery is told from a lost one).
 
 At test stop, what each user saw is written to ``$OVERT_LOAD_OUT`` so that ``bench/load.py`` can
 count the alerts lost (acknowledged but not stored exactly once, or not pushed to a console).
@@ -24,6 +26,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import httpx
 import websocket  # websocket-client (installed with locust; gevent-friendly)
 from locust import HttpUser, User, constant, constant_pacing, events, task
 from locust.env import Environment
@@ -37,7 +40,7 @@ _session = itertools.count()
 _edge = itertools.count()
 
 ACKED: dict[str, dict[str, float | int]] = {}  # remote uuid -> {"id", "t"} (wall clock of the answer)
-CONSOLES: list[dict[str, Any]] = []  # {"connected_t", "closed_t", "ids"}
+CONSOLES: list[dict[str, Any]] = []  # see Console.record
 
 
 def _next_host() -> str:
@@ -65,6 +68,9 @@ class Operator(HttpUser):
 
 
 class Console(User):
+    """One operator's screen, as ``console.js`` behaves: on any close it reconnects and fetches the
+    alerts it missed with ``GET /alerts?after_id=<last seen>`` (once the socket is open again)."""
+
     fixed_count = CONFIG["consoles"]
     wait_time = constant(0)
 
@@ -72,7 +78,15 @@ class Console(User):
         super().__init__(environment)
         self.url = _next_host()
         self.session = _next_session()
-        self.record: dict[str, Any] = {"connected_t": None, "closed_t": None, "ids": []}
+        # got: alert id -> wall time it arrived on the socket; fetched: ids caught up by after_id
+        self.record: dict[str, Any] = {
+            "connected_t": None,
+            "closed_t": None,
+            "got": {},
+            "fetched": [],
+            "closes": {},
+            "reconnects": 0,
+        }
         CONSOLES.append(self.record)
 
     def _fire(self, name: str, ms: float, exc: Exception | None = None) -> None:
@@ -80,8 +94,7 @@ class Console(User):
             request_type="WS", name=name, response_time=ms, response_length=0, exception=exc, context={}
         )
 
-    @task
-    def listen(self) -> None:
+    def _connect(self) -> websocket.WebSocket | None:
         host = self.url.split("://", 1)[1]
         t0 = time.perf_counter()
         try:
@@ -93,30 +106,68 @@ class Console(User):
             )
         except Exception as e:
             self._fire("connect", (time.perf_counter() - t0) * 1000, e)
-            time.sleep(1)
-            return
+            return None
         self._fire("connect", (time.perf_counter() - t0) * 1000)
-        self.record["connected_t"] = time.time()
-        ws.settimeout(1.0)
-        deadline = time.time() + CONFIG["run_s"] + 10  # bounded: the run stops it first
+        return ws
+
+    def _catch_up(self) -> None:
+        got: dict[int, float] = self.record["got"]
+        last = max([*got, *self.record["fetched"], 0])
+        t0 = time.perf_counter()
         try:
-            while time.time() < deadline:
-                try:
-                    msg = json.loads(ws.recv())
-                except websocket.WebSocketTimeoutException:
-                    continue
-                if msg.get("type") != "alert":
-                    continue
-                alert = msg["alert"]
-                self.record["ids"].append(int(alert["id"]))
-                raised = datetime.fromisoformat(alert["raised_at"]).timestamp()
-                self._fire("push (ingest -> console)", max(0.0, time.time() - raised) * 1000)
+            r = httpx.get(
+                f"{self.url}/api/v1/alerts",
+                params={"after_id": last, "limit": 1000},
+                cookies={COOKIE: self.session["cookie"]},
+                timeout=30,
+            )
+            r.raise_for_status()
         except Exception as e:
-            self._fire("dropped", 0.0, e)
-        finally:
-            self.record["closed_t"] = time.time()
-            ws.close()
-            time.sleep(CONFIG["run_s"] + 10)  # one socket per console for the whole run
+            self._fire("catch-up (after_id)", (time.perf_counter() - t0) * 1000, e)
+            return
+        self._fire("catch-up (after_id)", (time.perf_counter() - t0) * 1000)
+        self.record["fetched"] += [int(a["id"]) for a in r.json() if int(a["id"]) not in got]
+
+    @task
+    def listen(self) -> None:
+        deadline = time.time() + CONFIG["run_s"] + 10  # bounded: the run stops it first
+        got: dict[int, float] = self.record["got"]
+        while time.time() < deadline:
+            ws = self._connect()
+            if ws is None:
+                time.sleep(1)
+                continue
+            if self.record["connected_t"] is None:
+                self.record["connected_t"] = time.time()
+            else:
+                self.record["reconnects"] += 1
+                self._catch_up()
+            ws.settimeout(1.0)
+            try:
+                while time.time() < deadline:
+                    try:
+                        op, frame = ws.recv_data_frame(control_frame=True)
+                    except websocket.WebSocketTimeoutException:
+                        continue
+                    if op == websocket.ABNF.OPCODE_CLOSE:
+                        code = str(int.from_bytes(frame.data[:2], "big")) if len(frame.data) >= 2 else "none"
+                        self.record["closes"][code] = self.record["closes"].get(code, 0) + 1
+                        break
+                    if op != websocket.ABNF.OPCODE_TEXT:
+                        continue
+                    msg = json.loads(frame.data)
+                    if msg.get("type") != "alert":
+                        continue
+                    alert = msg["alert"]
+                    got.setdefault(int(alert["id"]), time.time())
+                    raised = datetime.fromisoformat(alert["raised_at"]).timestamp()
+                    self._fire("push (ingest -> console)", max(0.0, time.time() - raised) * 1000)
+            except Exception as e:
+                self.record["closes"]["error"] = self.record["closes"].get("error", 0) + 1
+                self._fire("dropped", 0.0, e)
+            finally:
+                ws.close()
+        self.record["closed_t"] = time.time()
 
 
 class EdgeNode(HttpUser):

@@ -153,27 +153,37 @@ def check_claim(tx: Tx, claim: DeviceAlertClaim, now: datetime) -> int:
         )
     if not (d.plan.planned_start - CLOCK_SKEW <= t <= d.plan.planned_end + CLOCK_SKEW):
         raise IngestRejectedError("time_outside_window", f"alerted_at lies outside deployment {d.id}'s planned window")
+    return entry_id
+
+
+def check_images(claim: DeviceAlertClaim) -> None:
+    """The crop and context image decode as JPEGs within their limits (no database: run it before
+    a transaction, so no lock is held while pixels are decoded)."""
     if claim.crop_jpeg is not None:
         check_jpeg(claim.crop_jpeg, what="probe crop", max_bytes=MAX_CROP_BYTES, max_px=MAX_CROP_PX)
     if claim.context_jpeg is not None:
         check_jpeg(claim.context_jpeg, what="context image", max_bytes=MAX_CONTEXT_BYTES, max_px=MAX_CONTEXT_PX)
     if claim.scene_jpeg is not None:
         check_jpeg(claim.scene_jpeg, what="scene frame", max_bytes=MAX_SCENE_BYTES, max_px=MAX_SCENE_PX)
-    return entry_id
+
+
+def reject(
+    store: Store, claim: DeviceAlertClaim, exc: IngestRejectedError, *, actor: str, token_id: int | None
+) -> None:
+    """Count and audit a rejected device alert (in its own transaction: the alert's rolled back)."""
+    REJECTS.add(exc.code)
+    with store.transaction() as tx:
+        tx.audit.append(
+            actor, "alert.rejected", f"deployment:{claim.deployment_id}", {"reason": exc.code, "token": token_id}
+        )
 
 
 def validate_device_alert(store: Store, claim: DeviceAlertClaim, *, actor: str, token_id: int | None) -> int:
     """Check a device's alert (see module doc); a reject is counted, audited and raised."""
     try:
+        check_images(claim)
         with store.transaction() as tx:
             return check_claim(tx, claim, tx.clock.now())
     except IngestRejectedError as exc:
-        REJECTS.add(exc.code)
-        with store.transaction() as tx:
-            tx.audit.append(
-                actor,
-                "alert.rejected",
-                f"deployment:{claim.deployment_id}",
-                {"reason": exc.code, "token": token_id},
-            )
+        reject(store, claim, exc, actor=actor, token_id=token_id)
         raise

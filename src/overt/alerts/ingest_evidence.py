@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from overt.alerts.evidence import check_evidence
 from overt.audit.log import AuditLog
 from overt.crypto.signing import SigningKey, key_fingerprint
@@ -43,10 +45,15 @@ def check_ingest(
     token_id: int | None,
     scene_jpeg: bytes | None = None,
     local: bool,
+    session: Session | None = None,
 ) -> IngestedEvidence | None:
-    """Verify an ingested alert's evidence; ``None`` when unsigned and no key requires it."""
-    with store.db.session() as s:
-        trusted = device_key(s, token_id) if token_id is not None else None
+    """Verify an ingested alert's evidence; ``None`` when unsigned and no key requires it.
+    ``session``: read the device's key in the caller's transaction (else in a session of its own)."""
+    if session is not None:
+        trusted = device_key(session, token_id) if token_id is not None else None
+    else:
+        with store.db.session() as s:
+            trusted = device_key(s, token_id) if token_id is not None else None
     if trusted is None and local:
         trusted = node_key(store).public_key
     if evidence is None:
@@ -63,9 +70,12 @@ def check_ingest(
     return IngestedEvidence(evidence, context_jpeg, verified=trusted is not None)
 
 
-def store_ingested(tx: Tx, alert_id: int, ingested: IngestedEvidence) -> None:
-    """Seal the evidence beside the alert (same transaction) and audit it."""
+def seal_ingested(tx: Tx, alert_id: int, ingested: IngestedEvidence) -> None:
+    """Seal the evidence beside the alert (same transaction); :func:`audit_ingested` audits it."""
     save_evidence(tx.session, tx.vault, alert_id, ingested.evidence, ingested.context_jpeg, verified=ingested.verified)
+
+
+def audit_ingested(tx: Tx, alert_id: int, ingested: IngestedEvidence) -> None:
     tx.audit.append(
         "system",
         "alert.evidence_stored",

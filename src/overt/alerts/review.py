@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from overt.alerts.ingest_checks import DeviceAlertClaim, validate_device_alert
-from overt.alerts.ingest_evidence import check_ingest, store_ingested
+from overt.alerts.ingest_checks import DeviceAlertClaim, IngestRejectedError, check_claim, check_images, reject
+from overt.alerts.ingest_evidence import IngestedEvidence, audit_ingested, check_ingest, seal_ingested
 from overt.alerts.verdicts import ENGAGED, Decision, effective, standing, verdict_value
 from overt.deployments.service import DeploymentService
+from overt.deployments.service import due as deployment_tick_due
 from overt.domain.alerts import Alert, PadResult, SignedEvidence
 from overt.domain.deployments import DeploymentState
 from overt.domain.leases import Fence
@@ -176,6 +177,7 @@ class AlertService:
         track_id: str | None,
         actor: str = "system",
         scene_jpeg: bytes | None = None,
+        audit: bool = True,
     ) -> StoredAlert:
         d = tx.deployments.get(deployment_id)
         if d.state is not DeploymentState.ACTIVE:
@@ -190,12 +192,8 @@ class AlertService:
             track_id=track_id,
             scene=scene_jpeg,
         )
-        tx.audit.append(
-            actor,
-            "alert.raised",
-            f"alert:{stored.id}",
-            {"deployment": deployment_id, "camera": camera_id, "entry": entry_id, "similarity": round(similarity, 4)},
-        )
+        if audit:
+            _audit_raised(tx, stored, actor)
         return stored
 
     def record(
@@ -242,18 +240,14 @@ class AlertService:
         with a registered key must sign (``alerts.ingest_evidence``). ``fence``: a leading worker's
         fencing token, checked against the lease in the same transaction (a stale one raises
         :class:`~overt.errors.StaleLeaseError` and nothing is stored)."""
-        DeploymentService(self.store).tick()
-        validate_device_alert(self.store, claim_of(deployment_id, alert), actor=actor, token_id=token_id)
-        ingested = check_ingest(
-            self.store,
-            remote_alert_id=alert.remote_id,
-            evidence=alert.evidence,
-            crop_jpeg=alert.crop_jpeg,
-            context_jpeg=alert.context_jpeg,
-            scene_jpeg=alert.scene_jpeg,
-            token_id=token_id,
-            local=local,
-        )
+        claim = claim_of(deployment_id, alert)
+        try:
+            check_images(claim)  # pixels decoded before any transaction: no lock held meanwhile
+        except IngestRejectedError as exc:
+            reject(self.store, claim, exc, actor=actor, token_id=token_id)
+            raise
+        # a local alert is checked against this node's key, which has a session of its own
+        ingested = self._evidence(alert, token_id, local=True) if local else None
         doc = {
             "quality": None if alert.quality is None else _quality_dict(alert.quality),
             "latency_ms": alert.latency_ms,
@@ -267,15 +261,70 @@ class AlertService:
         if fence is not None:
             doc["lease_epoch"] = fence.token  # which tenure of the deployment's lease wrote it
         try:
+            try:
+                return self._ingest_tx(
+                    actor, alert, claim, doc, token_id, ingested, local=local, ticked=False, fence=fence
+                )
+            except _TickDueError:  # a deployment is due to stop or a snapshot to shred: that commits first
+                DeploymentService(self.store).tick()
+                return self._ingest_tx(
+                    actor, alert, claim, doc, token_id, ingested, local=local, ticked=True, fence=fence
+                )
+        except IntegrityError:
+            # another process stored the same alert between our check and our insert: ours rolled back
+            with self.store.db.session() as s:
+                dup = _by_remote_id(s, alert.remote_id)
+            if dup is None:
+                raise
+            return dup, True
+
+    def _evidence(
+        self, alert: IncomingAlert, token_id: int | None, *, local: bool, session: Session | None = None
+    ) -> IngestedEvidence | None:
+        return check_ingest(
+            self.store,
+            remote_alert_id=alert.remote_id,
+            evidence=alert.evidence,
+            crop_jpeg=alert.crop_jpeg,
+            context_jpeg=alert.context_jpeg,
+            scene_jpeg=alert.scene_jpeg,
+            token_id=token_id,
+            local=local,
+            session=session,
+        )
+
+    def _ingest_tx(
+        self,
+        actor: str,
+        alert: IncomingAlert,
+        claim: DeviceAlertClaim,
+        doc: dict[str, Any],
+        token_id: int | None,
+        ingested: IngestedEvidence | None,
+        *,
+        local: bool,
+        ticked: bool,
+        fence: Fence | None,
+    ) -> tuple[int, bool]:
+        """The checks that read the database, the duplicate check and the insert: ONE transaction
+        (it was seven per alert). The deployment tick's stop and shredding must persist even when
+        the alert is then refused, so when one is due the transaction is abandoned (nothing
+        written) and the tick commits on its own first (:class:`_TickDueError`)."""
+        try:
             with self.store.transaction() as tx:
                 if fence is not None:
                     LeaseRepository(tx.session).check_fence(fence)  # locks the lease row until commit
+                if not ticked and deployment_tick_due(tx):
+                    raise _TickDueError
+                check_claim(tx, claim, tx.clock.now())
+                if not local:
+                    ingested = self._evidence(alert, token_id, local=False, session=tx.session)
                 dup = _by_remote_id(tx.session, alert.remote_id)
                 if dup is not None:
                     return dup, True
                 stored = self._record(
                     tx,
-                    deployment_id,
+                    claim.deployment_id,
                     camera_id=alert.camera_id,
                     entry_id=alert.entry_id,
                     similarity=alert.similarity,
@@ -284,21 +333,22 @@ class AlertService:
                     track_id=alert.track_id,
                     actor=actor,
                     scene_jpeg=alert.scene_jpeg,
+                    audit=False,
                 )
                 tx.session.add(
                     AlertDetailsRow(alert_id=stored.id, remote_id=alert.remote_id, details_json=json.dumps(doc))
                 )
                 tx.session.flush()
                 if ingested is not None:
-                    store_ingested(tx, stored.id, ingested)
+                    seal_ingested(tx, stored.id, ingested)
+                # the audit entries last: the chain's lock is held from the first append to the commit
+                _audit_raised(tx, stored, actor)
+                if ingested is not None:
+                    audit_ingested(tx, stored.id, ingested)
                 return stored.id, False
-        except IntegrityError:
-            # another process stored the same alert between our check and our insert: ours rolled back
-            with self.store.db.session() as s:
-                dup = _by_remote_id(s, alert.remote_id)
-            if dup is None:
-                raise
-            return dup, True
+        except IngestRejectedError as exc:  # rolled back; the reject is audited on its own
+            reject(self.store, claim, exc, actor=actor, token_id=token_id)
+            raise
 
     # -- views -------------------------------------------------------------------------------------
 
@@ -346,25 +396,39 @@ class AlertService:
         """Newest first; ``after_id``: only alerts after that one (a console catching up)."""
         as_of = self.store.clock.now()
         with self.store.transaction() as tx:
-            s = tx.session
-            found = tx.alerts.find(deployment_id)
-            if after_id is not None:
-                found = [a for a in found if a.id > after_id]
-            found = sorted(found, key=lambda a: a.id, reverse=True)
-            if not open_only:
-                found = found[:limit]
-            # load the related rows in three queries (the identity map then answers _view's lookups)
-            ids = [a.id for a in found]
-            entries = {a.entry_id for a in found if a.entry_id is not None}
-            list(s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))))
-            list(s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))))
-            pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
-            scenes = tx.alerts.with_scene(ids)
-            views = [self._view(tx, a, has_pending=a.id in pending, has_scene=a.id in scenes) for a in found]
+            # open_only: open as it stands after the follow-ups, so the limit applies after those
+            found = tx.alerts.newest(deployment_id=deployment_id, after_id=after_id, limit=None if open_only else limit)
+            views = self._views(tx, found)
         shown = self._with_followups(views, as_of)
         if open_only:  # open as it stands now (an undone verdict is open again)
             shown = [v for v in shown if v.adjudication is None][:limit]
         return [*shown]
+
+    def get_many(self, alert_ids: Sequence[int]) -> builtins.list[AlertView]:
+        """Several alerts' views in a few queries, in id order (the WebSocket fan-out's batch);
+        an alert deleted meanwhile is left out."""
+        as_of = self.store.clock.now()
+        with self.store.transaction() as tx:
+            views = self._views(tx, sorted(tx.alerts.by_ids(alert_ids), key=lambda a: a.id))
+        return [*self._with_followups(views, as_of)]
+
+    def _views(self, tx: Tx, found: Sequence[StoredAlert]) -> builtins.list[AlertView]:
+        s = tx.session
+        # load the related rows in a few queries; the identity map then answers _view's lookups.
+        # It holds rows weakly: ``held`` keeps them alive until the views are built (else each
+        # lookup went back to the database: three queries per alert, 150 per console poll)
+        ids = [a.id for a in found]
+        entries = {a.entry_id for a in found if a.entry_id is not None}
+        held = [
+            *s.scalars(select(AlertRow).where(AlertRow.id.in_(ids))),
+            *s.scalars(select(AlertDetailsRow).where(AlertDetailsRow.alert_id.in_(ids))),
+            *s.scalars(select(WatchlistEntryRow).where(WatchlistEntryRow.id.in_(entries))),
+        ]
+        pending = set(s.scalars(select(AlertReviewRow.alert_id).where(AlertReviewRow.alert_id.in_(ids))))
+        scenes = tx.alerts.with_scene(ids)
+        views = [self._view(tx, a, has_pending=a.id in pending, has_scene=a.id in scenes) for a in found]
+        del held
+        return views
 
     def find(self, user: User, deployment_id: int | None = None) -> builtins.list[StoredAlert]:
         """Every stored alert (ids and scores, no images) for a reviewer; the listing is audited."""
@@ -530,6 +594,24 @@ class AlertService:
                 {"verdict": v, "engaged": eng, "outcome": outcome},
             )
             return self._view(tx, a), True
+
+
+def _audit_raised(tx: Tx, stored: StoredAlert, actor: str) -> None:
+    tx.audit.append(
+        actor,
+        "alert.raised",
+        f"alert:{stored.id}",
+        {
+            "deployment": stored.deployment_id,
+            "camera": stored.camera_id,
+            "entry": stored.entry_id,
+            "similarity": round(stored.similarity, 4),
+        },
+    )
+
+
+class _TickDueError(Exception):
+    """The deployment tick has work to commit before an alert can be checked (rare)."""
 
 
 def claim_of(deployment_id: int, alert: IncomingAlert) -> DeviceAlertClaim:

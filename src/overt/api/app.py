@@ -146,6 +146,8 @@ def create_app(
         try:
             yield
         finally:
+            if svc.fanout is not None:
+                await svc.fanout.stop()
             await notifier.stop()
 
     app = FastAPI(
@@ -164,7 +166,9 @@ def create_app(
     app.state.services = svc
     app.state.auth = auth
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, settings=settings, authenticated=lambda conn: auth.authenticate(conn) is not None)
+    app.add_middleware(
+        BodyLimit, settings=settings, authenticated=lambda conn: auth.authenticate_once(conn) is not None
+    )
     app.add_middleware(TransportHeaders, settings=settings)
 
     @app.exception_handler(OvertError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from typing import cast
 
 from fastapi import HTTPException, status
 from starlette.requests import HTTPConnection, Request
@@ -22,6 +23,9 @@ from overt.users.db_throttle import DbLoginThrottle
 from overt.users.service import UserService
 from overt.users.throttle import LoginThrottle, Throttle
 from overt.users.tokens import Resolved, TokenService
+
+PRINCIPAL_KEY = "overt.principal"
+"""Where :meth:`Authenticator.authenticate_once` keeps a request's caller (in its ASGI scope)."""
 
 
 class Authenticator:
@@ -78,6 +82,15 @@ class Authenticator:
             self.sessions.drop(conn.cookies.get(SESSION_COOKIE))
             return None
         return Principal(name=user.name, role=user.role.value, via="session", user=user)
+
+    def authenticate_once(self, conn: HTTPConnection) -> Principal | None:
+        """:meth:`authenticate`, once per request: the body-limit middleware and the route guard
+        ask the same question of the same request (the answer, or the refusal, is kept in its scope)."""
+        if PRINCIPAL_KEY in conn.scope:
+            return cast("Principal | None", conn.scope[PRINCIPAL_KEY])
+        p = self.authenticate(conn)
+        conn.scope[PRINCIPAL_KEY] = p
+        return p
 
     def _token_principal(self, secret: str) -> Principal:
         try:

@@ -13,6 +13,7 @@ Times are wall-clock epoch seconds (``time.time``): every API host must keep NTP
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import secrets
 import time
@@ -39,12 +40,14 @@ class DbSessionStore:
         idle_timeout_s: float = 30 * 60,
         absolute_timeout_s: float = 12 * 3600,
         max_anonymous: int = 10_000,
+        max_anonymous_per_address: int = 32,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.idle_timeout_s = idle_timeout_s
         self.absolute_timeout_s = absolute_timeout_s
         self.max_anonymous = max_anonymous
+        self.max_anonymous_per_address = max_anonymous_per_address
         self._clock = clock
         self._created = itertools.count()
 
@@ -60,8 +63,21 @@ class DbSessionStore:
                 extra = repo.count_anonymous() - self.max_anonymous
                 if extra >= 0:  # a flood of anonymous sessions: drop the least recently seen half
                     repo.remove_oldest_anonymous(max(extra, self.max_anonymous // 2))
-            repo.add(stored)
+            akey = None
+            if u is None:  # one address's flood evicts its own oldest anonymous sessions, nobody else's
+                akey = self.address_key(address)
+                extra = repo.count_anonymous_at(akey) - self.max_anonymous_per_address + 1
+                if extra > 0:
+                    repo.remove_oldest_anonymous_at(akey, extra)
+            repo.add(stored, address_key=akey)
         return sid, Session(csrf=stored.csrf, created_s=now, last_seen_s=now, user=u)
+
+    def address_key(self, address: str) -> str:
+        """The client address (as the app resolved it behind its trusted proxies) as a keyed digest:
+        every process derives the same key from the KEK, and a copy of the table does not list who
+        opened the login page (a plain hash of an IPv4 address is reversed by trying them all)."""
+        key = hmac.new(self.store.kek, b"overt/anonymous-session-address/v1", hashlib.sha256).digest()
+        return hmac.new(key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def get(self, sid: str | None) -> Session | None:
         if not sid:

@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from overt.alerts.review import AlertService
 from overt.api.auth import Authenticator
+from overt.api.fanout import AlertFanout
 from overt.api.live import LiveHub
 from overt.api.notifier import AlertNotifier
 from overt.api.settings import ApiSettings
@@ -27,6 +28,8 @@ class Services:
     notifier: AlertNotifier
     live: LiveHub
     engine_factory: Any = None
+    fanout: AlertFanout | None = None
+    """This process's alert WebSocket fan-out (``routes.alerts.fanout`` makes it on first use)."""
     """Callable returning the face engine for enrolment (loaded on first use)."""
     _engine: Any = field(default=None, repr=False)
     liveness: Liveness = field(init=False, repr=False)

@@ -57,8 +57,10 @@ class AlertNotifier:
                 await self._task
             self._task = None
 
-    def subscribe(self) -> asyncio.Queue[tuple[str, int]]:
-        q: asyncio.Queue[tuple[str, int]] = asyncio.Queue(maxsize=self.queue_size)
+    def subscribe(self, *, maxsize: int | None = None) -> asyncio.Queue[tuple[str, int]]:
+        """A queue of ``(kind, alert id)``; ``maxsize=0``: unbounded (the per-process fan-out, which
+        must see every id; it bounds each socket's queue itself)."""
+        q: asyncio.Queue[tuple[str, int]] = asyncio.Queue(maxsize=self.queue_size if maxsize is None else maxsize)
         self._subscribers.add(q)
         return q
 
@@ -104,7 +106,7 @@ class AlertNotifier:
 
     def _send(self, msg: tuple[str, int]) -> None:
         for q in list(self._subscribers):
-            if q.full():
+            if q.full():  # a bounded subscriber that fell behind loses its oldest message
                 with contextlib.suppress(asyncio.QueueEmpty):
                     q.get_nowait()
             q.put_nowait(msg)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+import anyio
 from fastapi import Depends, HTTPException, status
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
@@ -112,7 +113,8 @@ async def guard(conn: HTTPConnection) -> Principal | None:
     if roles is None:
         raise _deny(conn, status.HTTP_403_FORBIDDEN, "this route declares no roles: denied by default")
     auth = conn.app.state.auth
-    principal: Principal | None = auth.authenticate(conn)
+    # in a worker thread: authentication reads the database, which must never stall the event loop
+    principal: Principal | None = await anyio.to_thread.run_sync(auth.authenticate_once, conn)
     conn.state.principal = principal
     set_token_id(None if principal is None else principal.token_id)  # named in every audit entry
     if ANONYMOUS in roles:

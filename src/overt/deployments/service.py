@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from overt.deployments.policy import PolicyService
@@ -70,6 +71,22 @@ class TickResult:
     shredded: tuple[int, ...] = ()
 
 
+def _shred_due(tx: Tx, d: Deployment, now: datetime) -> bool:
+    return d.state is DeploymentState.CLOSED or now >= d.plan.planned_end + tx.policy.snapshot_shred_after
+
+
+def due(tx: Tx) -> bool:
+    """Would :func:`enforce` change anything now? (Reads only: the ingest path asks first.)"""
+    now = tx.clock.now()
+    deployments = {d.id: d for d in tx.deployments.find()}  # one query, not one per snapshot
+    if any(d.due_to_stop(now) for d in deployments.values()):
+        return True
+    live = tx.snapshots.live()
+    return any(
+        _shred_due(tx, deployments.get(i.deployment_id) or tx.deployments.get(i.deployment_id), now) for i in live
+    )
+
+
 def enforce(tx: Tx) -> TickResult:
     """Automatic stop at the end time and snapshot destruction, inside ``tx`` (audited)."""
     now = tx.clock.now()
@@ -82,10 +99,7 @@ def enforce(tx: Tx) -> TickResult:
     shredded: list[int] = []
     for info in tx.snapshots.live():
         d = tx.deployments.get(info.deployment_id)
-        due = d.state is DeploymentState.CLOSED
-        if now >= d.plan.planned_end + tx.policy.snapshot_shred_after:
-            due = True
-        if due and tx.snapshots.destroy(d.id, now=now):
+        if _shred_due(tx, d, now) and tx.snapshots.destroy(d.id, now=now):
             tx.audit.append("system", "snapshot.destroyed", f"deployment:{d.id}", {"entries": info.entry_count})
             shredded.append(d.id)
     return TickResult(tuple(stopped), tuple(shredded))

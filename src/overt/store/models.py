@@ -346,6 +346,8 @@ class WebSessionRow(Base):
     created_s: Mapped[float] = mapped_column(Float)
     last_seen_s: Mapped[float] = mapped_column(Float, index=True)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
+    address_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """Anonymous sessions: the client address's keyed digest, for the per-address cap (0005_fanout)."""
 
 
 class LoginBackoffRow(Base):

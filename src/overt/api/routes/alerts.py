@@ -5,32 +5,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
+import json
 import logging
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
+from starlette.requests import HTTPConnection
 
 from overt.alerts.followups import AlertFollowups
 from overt.alerts.review import AlertQuality, AlertView, IncomingAlert, entry_id_of
 from overt.api.deps import Services, services
+from overt.api.fanout import AlertFanout, Close
 from overt.api.schemas import AdjudicationIn, AdjudicationOut, AlertOut, Id, IngestAlertIn, IngestOut, QueryId
 from overt.api.schemas_console import CaseOut, FollowupIn, health_out
 from overt.api.security import Principal, allow, current_principal, current_user, ws_allow
 from overt.domain.alerts import PadResult, SignedEvidence
 from overt.domain.users import Permission, User
-from overt.errors import AuthError, InputError, OvertError, StorageError
+from overt.errors import AuthError, InputError
 from overt.users.tokens import check_device_camera
 from overt.vision.imageio import media_type
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-T = TypeVar("T")
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
-SESSION_ENDED = 4401
-"""WebSocket close code: the session behind the stream ended (log in again)."""
 VIEW = allow(Permission.ADJUDICATE, Permission.REPORT)
 IMAGES = allow(Permission.ADJUDICATE)
 JPEG: dict[str, Any] = {"content": {"image/jpeg": {}}}
@@ -200,36 +199,48 @@ def ingest_alert(body: IngestAlertIn, request: Request, p: Principal = Depends(c
     return IngestOut(alert_id=alert_id, duplicate=dup)
 
 
-def _still_allowed(svc: Services, ws: WebSocket) -> bool:
-    """Re-check the caller before each push: a logout, expiry or revoked token ends the stream."""
+def _still_allowed(svc: Services, conn: HTTPConnection) -> bool:
+    """Checked once per credential per heartbeat by the fan-out: a logout, expiry, disabled account
+    or revoked token ends the stream."""
     try:
-        p = svc.auth.authenticate(ws)
+        p = svc.auth.authenticate(conn)
     except HTTPException:
         return False
     return p is not None and p.can(Permission.ADJUDICATE)
 
 
-def _load_for_push(svc: Services, ws: WebSocket, alert_id: int) -> tuple[bool, AlertView | None]:
-    if not _still_allowed(svc, ws):
-        return False, None
-    try:
-        return True, svc.alerts.get(alert_id)
-    except StorageError:
-        raise
-    except OvertError:  # deleted meanwhile (purge): skip it
-        log.info("alert %d vanished before it was pushed", alert_id)
-        return True, None
+def _render(svc: Services, batch: Sequence[tuple[str, int]]) -> list[str]:
+    """The batch's alerts loaded together, each serialised once (for every console of this process)."""
+    views = {v.id: v for v in svc.alerts.get_many(sorted({alert_id for _, alert_id in batch}))}  # a few queries
+    frames: list[str] = []
+    rendered: dict[int, str] = {}
+    for kind, alert_id in batch:
+        view = views.get(alert_id)
+        if view is None:  # deleted meanwhile (purge): skip it
+            log.info("alert %d vanished before it was pushed", alert_id)
+            continue
+        if alert_id not in rendered:
+            rendered[alert_id] = alert_out(view).model_dump_json()
+        frames.append(f'{{"type":"{kind}","alert":{rendered[alert_id]}}}')
+    return frames
 
 
-async def _waiting_out_restart(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``fn`` in a thread; a database restart (StorageError) is waited out for a few seconds, not
-    fatal to the console's stream."""
-    for wait_s in (0.25, 0.5, 1.0, 2.0, 4.0):
-        try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except StorageError:
-            await asyncio.sleep(wait_s)
-    return await asyncio.to_thread(fn, *args, **kwargs)
+def _heartbeat(svc: Services) -> str:
+    health = health_out(svc.liveness.health()).model_dump(mode="json")
+    return json.dumps({"type": "heartbeat", "pipeline": health, "every_s": svc.settings.ws_heartbeat_s})
+
+
+def fanout(svc: Services) -> AlertFanout:
+    """This process's one alert fan-out (made on first use; the app's lifespan stops it)."""
+    if svc.fanout is None:
+        svc.fanout = AlertFanout(
+            svc.notifier,
+            render=partial(_render, svc),
+            allowed=partial(_still_allowed, svc),
+            heartbeat=partial(_heartbeat, svc),
+            heartbeat_s=svc.settings.ws_heartbeat_s,
+        )
+    return svc.fanout
 
 
 @router.websocket("/ws/alerts")
@@ -239,7 +250,9 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
     when one is adjudicated, and ``{"type": "heartbeat", "pipeline": PipelineHealthOut, ...}`` every
     ``ws_heartbeat_s``. Before each heartbeat the session is checked again (which keeps it alive while
     a console is open on the queue); once it has ended the socket closes with code 4401, and the
-    console shows that it is not receiving alerts. Session cookie or bearer token."""
+    console shows that it is not receiving alerts. A console that falls behind (its queue full) is
+    closed with code 1013: it reconnects and fetches what it missed with ``?after_id``. Session
+    cookie or bearer token."""
     svc = services(ws)
     origin = ws.headers.get("origin")
     host = ws.headers.get("host")
@@ -247,44 +260,29 @@ async def alerts_ws(ws: WebSocket, p: Principal = Depends(current_principal)) ->
         await ws.close(code=1008, reason="cross-origin WebSocket refused")
         return
     await ws.accept()
-    q = svc.notifier.subscribe()
-    every_s = svc.settings.ws_heartbeat_s
+    fan = fanout(svc)
+    sub = await fan.subscribe(ws)
+    recv = asyncio.create_task(ws.receive_text())
     try:
-        recv = asyncio.create_task(ws.receive_text())
-        next_beat = 0.0
         while True:
-            loop_now = asyncio.get_running_loop().time()
-            if loop_now >= next_beat:
-                if not await _waiting_out_restart(_still_allowed, svc, ws):
-                    await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
-                    return
-                health = health_out(await _waiting_out_restart(svc.liveness.health)).model_dump(mode="json")
-                await ws.send_json({"type": "heartbeat", "pipeline": health, "every_s": every_s})
-                next_beat = loop_now + every_s
-                continue
-            get = asyncio.create_task(q.get())
-            done, _ = await asyncio.wait(
-                {get, recv}, timeout=max(0.05, next_beat - loop_now), return_when=asyncio.FIRST_COMPLETED
-            )
+            get = asyncio.create_task(sub.queue.get())
+            done, _ = await asyncio.wait({get, recv}, return_when=asyncio.FIRST_COMPLETED)
             if recv in done:
                 get.cancel()
                 recv.result()  # raises WebSocketDisconnect when the client leaves
                 recv = asyncio.create_task(ws.receive_text())
                 continue
-            if get not in done:
-                get.cancel()
-                continue
-            kind, alert_id = get.result()
-            allowed, alert = await _waiting_out_restart(_load_for_push, svc, ws, alert_id)
-            if not allowed:
-                await ws.close(code=SESSION_ENDED, reason="session ended or credentials revoked")
-                return
-            if alert is None:
-                continue
-            await ws.send_json({"type": kind, "alert": alert_out(alert).model_dump(mode="json")})
+            frame = get.result()
+            while True:
+                if isinstance(frame, Close):
+                    await ws.close(code=frame.code, reason=frame.reason)
+                    return
+                await ws.send_text(frame)
+                if sub.queue.empty():
+                    break
+                frame = sub.queue.get_nowait()
     except WebSocketDisconnect:
         pass
     finally:
-        svc.notifier.unsubscribe(q)
-        with contextlib.suppress(Exception):
-            recv.cancel()
+        fan.unsubscribe(sub)
+        recv.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -170,6 +171,25 @@ class AlertRepository:
         if deployment_id is not None:
             q = q.where(AlertRow.deployment_id == deployment_id)
         return [_alert(r) for r in self._s.scalars(q)]
+
+    def newest(
+        self,
+        *,
+        deployment_id: int | None = None,
+        after_id: int | None = None,
+        limit: int | None = 200,
+    ) -> list[StoredAlert]:
+        """Newest first, filtered and limited by the database (a console polls this every few seconds)."""
+        q = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
+        if deployment_id is not None:
+            q = q.where(AlertRow.deployment_id == deployment_id)
+        if after_id is not None:
+            q = q.where(AlertRow.id > after_id)
+        return [_alert(r) for r in self._s.scalars(q)]
+
+    def by_ids(self, alert_ids: Sequence[int]) -> list[StoredAlert]:
+        """These alerts (those that exist), by id."""
+        return [_alert(r) for r in self._s.scalars(select(AlertRow).where(AlertRow.id.in_(list(alert_ids))))]
 
     def due_for_purge(self, now: datetime, retention: timedelta) -> list[StoredAlert]:
         q = select(AlertRow).where(AlertRow.raised_at <= now - retention).order_by(AlertRow.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from overt.store.models import WebSessionRow
@@ -34,7 +34,7 @@ class WebSessionRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, stored: StoredSession) -> None:
+    def add(self, stored: StoredSession, *, address_key: str | None = None) -> None:
         self.s.add(
             WebSessionRow(
                 id_hash=stored.id_hash,
@@ -43,6 +43,7 @@ class WebSessionRepository:
                 created_s=stored.created_s,
                 last_seen_s=stored.last_seen_s,
                 data_json=json.dumps(stored.data),
+                address_key=address_key,
             )
         )
 
@@ -85,3 +86,21 @@ class WebSessionRepository:
             .limit(n)
         )
         self.s.execute(delete(WebSessionRow).where(WebSessionRow.id_hash.in_(list(self.s.scalars(oldest)))))
+
+    def count_anonymous_at(self, address_key: str) -> int:
+        q = select(func.count()).select_from(WebSessionRow).where(*self._anonymous_at(address_key))
+        return int(self.s.scalar(q) or 0)
+
+    def remove_oldest_anonymous_at(self, address_key: str, n: int) -> None:
+        """One address's ``n`` least recently seen anonymous sessions (never another address's)."""
+        oldest = (
+            select(WebSessionRow.id_hash)
+            .where(*self._anonymous_at(address_key))
+            .order_by(WebSessionRow.last_seen_s)
+            .limit(n)
+        )
+        self.s.execute(delete(WebSessionRow).where(WebSessionRow.id_hash.in_(list(self.s.scalars(oldest)))))
+
+    @staticmethod
+    def _anonymous_at(address_key: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        return WebSessionRow.user_name.is_(None), WebSessionRow.address_key == address_key

@@ -570,7 +570,7 @@ function connectAlerts() {
   ws.onclose = (ev) => {
     if (Q.ws !== ws) return;
     Q.ws = null;
-    block(ev.code === 4401 ? "Your session has ended." : ev.code === 1008 ? "The server refused the alert feed (your session has probably ended)." : "The connection to the server was lost (it may have restarted).");
+    block(ev.code === 4401 ? "Your session has ended." : ev.code === 1008 ? "The server refused the alert feed (your session has probably ended)." : ev.code === 1013 ? "This screen fell behind the alert feed; it reconnects and fetches the alerts it missed." : "The connection to the server was lost (it may have restarted).");
   };
 }
 
