@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import PASSWORDS, Running
-from tests.web.test_console_e2e import CHROMIUM, browser  # noqa: F401 - the fixture
+from tests.web.helpers import CHROMIUM
+from tests.web.test_console_e2e import browser  # noqa: F401 - the fixture
 
 pytestmark = [
     pytest.mark.browser,

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_console_e2e import ARGS, CHROMIUM
+from tests.web.helpers import CHROMIUM
+from tests.web.test_console_e2e import ARGS
 
 
 @pytest.fixture(scope="module")

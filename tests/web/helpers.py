@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from overt.api.app import create_app
 from overt.api.settings import ApiSettings
@@ -91,3 +93,24 @@ def open_queue(browser: Any, url: str, user: str = "op") -> Any:
     page.wait_for_url(re.compile(r".*/alerts$"))
     page.wait_for_selector("#feed-state:text('receiving alerts')", timeout=10_000)
     return page
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+"""The marks of every console test that drives Chromium (Playwright uses Debian's, never downloads one)."""
+
+
+def world_fixture(prefix: str) -> Callable[[pytest.TempPathFactory], Iterator[World]]:
+    """A module-scoped fixture: one console server over a fresh store for the test module."""
+
+    @pytest.fixture(scope="module")
+    def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+        w = World(tmp_path_factory.mktemp(prefix))
+        yield w
+        w.close()
+
+    return world

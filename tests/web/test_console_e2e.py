@@ -31,8 +31,8 @@ from overt.vision.engine import FaceEngine
 from overt.vision.imageio import read_image
 from tests.api.conftest import PASSWORDS, Running, make_users
 from tests.api.helpers import plan
+from tests.web.helpers import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
     "--no-sandbox",

@@ -7,28 +7,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from overt.deployments.liveness import Liveness
 from overt.pipeline.heartbeat import LIVE_WITHIN_S, CameraReport
-from tests.web.helpers import World, open_queue
-from tests.web.test_console_e2e import CHROMIUM
+from tests.web.helpers import BROWSER_MARKS, World, open_queue, world_fixture
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("liveness"))
-    yield w
-    w.close()
+world = world_fixture("liveness")
 
 
 def test_edge_and_pipeline_cameras_are_live_then_stale_in_the_console(browser: Any, world: World) -> None:

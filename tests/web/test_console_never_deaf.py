@@ -10,31 +10,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.api.conftest import PASSWORDS
-from tests.web.helpers import DOC_SHOTS, World, login_page, open_queue
-from tests.web.test_console_e2e import CHROMIUM
+from tests.web.helpers import BROWSER_MARKS, DOC_SHOTS, World, login_page, open_queue, world_fixture
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 BLOCK_WITHIN_MS = 10_000
 SHOTS = DOC_SHOTS
 MEASURED = Path(__file__).resolve().parents[2] / "artifacts" / "console-never-deaf.json"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("deaf"))
-    yield w
-    w.close()
+world = world_fixture("deaf")
 
 
 def wait_blocked(page: Any, t0: float) -> float:
@@ -49,7 +37,11 @@ def wait_blocked(page: Any, t0: float) -> float:
 def relogin(page: Any, user: str = "op") -> None:
     page.fill("#relogin-password", PASSWORDS[user])
     page.click("#relogin-submit")
-    page.wait_for_selector("#deaf", state="hidden", timeout=10_000)
+    try:
+        page.wait_for_selector("#deaf", state="hidden", timeout=10_000)
+    except Exception as e:  # say what the screen says, not only that it stayed
+        why = page.inner_text("#deaf-reason"), page.inner_text("#relogin-error")
+        raise AssertionError(f"still blocked after logging in again: {why}") from e
     page.wait_for_selector("#feed-state:text('receiving alerts')", timeout=10_000)
 
 

@@ -4,27 +4,16 @@ the API use); the public pages show them and the change is audited."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.web.helpers import World, login_page
-from tests.web.test_console_e2e import CHROMIUM
+from tests.web.helpers import BROWSER_MARKS, World, login_page, world_fixture
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("public-settings"))
-    yield w
-    w.close()
+world = world_fixture("public-settings")
 
 
 def wait_value(page: Any, name: str, expected: str) -> None:

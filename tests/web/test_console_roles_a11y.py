@@ -19,8 +19,7 @@ import pytest
 
 from overt.samples import sample_image
 from tests.api.helpers import plan
-from tests.web.helpers import World, login_page
-from tests.web.test_console_e2e import CHROMIUM
+from tests.web.helpers import CHROMIUM, World, login_page
 
 pytestmark = [
     pytest.mark.browser,

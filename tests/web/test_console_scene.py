@@ -11,26 +11,19 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import pytest
 
 from overt.config import build_engine
 from overt.pipeline.redact import LabelledBox, encode_jpeg, redacted_frame, thumbnail_jpeg
 from overt.pipeline.synthetic import SyntheticClip, face_patches
 from overt.samples import sample_image
 from overt.vision.imageio import read_image
-from tests.web.helpers import DOC_SHOTS, World, open_queue
-from tests.web.test_console_e2e import CHROMIUM
+from tests.web.helpers import BROWSER_MARKS, DOC_SHOTS, World, open_queue, world_fixture
 from tests.web.test_console_roles_a11y import _axe
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def alert_images() -> dict[str, Any]:
@@ -72,11 +65,7 @@ def _first(dets: Any) -> tuple[Any, Any]:
     return dets.xyxy[0], dets.landmarks5[0]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("scene"))
-    yield w
-    w.close()
+world = world_fixture("scene")
 
 
 def wait_loaded(page: Any, selector: str, timeout_s: float = 10) -> None:

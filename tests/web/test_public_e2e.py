@@ -22,6 +22,7 @@ from tests.api.helpers import alert_body, device_client, plan
 from tests.public_helpers import GEOFENCE, LATE_REASON, PASSWORD, PublicWorld, build_world
 from tests.transparency.test_signage import decode_qr
 from tests.web import test_console_e2e as console_e2e
+from tests.web.helpers import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -34,7 +35,7 @@ OP, OFFICER = "zqx_operator_finch", "zqx_officer_marlow"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not console_e2e.CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 browser = console_e2e.browser  # the shared Chromium fixture (Debian's chromium, never a download)
