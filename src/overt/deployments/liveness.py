@@ -18,17 +18,27 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from overt.domain.deployments import DeploymentState
-from overt.errors import GovernanceError
+from overt.errors import AuthError, GovernanceError
 from overt.pipeline.heartbeat import BeatSource, CameraProgress, CameraReport, PipelineHealth, health, reports
 from overt.store.repositories.heartbeats import BeatIn, HeartbeatRepository
 from overt.store.store import Store
+from overt.users.tokens import check_device_camera
 
 READ_CACHE_S = 0.5
 """An API process answers health from a read at most this old (many consoles: one query)."""
 DEVICE_EVERY_S = 0.5
 """A device token's heartbeats are accepted at most this often (per API process)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceBeats:
+    """What became of an edge node's post: cameras written now, or how long it must wait first."""
+
+    recorded: int
+    retry_after_s: float
 
 
 class Liveness:
@@ -91,6 +101,27 @@ class Liveness:
                 for k in sorted(self._device_posts, key=self._device_posts.__getitem__)[:5_000]:
                     del self._device_posts[k]
             return 0.0
+
+    def from_device(
+        self,
+        deployment_id: int,
+        beats: Sequence[CameraReport],
+        *,
+        token_id: int,
+        bound_deployment_id: int | None,
+        bound_cameras: tuple[str, ...] | None,
+    ) -> DeviceBeats:
+        """An edge node's post: its device token must be bound to this deployment (and to these
+        cameras, if it names any); at most one post per token every ``device_every_s`` (a refused
+        one says how long to wait, before any database work); only for an active deployment."""
+        if bound_deployment_id != deployment_id:
+            raise AuthError("this device token is bound to another deployment")
+        for b in beats:
+            check_device_camera(bound_cameras, b.camera_id)
+        wait_s = self.device_wait_s(token_id)
+        if wait_s > 0:
+            return DeviceBeats(recorded=0, retry_after_s=wait_s)
+        return DeviceBeats(recorded=self.record_device(deployment_id, beats), retry_after_s=0.0)
 
     def record_device(self, deployment_id: int, beats: Sequence[CameraReport]) -> int:
         """An edge node's beats (its device token already checked for this deployment and cameras):

@@ -10,9 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from overt.api.deps import services
 from overt.api.schemas import Id
 from overt.api.security import Principal, allow, current_principal
-from overt.errors import AuthError
 from overt.pipeline.heartbeat import MAX_CAMERA_ID, CameraReport
-from overt.users.tokens import check_device_camera
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 MAX_CAMERAS = 64
@@ -51,15 +49,14 @@ def heartbeat(
     """An edge node's cameras are processing frames (or were, ``age_s`` ago): every ~2 s, with the
     device token of this deployment (for its cameras only). Idempotent; only while it is active;
     at most one post per token every half second (429 otherwise)."""
-    if p.deployment_id != deployment_id:
-        raise AuthError("this device token is bound to another deployment")
-    for c in body.cameras:
-        check_device_camera(p.cameras, c.camera_id)
-    liveness = services(request).liveness
-    wait_s = liveness.device_wait_s(p.token_id or 0)
-    if wait_s > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, "heartbeats too frequent", {"Retry-After": str(math.ceil(wait_s))}
-        )
     beats = [CameraReport(c.camera_id, c.frames, c.fps, c.age_s) for c in body.cameras]
-    return HeartbeatOut(recorded=liveness.record_device(deployment_id, beats))
+    done = services(request).liveness.from_device(
+        deployment_id, beats, token_id=p.token_id or 0, bound_deployment_id=p.deployment_id, bound_cameras=p.cameras
+    )
+    if done.retry_after_s > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "heartbeats too frequent",
+            {"Retry-After": str(math.ceil(done.retry_after_s))},
+        )
+    return HeartbeatOut(recorded=done.recorded)
